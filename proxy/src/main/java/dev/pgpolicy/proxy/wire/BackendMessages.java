@@ -27,10 +27,8 @@ public final class BackendMessages {
                 return FrontendMessages.read(frame, "ReadyForQuery", ReadyForQuery::read);
             case RowDescription.TYPE:
                 return FrontendMessages.read(frame, "RowDescription", RowDescription::read);
-            case DataRow.TYPE: {
-                DataRow.validate(frame.body());
-                return DataRow.wrap(frame.body().retainedSlice());
-            }
+            case DataRow.TYPE:
+                return DataRow.decode(frame.body());
             case CommandComplete.TYPE:
                 return FrontendMessages.read(frame, "CommandComplete", CommandComplete::read);
             case EmptyQueryResponse.TYPE:

@@ -40,6 +40,12 @@ public final class DataRow extends DefaultByteBufHolder implements BackendMessag
         return new DataRow(body, validate(body));
     }
 
+    /** Checks {@code body} and wraps a retained slice of it; the caller keeps its own reference. */
+    static DataRow decode(ByteBuf body) {
+        int count = validate(body);
+        return new DataRow(body.retainedSlice(), count);
+    }
+
     /** Builds a row; an empty Optional is SQL NULL. */
     public static DataRow of(ByteBufAllocator alloc, List<Optional<Bytes>> columns) {
         List<Optional<Bytes>> values = Checks.count16(columns, "columns");
