@@ -361,8 +361,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void onStartupMessage(ChannelHandlerContext ctx, StartupMessage startup) {
-        // From here on the client speaks typed frames; bytes already buffered move to the frame decoder.
-        ctx.pipeline().remove(STARTUP_DECODER);
         ProxyConfig config = environment.config();
         user = startup.parameter("user").orElse(null);
         database = startup.parameter("database").filter(d -> !d.isEmpty()).orElse(user);
@@ -403,6 +401,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         StartupMessage upstreamStartup = new StartupMessage(StartupMessage.PROTOCOL_3_0, upstreamParameters);
         phase = Phase.CONNECTING;
         connectUpstream(upstreamStartup);
+        // From here on the client speaks typed frames. Bytes it already sent move to the frame
+        // decoder now, and are a violation: nothing may follow the startup packet unasked.
+        ctx.pipeline().remove(STARTUP_DECODER);
     }
 
     private void connectUpstream(StartupMessage startup) {
