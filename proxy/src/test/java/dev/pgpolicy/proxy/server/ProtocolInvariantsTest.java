@@ -283,6 +283,31 @@ class ProtocolInvariantsTest {
         }
     }
 
+    @Test
+    void aClientThatStopsReadingDoesNotMakeTheProxyBufferTheResult() throws Exception {
+        try (RawSocket socket = connect(fixture)) {
+            socket.write(trustedStartup());
+            readUntilReady(socket);
+            long before = io.netty.buffer.PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory();
+            // About 200 MB of rows, and the client reads none of it for a while.
+            socket.write(Frames.query("SELECT repeat('x', 10000) FROM generate_series(1, 20000)"));
+            Thread.sleep(1500);
+            long during = io.netty.buffer.PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory();
+            assertThat(during - before).as("direct memory held while the client is not reading")
+                    .isLessThan(32L * 1024 * 1024);
+            int rows = 0;
+            while (true) {
+                BackendMessage message = socket.readMessage();
+                if (message.type() == 'D') {
+                    rows++;
+                } else if (message.type() == 'Z') {
+                    break;
+                }
+            }
+            assertThat(rows).isEqualTo(20_000);
+        }
+    }
+
     private static byte[] parse(String name, String sql) {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         cString(body, name);
