@@ -22,6 +22,7 @@ import dev.pgpolicy.proxy.wire.Execute;
 import dev.pgpolicy.proxy.wire.FrameDecoder;
 import dev.pgpolicy.proxy.wire.FrontendMessage;
 import dev.pgpolicy.proxy.wire.FrontendMessages;
+import dev.pgpolicy.proxy.wire.FunctionCall;
 import dev.pgpolicy.proxy.wire.GSSENCRequest;
 import dev.pgpolicy.proxy.wire.NegotiateProtocolVersion;
 import dev.pgpolicy.proxy.wire.NoticeResponse;
@@ -678,10 +679,25 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 FrontendMessages.decode(frame);
                 inFlight.sent(InFlightRequest.of(Kind.SYNC, "", null));
                 return forward(frame);
-            case 'F':
-                FrontendMessages.decode(frame);
-                inFlight.sent(InFlightRequest.of(Kind.FUNCTION_CALL, "", null));
-                return forward(frame);
+            case 'F': {
+                FunctionCall call = (FunctionCall) FrontendMessages.decode(frame);
+                Verdict verdict = hooks.onFunctionCall(this, call);
+                InFlightRequest request = InFlightRequest.of(Kind.FUNCTION_CALL, "", null);
+                switch (verdict.action()) {
+                    case FORWARD:
+                        inFlight.sent(request);
+                        return forward(frame);
+                    case REWRITE:
+                        throw new IllegalStateException("a FunctionCall cannot be rewritten, only forwarded or denied");
+                    case DENY:
+                        // The failing stand-in is a simple Query: ErrorResponse then ReadyForQuery,
+                        // the same replies a failed function call gets.
+                        inFlight.sent(request.withDenial(verdict.error()));
+                        write(upstream, new Query(deniedStatement(verdict.error())));
+                        return false;
+                }
+                throw new AssertionError(verdict);
+            }
             case 'X':
                 clientTerminated = true;
                 return forward(frame);
@@ -1079,8 +1095,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            // The server drained what the client sent: read the client again.
-            if (ctx.channel().isWritable() && phase != Phase.CLOSED) {
+            // The server drained what the client sent: read the client again (once reading is allowed at all).
+            if (ctx.channel().isWritable() && (phase == Phase.READY || phase == Phase.AUTHENTICATING)) {
                 client.config().setAutoRead(true);
             }
             ctx.fireChannelWritabilityChanged();

@@ -132,6 +132,28 @@ class TlsTest {
     }
 
     @Test
+    void cancelTravelsOverUpstreamTlsToo() throws Exception {
+        try (ProxyFixture fixture = ProxyFixture.start(postgres, b -> b
+                .upstreamTls(ProxyConfig.UpstreamTls.VERIFY_FULL).upstreamCa(postgres.caCertificate()));
+                java.sql.Connection connection = fixture.jdbc(DB, "");
+                java.sql.Statement statement = connection.createStatement()) {
+            java.util.concurrent.CompletableFuture<Void> canceller = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    Thread.sleep(300);
+                    statement.cancel();
+                } catch (SQLException | InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> statement.execute("SELECT pg_sleep(30)")).isInstanceOfSatisfying(SQLException.class,
+                    e -> assertThat(e.getSQLState()).isEqualTo("57014"));
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+            canceller.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void channelBindingIsNotOfferedThroughTheProxy() {
         // Both legs encrypted: the server offers SCRAM-SHA-256-PLUS, the proxy removes it, because
         // the client's channel is bound to the proxy's certificate, not the server's.
