@@ -35,8 +35,14 @@ class ProtocolInvariantsTest {
     void start() {
         postgres = EmbeddedPostgres.builder()
                 .hbaRule("host all " + TRUSTED + " 127.0.0.1/32 trust")
+                .hbaRule("host all md5_user 127.0.0.1/32 md5")
+                .hbaRule("host all cleartext_user 127.0.0.1/32 password")
                 .start();
         postgres.createRole(TRUSTED, null);
+        // md5 authentication needs an md5-hashed password; a SCRAM verifier would make the server use SCRAM.
+        postgres.execute("postgres", "SET password_encryption = 'md5';\n"
+                + "CREATE ROLE md5_user LOGIN PASSWORD 'md5 secret';\n"
+                + "CREATE ROLE cleartext_user LOGIN PASSWORD 'cleartext secret';\n");
         fixture = ProxyFixture.start(postgres);
     }
 
@@ -89,6 +95,20 @@ class ProtocolInvariantsTest {
             assertThat(types).startsWith("R").contains("S").contains("K").endsWith("Z");
             socket.write(Frames.query("SELECT 1"));
             assertThat(readUntilReady(socket)).isEqualTo("TDCZ");
+        }
+    }
+
+    @Test
+    void md5AndCleartextPasswordExchangesAreRelayed() {
+        for (String[] login : new String[][] {{"md5_user", "md5 secret"}, {"cleartext_user", "cleartext secret"}}) {
+            dev.pgpolicy.proxy.embedded.ProcessResult ok = dev.pgpolicy.proxy.testing.PgClient.to("127.0.0.1", fixture.port())
+                    .user(login[0]).password(login[1]).database("postgres").sslMode("disable").psql("SELECT current_user");
+            assertThat(ok.succeeded()).as(ok.describe()).isTrue();
+            assertThat(ok.stdout().strip()).isEqualTo(login[0]);
+            dev.pgpolicy.proxy.embedded.ProcessResult wrong = dev.pgpolicy.proxy.testing.PgClient.to("127.0.0.1", fixture.port())
+                    .user(login[0]).password("wrong").database("postgres").sslMode("disable").psql("SELECT 1");
+            assertThat(wrong.succeeded()).isFalse();
+            assertThat(wrong.stderr()).contains("password authentication failed for user \"" + login[0] + "\"");
         }
     }
 
