@@ -177,10 +177,10 @@ class StartupDecoderTest {
         StartupDecoder decoder = new StartupDecoder();
         EmbeddedChannel channel = new EmbeddedChannel(decoder);
         channel.writeInbound(buf(STARTUP));
-        assertThat((Object) channel.readInbound()).isInstanceOf(StartupMessage.class);
+        assertThat(channel.<Object>readInbound()).isInstanceOf(StartupMessage.class);
         assertThat(decoder.isFinished()).isTrue();
         channel.writeInbound(buf(SSL_REQUEST));
-        assertThat((Object) channel.readInbound()).isNull();
+        assertThat(channel.<Object>readInbound()).isNull();
         assertThat(channel.finishAndReleaseAll()).isFalse();
     }
 
