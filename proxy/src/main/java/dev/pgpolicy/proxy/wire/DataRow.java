@@ -67,8 +67,10 @@ public final class DataRow extends DefaultByteBufHolder implements BackendMessag
         WireReader reader = new WireReader(body.duplicate(), "DataRow");
         int count = reader.readCount16("column count", 4);
         ByteBuf buf = reader.buffer();
+        // Runs on every row the proxy looks into, so no per-column allocation, not even for the
+        // error text until there is an error.
         for (int i = 0; i < count; i++) {
-            int length = reader.readInt32("length of column " + (i + 1));
+            int length = reader.readInt32("column length");
             if (length < -1) {
                 throw reader.malformed("invalid length " + length + " for column " + (i + 1));
             }

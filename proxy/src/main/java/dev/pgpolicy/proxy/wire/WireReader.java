@@ -90,7 +90,7 @@ final class WireReader {
 
     /** An Int32 length followed by that many bytes, where -1 means NULL. */
     Bytes readNullableValue(String what) {
-        int length = readInt32(what + " length");
+        int length = readInt32(what);
         if (length == -1) {
             return null;
         }
