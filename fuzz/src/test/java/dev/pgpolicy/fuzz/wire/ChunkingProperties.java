@@ -9,8 +9,11 @@ import dev.pgpolicy.proxy.wire.FrontendMessage;
 import dev.pgpolicy.proxy.wire.FrontendMessages;
 import dev.pgpolicy.proxy.wire.RawFrame;
 import dev.pgpolicy.proxy.wire.StartupDecoder;
+import dev.pgpolicy.proxy.wire.StartupMessage;
 import dev.pgpolicy.proxy.wire.StartupPacket;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
@@ -90,6 +93,55 @@ class ChunkingProperties {
             everyByte.add(i);
         }
         assertChunkingInvariant(messages, everyByte, BackendMessages::decode);
+    }
+
+    /**
+     * The session's hand-over: a StartupMessage, then typed frames, in one stream cut anywhere. The
+     * StartupDecoder is replaced as soon as the StartupMessage arrives, and whatever it had already
+     * buffered must reach the FrameDecoder intact.
+     */
+    @Property(tries = 120)
+    void startupThenTypedFramesWhateverTheChunking(
+            @ForAll("startupMessages") StartupMessage startup,
+            @ForAll("frontendStreams") List<FrontendMessage> messages,
+            @ForAll @Size(max = 16) List<@IntRange(min = 0, max = 100_000) Integer> cuts) {
+        TrackingAllocator alloc = new TrackingAllocator();
+        EmbeddedChannel channel = WireFuzzSupport.channel(alloc, new StartupDecoder());
+        channel.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ctx.fireChannelRead(msg);
+                // After passing it on: removing the decoder flushes its buffered bytes downstream
+                // at once, and they must not overtake the StartupMessage.
+                if (msg instanceof StartupMessage) {
+                    ctx.pipeline().replace(StartupDecoder.class, "frames", new FrameDecoder());
+                }
+            }
+        });
+        ByteArrayOutputStream stream = new ByteArrayOutputStream();
+        stream.writeBytes(WireFuzzSupport.encode(startup));
+        stream.writeBytes(WireFuzzSupport.encode(messages).bytes());
+        List<Object> received = new ArrayList<>();
+        List<FrontendMessage> decoded = new ArrayList<>();
+        try {
+            assertThat(WireFuzzSupport.feed(channel, alloc, stream.toByteArray(), cuts, received)).isNull();
+            assertThat(received).isNotEmpty();
+            assertThat(received.get(0)).isEqualTo(startup);
+            for (Object frame : received.subList(1, received.size())) {
+                decoded.add(FrontendMessages.decode((RawFrame) frame));
+            }
+            assertThat(decoded).isEqualTo(messages);
+        } finally {
+            WireFuzzSupport.releaseAll(received);
+            decoded.forEach(ReferenceCountUtil::release);
+        }
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+        alloc.assertAllReleased();
+    }
+
+    @Provide
+    Arbitrary<StartupMessage> startupMessages() {
+        return WireArbitraries.startupMessage();
     }
 
     @Property(tries = 200)

@@ -258,13 +258,16 @@ final class WireArbitraries {
 
     // ---- startup
 
-    static Arbitrary<StartupPacket> startupPacket() {
-        Arbitrary<StartupMessage> startup = Combinators.combine(
+    static Arbitrary<StartupMessage> startupMessage() {
+        return Combinators.combine(
                 Arbitraries.integers().between(0, 0xFFFF),
                 Arbitraries.maps(nonEmptyText(), text()).ofMaxSize(6))
                 .as((minor, parameters) -> new StartupMessage((3 << 16) | minor, parameters));
+    }
+
+    static Arbitrary<StartupPacket> startupPacket() {
         return Arbitraries.oneOf(List.of(
-                startup,
+                startupMessage(),
                 Arbitraries.of(SSLRequest.INSTANCE, GSSENCRequest.INSTANCE),
                 Combinators.combine(int32(), int32()).as(CancelRequest::new)));
     }

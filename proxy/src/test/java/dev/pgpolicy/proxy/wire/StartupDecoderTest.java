@@ -185,6 +185,18 @@ class StartupDecoderTest {
     }
 
     @Test
+    void aSessionThatNeverReplacesTheDecoderCannotBeMadeToBufferWithoutBound() {
+        EmbeddedChannel channel = new EmbeddedChannel(new StartupDecoder());
+        channel.writeInbound(buf(STARTUP));
+        assertThat(channel.<Object>readInbound()).isInstanceOf(StartupMessage.class);
+        ByteBuf flood = io.netty.buffer.Unpooled.buffer().writeZero(StartupPacket.MAX_LENGTH + 1);
+        Throwable thrown = catchThrowable(() -> channel.writeInbound(flood));
+        assertThat(protocolFailure(thrown).getMessage()).contains("after the startup packet");
+        assertThat(flood.refCnt()).isZero();
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
     void theRecordRefusesWhatCouldNotBeSent() {
         assertThatThrownBy(() -> StartupMessage.of(Map.of("", "x"))).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> StartupMessage.of(Map.of("user", "a\0b"))).isInstanceOf(IllegalArgumentException.class);
