@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pgpolicy.proxy.wire.BackendMessage;
 import dev.pgpolicy.proxy.wire.FrameDecoder;
 import dev.pgpolicy.proxy.wire.FrontendMessage;
+import dev.pgpolicy.proxy.wire.GSSENCRequest;
 import dev.pgpolicy.proxy.wire.RawFrame;
+import dev.pgpolicy.proxy.wire.SSLRequest;
 import dev.pgpolicy.proxy.wire.SqlState;
 import dev.pgpolicy.proxy.wire.StartupDecoder;
 import dev.pgpolicy.proxy.wire.StartupPacket;
@@ -152,6 +154,26 @@ class MalformedInputProperties {
             @ForAll @Size(max = 6) List<@IntRange(min = 0, max = 10_000) Integer> cuts) {
         WireFuzzSupport.Stream stream = WireFuzzSupport.encode(messages);
         assertTypedStreamFailsOnlyWithProtocolExceptions(mutate(stream, mutations, true), cuts);
+    }
+
+    /** CVE-2021-23214: nothing may ride in clear text behind an encryption request. */
+    @Property(tries = 200)
+    void anyByteBufferedBehindAnEncryptionRequestIsRejected(
+            @ForAll boolean gssapi,
+            @ForAll @Size(min = 1, max = 64) byte[] trailing) {
+        TrackingAllocator alloc = new TrackingAllocator();
+        EmbeddedChannel channel = WireFuzzSupport.channel(alloc, new StartupDecoder());
+        byte[] request = WireFuzzSupport.encode(gssapi ? GSSENCRequest.INSTANCE : SSLRequest.INSTANCE);
+        byte[] input = new byte[request.length + trailing.length];
+        System.arraycopy(request, 0, input, 0, request.length);
+        System.arraycopy(trailing, 0, input, request.length, trailing.length);
+        List<Object> packets = new ArrayList<>();
+        Throwable failure = WireFuzzSupport.feed(channel, alloc, input, List.of(), packets);
+        assertThat(packets).isEmpty();
+        assertThat(assertProtocolFailure(failure, SqlState.PROTOCOL_VIOLATION).getMessage())
+                .startsWith("received unencrypted data after");
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+        alloc.assertAllReleased();
     }
 
     @Property(tries = 300)

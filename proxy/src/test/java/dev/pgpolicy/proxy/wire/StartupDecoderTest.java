@@ -138,6 +138,14 @@ class StartupDecoderTest {
     }
 
     @Test
+    void aTlsClientHelloWithoutSslRequestIsNamed() {
+        // TLS record header: handshake(22), version 3.1, length; then ClientHello(1).
+        ProtocolException e = rejected("16 0301 00f1 01");
+        assertThat(e.sqlState()).isEqualTo(SqlState.FEATURE_NOT_SUPPORTED);
+        assertThat(e.getMessage()).contains("sslnegotiation=postgres");
+    }
+
+    @Test
     void theLengthIsCheckedBeforeTheBodyArrives() {
         EmbeddedChannel channel = new EmbeddedChannel(new StartupDecoder());
         Throwable thrown = catchThrowable(() -> channel.writeInbound(buf("7fffffff")));
