@@ -46,10 +46,6 @@ final class TrackingAllocator extends AbstractByteBufAllocator {
         return buf;
     }
 
-    int allocatedCount() {
-        return allocated.size();
-    }
-
     /** Throws if any buffer this allocator made is still referenced. */
     void assertAllReleased() {
         for (ByteBuf buf : allocated) {
