@@ -22,8 +22,10 @@
  *     {@link dev.pgpolicy.proxy.wire.ProtocolException} carrying SQLSTATE 08P01 (0A000 for an
  *     unsupported protocol version), and the session ends, as PostgreSQL ends it.</li>
  * <li>Text is UTF-8 and decoded strictly (malformed input is 22021): the policy engine must read
- *     exactly the statement the server will run, so the session keeps {@code client_encoding} at
- *     UTF8. Passwords stay bytes.</li>
+ *     exactly the statement the server will run. That also requires the session to keep
+ *     {@code client_encoding} at UTF8: under GBK, SJIS or BIG5 an ASCII byte such as a backslash
+ *     can be the second half of a character, so bytes that are valid UTF-8 (e3 81 81 5c) could
+ *     show the proxy an escaped quote and the server a closed string. Passwords stay bytes.</li>
  * <li>Ownership: a {@link dev.pgpolicy.proxy.wire.RawFrame} owns one reference to its bytes.
  *     Decoding never consumes it. {@link dev.pgpolicy.proxy.wire.DataRow} and
  *     {@link dev.pgpolicy.proxy.wire.CopyData} hold their own reference to the same memory (no
