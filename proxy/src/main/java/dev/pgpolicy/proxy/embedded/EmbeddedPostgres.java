@@ -328,7 +328,11 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
     // ---------------------------------------------------------------------------------- startup
 
-    private EmbeddedPostgres boot(Builder builder) {
+    // Synchronized with stop(): a shutdown hook arriving mid-start waits, then stops what was started.
+    private synchronized EmbeddedPostgres boot(Builder builder) {
+        if (stopped) {
+            throw new EmbeddedPostgresException("the JVM is shutting down; not starting PostgreSQL in " + baseDirectory);
+        }
         try {
             writeOwnerMarker();
             Files.createDirectories(socketDirectory);
