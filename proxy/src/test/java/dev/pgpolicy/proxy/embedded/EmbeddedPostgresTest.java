@@ -136,6 +136,31 @@ class EmbeddedPostgresTest {
         assertThat(result.stderr()).contains("is not permitted to log in");
     }
 
+    @Test
+    void jdbcUrlConnectsWithVerifyFullTls() throws Exception {
+        EmbeddedPostgres postgres = shared();
+        java.util.Properties credentials = new java.util.Properties();
+        credentials.setProperty("user", postgres.superuser());
+        credentials.setProperty("password", postgres.superuserPassword());
+        try (java.sql.Connection connection = java.sql.DriverManager.getConnection(postgres.jdbcUrl("postgres"), credentials);
+                java.sql.ResultSet result = connection.createStatement()
+                        .executeQuery("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")) {
+            assertThat(result.next()).isTrue();
+            assertThat(result.getBoolean(1)).isTrue();
+        }
+    }
+
+    @Test
+    void clientEnvironmentIsEnoughForPsql() {
+        EmbeddedPostgres postgres = shared();
+        ProcessResult result = ExternalCommand.of(postgres.binaries().psql().toString(), "-X", "-A", "-t", "-c",
+                        "SELECT current_user || ' ' || current_database()")
+                .environment(postgres.clientEnvironment(postgres.superuser(), postgres.superuserPassword(), "template1"))
+                .run();
+        assertThat(result.exitCode()).as(result.describe()).isZero();
+        assertThat(result.stdout().strip()).isEqualTo("postgres template1");
+    }
+
     private static EmbeddedPostgres shared() {
         return SharedPostgres.get();
     }
