@@ -2,9 +2,11 @@ package dev.pgpolicy.proxy.cli;
 
 import dev.pgpolicy.proxy.config.HostPort;
 import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
+import dev.pgpolicy.proxy.embedded.EmbeddedPostgresException;
 import dev.pgpolicy.proxy.server.ProxyConfig;
 import dev.pgpolicy.proxy.server.ProxyServer;
 import dev.pgpolicy.proxy.tls.CertifiedKey;
+import dev.pgpolicy.proxy.tls.PkiException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -56,18 +58,36 @@ public final class DemoCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Override
-    public Integer call() throws InterruptedException {
-        HostPort requested = HostPort.parse(listen);
-        boolean defaultListen = DEFAULT_LISTEN.equals(listen);
-        if (defaultListen && !portFree(requested)) {
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        HostPort requested;
+        try {
+            requested = HostPort.parse(listen);
+        } catch (IllegalArgumentException e) {
+            err.println("pgpolicy demo: --listen: " + e.getMessage());
+            err.flush();
+            return 2;
+        }
+        if (DEFAULT_LISTEN.equals(listen) && !portFree(requested)) {
             log.info("port {} is in use; the demo proxy takes a free port instead", requested.port());
             requested = new HostPort(requested.host(), 0);
         }
-        PrintWriter out = spec.commandLine().getOut();
-        try (Demo demo = Demo.start(requested)) {
+        Demo demo;
+        try {
+            demo = Demo.start(requested);
+        } catch (EmbeddedPostgresException | IllegalArgumentException | PkiException | UncheckedIOException e) {
+            // Start failures are the operator's to fix (missing binaries, port in use): a message, no trace.
+            err.println("pgpolicy demo: " + e.getMessage());
+            err.flush();
+            return 1;
+        }
+        try (demo) {
             out.print(demo.instructions());
             out.flush();
             demo.awaitStop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         return 0;
     }
@@ -174,7 +194,14 @@ public final class DemoCommand implements Callable<Integer> {
                     // A demo is stopped with Ctrl-C while psql sessions are open; do not linger.
                     .shutdownGracePeriod(Duration.ofSeconds(2))
                     .build();
-            return ProxyServer.start(config);
+            try {
+                return ProxyServer.start(config);
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                // Netty rethrows a failed bind as its undeclared IOException (EADDRINUSE).
+                throw new IllegalArgumentException("cannot listen on " + listen + ": " + e.getMessage(), e);
+            }
         }
 
         public EmbeddedPostgres postgres() {

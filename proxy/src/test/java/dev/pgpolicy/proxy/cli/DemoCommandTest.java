@@ -78,6 +78,40 @@ class DemoCommandTest {
         }
     }
 
+    @Test
+    void listenAddressInUseIsReportedWithoutLeavingAnything() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            StringWriter err = new StringWriter();
+            CommandLine commandLine = PgPolicyCommand.newCommandLine();
+            commandLine.setErr(new PrintWriter(err, true));
+            java.util.Set<Path> before = embeddedDirectories();
+
+            int exit = commandLine.execute("demo", "--listen", "127.0.0.1:" + taken.getLocalPort());
+
+            assertThat(exit).isEqualTo(1);
+            assertThat(err.toString()).startsWith("pgpolicy demo: ").contains("cannot listen on 127.0.0.1:" + taken.getLocalPort());
+            assertThat(embeddedDirectories()).isSubsetOf(before);
+        }
+    }
+
+    @Test
+    void malformedListenAddressIsAUsageError() {
+        StringWriter err = new StringWriter();
+        CommandLine commandLine = PgPolicyCommand.newCommandLine();
+        commandLine.setErr(new PrintWriter(err, true));
+
+        assertThat(commandLine.execute("demo", "--listen", "nonsense")).isEqualTo(2);
+        assertThat(err.toString()).contains("pgpolicy demo: --listen: expected HOST:PORT");
+    }
+
+    /** This JVM's embedded cluster directories under java.io.tmpdir. */
+    private static java.util.Set<Path> embeddedDirectories() throws java.io.IOException {
+        try (var entries = java.nio.file.Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            return entries.filter(p -> p.getFileName().toString().startsWith("pgpolicy-pg-"))
+                    .collect(java.util.stream.Collectors.toSet());
+        }
+    }
+
     private static String awaitInstructions(StringWriter output, Thread runner) throws InterruptedException {
         // Polls for the end of the printed text; bounded so a failed start fails the test.
         for (int i = 0; i < 1200 && runner.isAlive(); i++) {
