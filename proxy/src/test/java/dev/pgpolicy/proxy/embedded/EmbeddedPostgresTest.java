@@ -53,6 +53,24 @@ class EmbeddedPostgresTest {
     }
 
     @Test
+    void restartKeepsPortAndDataAndReplacesThePostmaster() {
+        try (EmbeddedPostgres postgres = EmbeddedPostgres.start()) {
+            postgres.execute("postgres", "CREATE TABLE kept (v int); INSERT INTO kept VALUES (7);");
+            long before = postgres.postmasterPid();
+            int port = postgres.port();
+
+            postgres.restart();
+
+            assertThat(postgres.postmasterPid()).isNotEqualTo(before);
+            assertThat(ProcessHandle.of(before).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+            assertThat(postgres.port()).isEqualTo(port);
+            ProcessResult result = PgClient.superuserOf(postgres).psql("SELECT v FROM kept");
+            assertThat(result.exitCode()).as(result.describe()).isZero();
+            assertThat(result.stdout().strip()).isEqualTo("7");
+        }
+    }
+
+    @Test
     void verifyFullSucceedsForLocalhostNameToo() {
         ProcessResult result = PgClient.superuserOf(shared())
                 .psqlWith("--host=localhost", "--no-align", "--tuples-only", "--command=SELECT 1");
