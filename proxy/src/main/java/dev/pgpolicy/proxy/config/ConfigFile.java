@@ -6,11 +6,16 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.pgpolicy.proxy.server.ProxyConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -69,7 +74,12 @@ public final class ConfigFile {
             }
             doc = YAML.readValue(file.toFile(), Document.class);
         } catch (JsonMappingException e) {
-            throw new ConfigException(locate(file, e.getLocation()) + describe(e));
+            String where = locate(file, e.getLocation());
+            if (e instanceof UnrecognizedPropertyException unknown) {
+                // The YAML parser reports where it stopped (often the end of the mapping); point at the key.
+                where = locateKey(file, unknown.getPropertyName()).orElse(where);
+            }
+            throw new ConfigException(where + describe(e));
         } catch (JsonProcessingException e) {
             throw new ConfigException(locate(file, e.getLocation()) + e.getOriginalMessage());
         } catch (IOException e) {
@@ -191,11 +201,28 @@ public final class ConfigFile {
         return file + ":" + location.getLineNr() + ":" + location.getColumnNr() + ": ";
     }
 
+    private static Optional<String> locateKey(Path file, String key) {
+        try {
+            Pattern pattern = Pattern.compile(
+                    "(^|[\\s{,])(" + Pattern.quote(key) + ")\\s*:");
+            List<String> lines = Files.readAllLines(file);
+            for (int i = 0; i < lines.size(); i++) {
+                Matcher m = pattern.matcher(lines.get(i));
+                if (m.find()) {
+                    return Optional.of(file + ":" + (i + 1) + ":" + (m.start(2) + 1) + ": ");
+                }
+            }
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        return Optional.empty();
+    }
+
     private static String describe(JsonMappingException e) {
         String path = e.getPath().stream()
                 .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
                 .collect(Collectors.joining("."));
-        if (e instanceof com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException) {
+        if (e instanceof UnrecognizedPropertyException) {
             return "unknown key '" + path + "'";
         }
         String message = e.getOriginalMessage();

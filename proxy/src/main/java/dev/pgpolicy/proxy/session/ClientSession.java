@@ -280,7 +280,29 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (ProtocolException.find(cause).isEmpty() && rootCause(cause) instanceof java.io.IOException) {
+            // Reset connections and failed TLS records: the client is gone or cannot be talked to.
+            LOG.info("session {}: connection from {} failed: {}", id, describe(clientAddress()),
+                    UpstreamTlsNegotiator.rootMessage(cause));
+            phase = Phase.CLOSED;
+            if (upstream != null) {
+                upstream.close();
+            }
+            client.close();
+            return;
+        }
         fail(cause);
+    }
+
+    private static Throwable rootCause(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            if (root instanceof java.io.IOException) {
+                return root;
+            }
+            root = root.getCause();
+        }
+        return root;
     }
 
     // ---------------------------------------------------------------- startup
@@ -339,8 +361,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void onStartupMessage(ChannelHandlerContext ctx, StartupMessage startup) {
-        // From here on the client speaks typed frames; bytes already buffered move to the frame decoder.
-        ctx.pipeline().remove(STARTUP_DECODER);
         ProxyConfig config = environment.config();
         user = startup.parameter("user").orElse(null);
         database = startup.parameter("database").filter(d -> !d.isEmpty()).orElse(user);
@@ -381,6 +401,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         StartupMessage upstreamStartup = new StartupMessage(StartupMessage.PROTOCOL_3_0, upstreamParameters);
         phase = Phase.CONNECTING;
         connectUpstream(upstreamStartup);
+        // From here on the client speaks typed frames. Bytes it already sent move to the frame
+        // decoder now, and are a violation: nothing may follow the startup packet unasked.
+        ctx.pipeline().remove(STARTUP_DECODER);
     }
 
     private void connectUpstream(StartupMessage startup) {
@@ -1070,9 +1093,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ProxyConfig config = environment.config();
             if (ProtocolException.find(cause).isPresent()) {
                 ProtocolException e = ProtocolException.find(cause).get();
                 fail(new ProtocolException(e.sqlState(), "the upstream server broke the protocol: " + e.getMessage(), e));
+            } else if (rootCause(cause) instanceof javax.net.ssl.SSLException) {
+                fail(new SessionException(SqlState.CONNECTION_FAILURE, "TLS handshake with the upstream server at "
+                        + config.upstream() + " failed (upstream TLS " + config.upstreamTls().configName() + "): "
+                        + UpstreamTlsNegotiator.rootMessage(cause), cause));
+            } else if (rootCause(cause) instanceof java.io.IOException) {
+                fail(new SessionException(SqlState.CONNECTION_FAILURE, "the connection to the upstream server at "
+                        + config.upstream() + " failed: " + UpstreamTlsNegotiator.rootMessage(cause), cause));
             } else {
                 fail(cause);
             }
