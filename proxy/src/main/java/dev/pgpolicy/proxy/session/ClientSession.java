@@ -41,22 +41,29 @@ import dev.pgpolicy.proxy.wire.StartupMessage;
 import dev.pgpolicy.proxy.wire.StartupPacket;
 import dev.pgpolicy.proxy.wire.TargetKind;
 import dev.pgpolicy.proxy.wire.WireMessage;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -103,6 +110,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      */
     private static final String DENIED_STATEMENT_TEMPLATE =
             "DO $pgpolicy_denied$BEGIN RAISE EXCEPTION USING ERRCODE = '%s'; END$pgpolicy_denied$";
+
+    /**
+     * PostgreSQL's client-only encodings: multibyte encodings whose trailing bytes include ASCII
+     * values (PostgreSQL docs, "Character Set Support"; the server refuses them as server
+     * encodings for the same reason). Statement text must mean the same to the proxy and the server.
+     */
+    private static final Set<String> UNSAFE_CLIENT_ENCODINGS =
+            Set.of("BIG5", "GB18030", "GBK", "JOHAB", "SJIS", "SHIFT_JIS_2004", "UHC");
 
     /** Which authentication answer the server asked the client for. */
     private enum ClientAuthAnswer {
@@ -281,7 +296,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (ProtocolException.find(cause).isEmpty() && rootCause(cause) instanceof java.io.IOException) {
+        if (ProtocolException.find(cause).isEmpty() && rootCause(cause) instanceof IOException) {
             // Reset connections and failed TLS records: the client is gone or cannot be talked to.
             LOG.info("session {}: connection from {} failed: {}", id, describe(clientAddress()),
                     UpstreamTlsNegotiator.rootMessage(cause));
@@ -298,7 +313,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private static Throwable rootCause(Throwable failure) {
         Throwable root = failure;
         while (root.getCause() != null && root.getCause() != root) {
-            if (root instanceof java.io.IOException) {
+            if (root instanceof IOException) {
                 return root;
             }
             root = root.getCause();
@@ -411,9 +426,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         ProxyConfig config = environment.config();
         UpstreamHandler handler = new UpstreamHandler();
         Runnable ready = () -> client.eventLoop().execute(() -> onUpstreamReady(startup));
-        java.util.function.Consumer<Throwable> failed = cause -> client.eventLoop().execute(() -> fail(cause));
+        Consumer<Throwable> failed = cause -> client.eventLoop().execute(() -> fail(cause));
         ChannelFuture connect = environment.upstreamBootstrap(client.eventLoop())
-                .handler(new io.netty.channel.ChannelInitializer<Channel>() {
+                .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel channel) {
                         if (environment.upstreamTls() != null) {
@@ -456,7 +471,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         CancelKeys.UpstreamKey key = target.get();
         ProxyConfig config = environment.config();
         ChannelFuture connect = environment.upstreamBootstrap(client.eventLoop())
-                .handler(new io.netty.channel.ChannelInitializer<Channel>() {
+                .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel channel) {
                         if (environment.upstreamTls() != null) {
@@ -591,7 +606,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         SessionHooks hooks = environment.hooks();
         switch (type) {
             case 'Q': {
-                Query query = (Query) FrontendMessages.decode(frame);
+                Query query;
+                try {
+                    query = (Query) FrontendMessages.decode(frame);
+                } catch (ProtocolException e) {
+                    ErrorResponse error = undecodableText(e);
+                    inFlight.sent(InFlightRequest.of(Kind.SIMPLE_QUERY, "", null).withDenial(error));
+                    write(upstream, new Query(deniedStatement(error)));
+                    return false;
+                }
                 Verdict verdict = hooks.onQuery(this, query);
                 InFlightRequest request = InFlightRequest.of(Kind.SIMPLE_QUERY, "", query.sql());
                 switch (verdict.action()) {
@@ -611,7 +634,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 throw new AssertionError(verdict);
             }
             case 'P': {
-                Parse parse = (Parse) FrontendMessages.decode(frame);
+                Parse parse;
+                try {
+                    parse = (Parse) FrontendMessages.decode(frame);
+                } catch (ProtocolException e) {
+                    sendDenied(undecodableText(e));
+                    return false;
+                }
                 Verdict verdict = hooks.onParse(this, parse);
                 switch (verdict.action()) {
                     case FORWARD:
@@ -632,7 +661,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 throw new AssertionError(verdict);
             }
             case 'B': {
-                Bind bind = (Bind) FrontendMessages.decode(frame);
+                Bind bind;
+                try {
+                    bind = (Bind) FrontendMessages.decode(frame);
+                } catch (ProtocolException e) {
+                    sendDenied(undecodableText(e));
+                    return false;
+                }
                 Optional<String> sql = inFlight.statementSql(bind.statementName());
                 Verdict verdict = hooks.onBind(this, bind, sql);
                 switch (verdict.action()) {
@@ -710,6 +745,20 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             default:
                 throw new AssertionError("phase READY accepted type " + type);
         }
+    }
+
+    /**
+     * Text that is not valid UTF-8 cannot be analysed, so it must not run; but it is the
+     * statement's fault, not the connection's: PostgreSQL answers it with ERROR 22021 and the
+     * session goes on. The frame itself was well formed, so the stream is still in sync. Any
+     * other protocol error is rethrown and ends the session.
+     */
+    private static ErrorResponse undecodableText(ProtocolException e) {
+        if (e.sqlState() != SqlState.CHARACTER_NOT_IN_REPERTOIRE) {
+            throw e;
+        }
+        return ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.CHARACTER_NOT_IN_REPERTOIRE,
+                "invalid byte sequence for encoding \"UTF8\": " + e.getMessage(), null);
     }
 
     private static <T extends FrontendMessage> T requireType(Verdict verdict, Class<T> type) {
@@ -888,9 +937,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         InFlightRequest request = answered.orElse(null);
         switch (type) {
             case ReadyForQuery.TYPE:
-                byte status = frame.body().getByte(0);
-                if (frame.bodyLength() != 1 || (status != 'I' && status != 'T' && status != 'E')) {
+                if (frame.bodyLength() != 1) {
                     BackendMessages.decode(frame); // throws the precise protocol error
+                }
+                byte status = frame.body().getByte(0);
+                if (status != 'I' && status != 'T' && status != 'E') {
+                    BackendMessages.decode(frame);
                 }
                 transactionStatus = (char) status;
                 endRowFilter();
@@ -964,6 +1016,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void noteParameterStatus(ParameterStatus status) {
         if (status.name().equals("application_name")) {
             applicationName = status.value();
+        } else if (status.name().equals("client_encoding")
+                && UNSAFE_CLIENT_ENCODINGS.contains(status.value().toUpperCase(Locale.ROOT))) {
+            // The server reports the canonical name, whichever alias the client used.
+            throw new SessionException(SqlState.FEATURE_NOT_SUPPORTED, "client_encoding " + status.value()
+                    + " is not supported through pgpolicy: in it an ASCII byte such as a quote or backslash can be"
+                    + " part of a multibyte character, so pgpolicy could read a statement differently from the"
+                    + " server; use UTF8");
         }
     }
 
@@ -991,7 +1050,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             closeOnFlush(client);
             return;
         }
-        fail(new SessionException(phase == Phase.CONNECTING ? SqlState.CONNECTION_FAILURE : SqlState.CONNECTION_FAILURE,
+        fail(new SessionException(SqlState.CONNECTION_FAILURE,
                 "the upstream server closed the connection unexpectedly"));
     }
 
@@ -1045,7 +1104,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private static void closeOnFlush(Channel channel) {
         if (channel.isActive()) {
-            channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
     }
 
@@ -1113,11 +1172,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             if (ProtocolException.find(cause).isPresent()) {
                 ProtocolException e = ProtocolException.find(cause).get();
                 fail(new ProtocolException(e.sqlState(), "the upstream server broke the protocol: " + e.getMessage(), e));
-            } else if (rootCause(cause) instanceof javax.net.ssl.SSLException) {
+            } else if (rootCause(cause) instanceof SSLException) {
                 fail(new SessionException(SqlState.CONNECTION_FAILURE, "TLS handshake with the upstream server at "
                         + config.upstream() + " failed (upstream TLS " + config.upstreamTls().configName() + "): "
                         + UpstreamTlsNegotiator.rootMessage(cause), cause));
-            } else if (rootCause(cause) instanceof java.io.IOException) {
+            } else if (rootCause(cause) instanceof IOException) {
                 fail(new SessionException(SqlState.CONNECTION_FAILURE, "the connection to the upstream server at "
                         + config.upstream() + " failed: " + UpstreamTlsNegotiator.rootMessage(cause), cause));
             } else {

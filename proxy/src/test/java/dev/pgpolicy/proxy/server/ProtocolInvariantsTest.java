@@ -164,6 +164,43 @@ class ProtocolInvariantsTest {
     }
 
     @Test
+    void invalidUtf8InAStatementIsAnErrorNotTheEndOfTheSession() {
+        try (RawSocket socket = connect(fixture)) {
+            socket.write(trustedStartup());
+            readUntilReady(socket);
+            byte[] sql = {'S', 'E', 'L', 'E', 'C', 'T', ' ', '\'', (byte) 0xC3, (byte) 0x28, '\'', 0};
+            socket.write(Frames.typed('Q', sql));
+            BackendMessage error = socket.readMessage();
+            assertThat(error.type()).isEqualTo('E');
+            assertThat(error.sqlState()).isEqualTo("22021");
+            assertThat(error.fields().get('S')).isEqualTo("ERROR");
+            assertThat(socket.readMessage().type()).isEqualTo('Z');
+            socket.write(Frames.query("SELECT 'still usable'"));
+            assertThat(readUntilReady(socket)).isEqualTo("TDCZ");
+        }
+    }
+
+    @Test
+    void clientEncodingsWhereAsciiCanHideInsideACharacterAreRefused() {
+        var refused = dev.pgpolicy.proxy.testing.PgClient.to("127.0.0.1", fixture.port()).user(TRUSTED)
+                .database("postgres").sslMode("disable").env("PGCLIENTENCODING", "SJIS").psql("SELECT 1");
+        assertThat(refused.succeeded()).isFalse();
+        assertThat(refused.stderr()).contains("client_encoding SJIS is not supported through pgpolicy");
+        try (RawSocket socket = connect(fixture)) {
+            socket.write(trustedStartup());
+            readUntilReady(socket);
+            socket.write(Frames.query("SET client_encoding = 'WIN936'"));
+            BackendMessage message;
+            do {
+                message = socket.readMessage(); // CommandComplete and ParameterStatus never arrive
+            } while (message.type() != 'E');
+            assertThat(message.sqlState()).isEqualTo("0A000");
+            assertThat(message.fields().get('M')).contains("client_encoding GBK");
+            assertThat(socket.awaitClosed(CLOSE_WAIT)).isTrue();
+        }
+    }
+
+    @Test
     void impossibleLengthIsAProtocolViolation() {
         try (RawSocket socket = connect(fixture)) {
             socket.write(trustedStartup());
