@@ -277,7 +277,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         Phase before = phase;
         phase = Phase.CLOSED;
         if (upstream != null) {
-            closeOnFlush(upstream);
+            if (upstream.isActive()) {
+                closeOnFlush(upstream);
+            } else {
+                upstream.close(); // also abandons a connection attempt still in progress
+            }
         }
         if (handshakeDeadline != null) {
             handshakeDeadline.cancel(false);
@@ -454,6 +458,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void onUpstreamReady(StartupMessage startup) {
         if (phase != Phase.CONNECTING) {
+            upstream.close(); // the client left (or failed) while the connection was being set up
             return;
         }
         phase = Phase.AUTHENTICATING;

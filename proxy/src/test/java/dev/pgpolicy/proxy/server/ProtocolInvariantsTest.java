@@ -192,7 +192,7 @@ class ProtocolInvariantsTest {
             socket.write(Frames.query("SET client_encoding = 'WIN936'"));
             BackendMessage message;
             do {
-                message = socket.readMessage(); // CommandComplete and ParameterStatus never arrive
+                message = socket.readMessage(); // CommandComplete comes first; the ParameterStatus never arrives
             } while (message.type() != 'E');
             assertThat(message.sqlState()).isEqualTo("0A000");
             assertThat(message.fields().get('M')).contains("client_encoding GBK");
