@@ -145,6 +145,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private String authMethod;
     private ClientAuthAnswer expectedAnswer = ClientAuthAnswer.NONE;
     private List<String> offeredMechanisms = List.of();
+    private boolean saslInProgress;
+    private boolean saslFinished;
     private CancelKeys.Key cancelKey;
     private char transactionStatus = 'I';
     private RowFilter rowFilter = RowFilter.UNCHANGED;
@@ -841,7 +843,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private boolean onAuthenticationRequest(RawFrame frame) {
         BackendMessage message = BackendMessages.decode(frame);
+        if (message instanceof Authentication && expectedAnswer != ClientAuthAnswer.NONE) {
+            // The server may not move on before the client has answered what it asked.
+            throw upstreamViolation("sent another authentication message before the client answered");
+        }
+        if ((message instanceof AuthenticationSASLContinue || message instanceof AuthenticationSASLFinal)
+                && !saslInProgress) {
+            throw upstreamViolation("sent a SASL continuation without a SASL exchange in progress");
+        }
         if (message instanceof AuthenticationOk) {
+            if (saslInProgress && !saslFinished) {
+                throw upstreamViolation("ended the SASL exchange without its final message");
+            }
             if (authMethod == null) {
                 authMethod = "trust";
             }
@@ -857,6 +870,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 throw new SessionException(SqlState.FEATURE_NOT_SUPPORTED,
                         "the server offers no SASL mechanism pgpolicy can relay: " + sasl.mechanisms());
             }
+            if (saslInProgress) {
+                throw upstreamViolation("restarted the SASL exchange");
+            }
+            saslInProgress = true;
             authMethod = "scram-sha-256";
             offeredMechanisms = offer.mechanisms();
             expectedAnswer = ClientAuthAnswer.SASL_INITIAL;
@@ -868,7 +885,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return relayNow(frame);
         }
         if (message instanceof AuthenticationSASLFinal) {
+            // RFC 5802: the server-final-message ends the exchange; only AuthenticationOk may follow.
             expectedAnswer = ClientAuthAnswer.NONE;
+            saslInProgress = false;
+            saslFinished = true;
             return relayNow(frame);
         }
         if (message instanceof AuthenticationMD5Password) {
