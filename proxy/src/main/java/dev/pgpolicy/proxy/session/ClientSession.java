@@ -3,12 +3,6 @@ package dev.pgpolicy.proxy.session;
 import dev.pgpolicy.proxy.server.ProxyConfig;
 import dev.pgpolicy.proxy.session.InFlightRequest.Kind;
 import dev.pgpolicy.proxy.wire.Authentication;
-import dev.pgpolicy.proxy.wire.AuthenticationCleartextPassword;
-import dev.pgpolicy.proxy.wire.AuthenticationMD5Password;
-import dev.pgpolicy.proxy.wire.AuthenticationOk;
-import dev.pgpolicy.proxy.wire.AuthenticationSASL;
-import dev.pgpolicy.proxy.wire.AuthenticationSASLContinue;
-import dev.pgpolicy.proxy.wire.AuthenticationSASLFinal;
 import dev.pgpolicy.proxy.wire.BackendKeyData;
 import dev.pgpolicy.proxy.wire.BackendMessage;
 import dev.pgpolicy.proxy.wire.BackendMessages;
@@ -33,7 +27,6 @@ import dev.pgpolicy.proxy.wire.Query;
 import dev.pgpolicy.proxy.wire.RawFrame;
 import dev.pgpolicy.proxy.wire.ReadyForQuery;
 import dev.pgpolicy.proxy.wire.RowDescription;
-import dev.pgpolicy.proxy.wire.SASLInitialResponse;
 import dev.pgpolicy.proxy.wire.SSLRequest;
 import dev.pgpolicy.proxy.wire.SqlState;
 import dev.pgpolicy.proxy.wire.StartupDecoder;
@@ -43,11 +36,9 @@ import dev.pgpolicy.proxy.wire.TargetKind;
 import dev.pgpolicy.proxy.wire.WireMessage;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
@@ -62,7 +53,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -101,9 +91,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private static final String FRAME_DECODER = "frames";
     private static final String SESSION = "session";
 
-    private static final String SCRAM_SHA_256 = "SCRAM-SHA-256";
-    private static final String SCRAM_SHA_256_PLUS = "SCRAM-SHA-256-PLUS";
-
     /**
      * Sent upstream in place of a denied statement, so that the server fails it (and any open
      * transaction block) itself; the client sees the hook's error instead of this one.
@@ -119,20 +106,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private static final Set<String> UNSAFE_CLIENT_ENCODINGS =
             Set.of("BIG5", "GB18030", "GBK", "JOHAB", "SJIS", "SHIFT_JIS_2004", "UHC");
 
-    /** Which authentication answer the server asked the client for. */
-    private enum ClientAuthAnswer {
-        NONE,
-        PASSWORD,
-        SASL_INITIAL,
-        SASL_CONTINUE
-    }
-
     private final SessionEnvironment environment;
     private final SocketChannel client;
     private final TrafficCounter traffic;
     private final String id;
     private final long openedNanos = System.nanoTime();
     private final InFlightRequests inFlight = new InFlightRequests();
+    private final PassthroughAuthentication authentication = new PassthroughAuthentication();
+    private final UpstreamConnector connector;
 
     private Phase phase = Phase.STARTUP;
     private ScheduledFuture<?> handshakeDeadline;
@@ -142,11 +123,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private String user;
     private String database;
     private String applicationName;
-    private String authMethod;
-    private ClientAuthAnswer expectedAnswer = ClientAuthAnswer.NONE;
-    private List<String> offeredMechanisms = List.of();
-    private boolean saslInProgress;
-    private boolean saslFinished;
     private CancelKeys.Key cancelKey;
     private char transactionStatus = 'I';
     private RowFilter rowFilter = RowFilter.UNCHANGED;
@@ -160,6 +136,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         this.client = client;
         this.traffic = traffic;
         this.id = environment.randomId(4);
+        this.connector = new UpstreamConnector(environment);
     }
 
     /** Sets up a freshly accepted client channel. */
@@ -206,7 +183,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public Optional<String> authMethod() {
-        return phase == Phase.READY || phase == Phase.AWAITING_READY ? Optional.ofNullable(authMethod) : Optional.empty();
+        return authentication.method();
     }
 
     @Override
@@ -429,33 +406,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void connectUpstream(StartupMessage startup) {
-        ProxyConfig config = environment.config();
-        UpstreamHandler handler = new UpstreamHandler();
-        Runnable ready = () -> client.eventLoop().execute(() -> onUpstreamReady(startup));
-        Consumer<Throwable> failed = cause -> client.eventLoop().execute(() -> fail(cause));
-        ChannelFuture connect = environment.upstreamBootstrap(client.eventLoop())
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel channel) {
-                        if (environment.upstreamTls() != null) {
-                            channel.pipeline().addLast("upstream-ssl-request",
-                                    new UpstreamTlsNegotiator(environment, ready, failed));
-                        }
-                        channel.pipeline()
-                                .addLast(FRAME_DECODER, new FrameDecoder())
-                                .addLast(SESSION, handler);
-                    }
-                })
-                .connect(config.upstream().host(), config.upstream().port());
-        upstream = connect.channel();
-        connect.addListener((ChannelFutureListener) done -> {
-            if (!done.isSuccess()) {
-                fail(new SessionException(SqlState.CONNECTION_FAILURE, "could not connect to the upstream server at "
-                        + config.upstream() + ": " + UpstreamTlsNegotiator.rootMessage(done.cause()), done.cause()));
-            } else if (environment.upstreamTls() == null) {
-                ready.run();
-            }
-        });
+        upstream = connector.connect(client.eventLoop(),
+                () -> client.eventLoop().execute(() -> onUpstreamReady(startup)),
+                cause -> client.eventLoop().execute(() -> fail(cause)),
+                new FrameDecoder(), new UpstreamHandler());
     }
 
     private void onUpstreamReady(StartupMessage startup) {
@@ -475,37 +429,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             LOG.debug("session {}: cancel request with an unknown key dropped", id);
             return;
         }
-        CancelKeys.UpstreamKey key = target.get();
-        ProxyConfig config = environment.config();
-        ChannelFuture connect = environment.upstreamBootstrap(client.eventLoop())
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel channel) {
-                        if (environment.upstreamTls() != null) {
-                            channel.pipeline().addLast(new UpstreamTlsNegotiator(environment,
-                                    () -> sendCancel(channel, key),
-                                    cause -> {
-                                        LOG.warn("session {}: cancel request not delivered: {}", id,
-                                                UpstreamTlsNegotiator.rootMessage(cause));
-                                        channel.close();
-                                    }));
-                        }
-                    }
-                })
-                .connect(config.upstream().host(), config.upstream().port());
-        connect.addListener((ChannelFutureListener) done -> {
-            if (!done.isSuccess()) {
-                LOG.warn("session {}: cancel request not delivered: {}", id,
-                        UpstreamTlsNegotiator.rootMessage(done.cause()));
-            } else if (environment.upstreamTls() == null) {
-                sendCancel(done.channel(), key);
-            }
-        });
-    }
-
-    private static void sendCancel(Channel channel, CancelKeys.UpstreamKey key) {
-        CancelRequest request = new CancelRequest(key.processId(), key.secretKey());
-        channel.writeAndFlush(request.encode(channel.alloc())).addListener(ChannelFutureListener.CLOSE);
+        connector.cancel(client.eventLoop(), target.get(), id);
     }
 
     private void handshakeDeadlinePassed() {
@@ -586,23 +510,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return false;
         }
         // Strict: the answer must be the kind the server asked for, and well formed.
-        switch (expectedAnswer) {
-            case NONE:
-                throw new ProtocolException("unexpected authentication response: the server asked for none");
-            case PASSWORD:
-                FrontendMessages.decodePassword(frame);
-                break;
-            case SASL_INITIAL:
-                SASLInitialResponse initial = FrontendMessages.decodeSaslInitialResponse(frame);
-                if (!offeredMechanisms.contains(initial.mechanism())) {
-                    throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "client selected an invalid SASL authentication mechanism");
-                }
-                break;
-            case SASL_CONTINUE:
-                FrontendMessages.decodeSaslResponse(frame);
-                break;
-        }
-        expectedAnswer = ClientAuthAnswer.NONE;
+        authentication.onClient(frame);
         upstream.writeAndFlush(frame.content());
         return true;
     }
@@ -843,69 +751,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private boolean onAuthenticationRequest(RawFrame frame) {
         BackendMessage message = BackendMessages.decode(frame);
-        if (message instanceof Authentication && expectedAnswer != ClientAuthAnswer.NONE) {
-            // The server may not move on before the client has answered what it asked.
-            throw upstreamViolation("sent another authentication message before the client answered");
-        }
-        if ((message instanceof AuthenticationSASLContinue || message instanceof AuthenticationSASLFinal)
-                && !saslInProgress) {
-            throw upstreamViolation("sent a SASL continuation without a SASL exchange in progress");
-        }
-        if (message instanceof AuthenticationOk) {
-            if (saslInProgress && !saslFinished) {
-                throw upstreamViolation("ended the SASL exchange without its final message");
+        if (message instanceof Authentication request) {
+            Optional<Authentication> replacement = authentication.onServer(request);
+            if (authentication.stage() == PassthroughAuthentication.Stage.DONE) {
+                phase = Phase.AWAITING_READY;
             }
-            if (authMethod == null) {
-                authMethod = "trust";
+            if (replacement.isPresent()) {
+                writeAndFlush(client, replacement.get());
+                return false;
             }
-            expectedAnswer = ClientAuthAnswer.NONE;
-            phase = Phase.AWAITING_READY;
             return relayNow(frame);
-        }
-        if (message instanceof AuthenticationSASL sasl) {
-            // The proxy terminates the client's TLS, so channel binding would bind to the proxy's
-            // certificate, never the server's: SCRAM-SHA-256-PLUS cannot succeed through it.
-            AuthenticationSASL offer = sasl.without(SCRAM_SHA_256_PLUS);
-            if (!offer.mechanisms().contains(SCRAM_SHA_256)) {
-                throw new SessionException(SqlState.FEATURE_NOT_SUPPORTED,
-                        "the server offers no SASL mechanism pgpolicy can relay: " + sasl.mechanisms());
-            }
-            if (saslInProgress) {
-                throw upstreamViolation("restarted the SASL exchange");
-            }
-            saslInProgress = true;
-            authMethod = "scram-sha-256";
-            offeredMechanisms = offer.mechanisms();
-            expectedAnswer = ClientAuthAnswer.SASL_INITIAL;
-            writeAndFlush(client, offer);
-            return false;
-        }
-        if (message instanceof AuthenticationSASLContinue) {
-            expectedAnswer = ClientAuthAnswer.SASL_CONTINUE;
-            return relayNow(frame);
-        }
-        if (message instanceof AuthenticationSASLFinal) {
-            // RFC 5802: the server-final-message ends the exchange; only AuthenticationOk may follow.
-            expectedAnswer = ClientAuthAnswer.NONE;
-            saslInProgress = false;
-            saslFinished = true;
-            return relayNow(frame);
-        }
-        if (message instanceof AuthenticationMD5Password) {
-            authMethod = "md5";
-            expectedAnswer = ClientAuthAnswer.PASSWORD;
-            return relayNow(frame);
-        }
-        if (message instanceof AuthenticationCleartextPassword) {
-            authMethod = "password";
-            expectedAnswer = ClientAuthAnswer.PASSWORD;
-            return relayNow(frame);
-        }
-        if (message instanceof Authentication other) {
-            throw new SessionException(SqlState.FEATURE_NOT_SUPPORTED, "the server requested an authentication method"
-                    + " pgpolicy cannot relay (code " + other.code() + "); use scram-sha-256, md5 or password");
         }
         if (message instanceof ErrorResponse error) {
+            // Wrong password, unknown role, no pg_hba.conf entry: the server's words, verbatim.
             upstreamSentFatal = error.isFatal();
             return relayNow(frame);
         }
@@ -948,7 +806,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 frames.setMaxFrameLength(FrameDecoder.DEFAULT_MAX_FRAME_LENGTH);
                 LOG.info("session {}: opened for user={} database={} application_name={} client={} tls={} auth={}",
                         id, user, database, applicationName == null ? "" : applicationName, describe(clientAddress()),
-                        tls, authMethod);
+                        tls, authentication.method().orElse(""));
                 return relayNow(frame);
             }
             default:
