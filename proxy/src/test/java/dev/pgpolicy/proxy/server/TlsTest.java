@@ -132,6 +132,36 @@ class TlsTest {
     }
 
     @Test
+    void upstreamRequireAndVerifyCaEncryptToo() {
+        for (ProxyConfig.UpstreamTls mode : new ProxyConfig.UpstreamTls[] {
+                ProxyConfig.UpstreamTls.REQUIRE, ProxyConfig.UpstreamTls.VERIFY_CA}) {
+            try (ProxyFixture fixture = ProxyFixture.start(postgres, b -> b.upstreamTls(mode)
+                    .upstreamCa(mode == ProxyConfig.UpstreamTls.VERIFY_CA ? postgres.caCertificate() : null))) {
+                ProcessResult result = fixture.client(DB).psql("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
+                assertThat(result.succeeded()).as(mode + ": " + result.describe()).isTrue();
+                assertThat(result.stdout().strip()).isEqualTo("t");
+            }
+        }
+    }
+
+    @Test
+    void unreachableUpstreamIsAClear08006() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+            closedPort = probe.getLocalPort();
+        }
+        int port = closedPort;
+        try (ProxyFixture fixture = ProxyFixture.start(postgres, b -> b.upstream("127.0.0.1", port))) {
+            ProcessResult result = fixture.client(DB).psql("SELECT 1");
+            assertThat(result.succeeded()).isFalse();
+            assertThat(result.stderr()).contains("FATAL:  could not connect to the upstream server at 127.0.0.1:" + port)
+                    .contains("pgpolicy correlation id");
+            assertThatThrownBy(() -> fixture.jdbc(DB, "")).isInstanceOfSatisfying(SQLException.class,
+                    e -> assertThat(e.getSQLState()).isEqualTo("08006"));
+        }
+    }
+
+    @Test
     void cancelTravelsOverUpstreamTlsToo() throws Exception {
         try (ProxyFixture fixture = ProxyFixture.start(postgres, b -> b
                 .upstreamTls(ProxyConfig.UpstreamTls.VERIFY_FULL).upstreamCa(postgres.caCertificate()));
