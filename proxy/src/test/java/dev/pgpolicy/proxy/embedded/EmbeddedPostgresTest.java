@@ -24,11 +24,15 @@ class EmbeddedPostgresTest {
         EmbeddedPostgres postgres = EmbeddedPostgres.start();
         long pid;
         Path base;
+        List<ProcessHandle> serverProcesses;
         try {
             pid = postgres.postmasterPid();
             base = postgres.baseDirectory();
             assertThat(postgres.isRunning()).isTrue();
             assertThat(ProcessHandle.of(pid)).isPresent();
+            // The postmaster and its auxiliary processes (checkpointer, walwriter, ...).
+            serverProcesses = ProcessHandle.of(pid).orElseThrow().descendants().toList();
+            assertThat(serverProcesses).isNotEmpty();
 
             postgres.createRole("alice", "correct horse 'battery' staple");
             postgres.createDatabase("shop", "alice");
@@ -48,6 +52,7 @@ class EmbeddedPostgresTest {
             postgres.stop();
         }
         assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        assertThat(serverProcesses).noneMatch(ProcessHandle::isAlive);
         assertThat(base).doesNotExist();
         assertThat(postgres.isRunning()).isFalse();
     }
