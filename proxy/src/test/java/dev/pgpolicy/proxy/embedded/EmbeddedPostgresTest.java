@@ -76,6 +76,22 @@ class EmbeddedPostgresTest {
     }
 
     @Test
+    void serverAccountIsLookedUpAtStartAndAMissingOneIsExplained() {
+        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder().osUser("pgpolicy_no_such_account");
+        if (new com.sun.security.auth.module.UnixSystem().getUid() == 0) {
+            assertThatThrownBy(builder::start)
+                    .isInstanceOf(EmbeddedPostgresException.class)
+                    .hasMessageContaining("'pgpolicy_no_such_account', which does not exist")
+                    .hasMessageContaining("bin/install-prerequisites");
+        } else {
+            // Not root: PostgreSQL runs as this JVM's user and the account setting does not apply.
+            try (EmbeddedPostgres postgres = builder.start()) {
+                assertThat(postgres.isRunning()).isTrue();
+            }
+        }
+    }
+
+    @Test
     void verifyFullSucceedsForLocalhostNameToo() {
         ProcessResult result = PgClient.superuserOf(shared())
                 .psqlWith("--host=localhost", "--no-align", "--tuples-only", "--command=SELECT 1");
