@@ -232,9 +232,18 @@ class EmbeddedPostgresTest {
     }
 
     @Test
-    void serverKeyIsPrivateToTheServerAccount() throws Exception {
-        Path key = shared().dataDirectory().resolve("server.key");
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key))).isEqualTo("rw-------");
-        assertThat(Files.getOwner(key)).isEqualTo(Files.getOwner(shared().dataDirectory().resolve("PG_VERSION")));
+    void serverKeyIsPrivateToTheServerAccountWhileTheCaIsReadableByPath() throws Exception {
+        EmbeddedPostgres postgres = shared();
+        Path key = postgres.dataDirectory().resolve("server.key");
+        assertThat(mode(key)).isEqualTo("rw-------");
+        assertThat(Files.getOwner(key)).isEqualTo(Files.getOwner(postgres.dataDirectory().resolve("PG_VERSION")));
+        assertThat(mode(postgres.dataDirectory())).isEqualTo("rwx------");
+        assertThat(mode(postgres.baseDirectory())).isEqualTo("rwx--x--x");
+        assertThat(mode(postgres.caCertificate())).isEqualTo("rw-r--r--");
+        assertThat(postgres.baseDirectory().resolve("superuser.pw")).doesNotExist();
+    }
+
+    private static String mode(Path path) throws java.io.IOException {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
     }
 }
