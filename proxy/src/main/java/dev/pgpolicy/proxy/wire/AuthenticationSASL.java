@@ -36,7 +36,7 @@ public record AuthenticationSASL(List<String> mechanisms) implements Authenticat
         return SASL;
     }
 
-    /** The same offer minus {@code mechanism}. */
+    /** The same offer minus {@code mechanism}; throws if no mechanism would remain. */
     public AuthenticationSASL without(String mechanism) {
         return new AuthenticationSASL(mechanisms.stream().filter(m -> !m.equals(mechanism)).toList());
     }

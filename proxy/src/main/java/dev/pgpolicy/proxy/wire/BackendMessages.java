@@ -18,53 +18,53 @@ public final class BackendMessages {
         char type = frame.type();
         switch (type) {
             case Authentication.TYPE:
-                return FrontendMessages.read(frame, "Authentication", BackendMessages::readAuthentication);
+                return WireReader.decode(frame, "Authentication", BackendMessages::readAuthentication);
             case ParameterStatus.TYPE:
-                return FrontendMessages.read(frame, "ParameterStatus", ParameterStatus::read);
+                return WireReader.decode(frame, "ParameterStatus", ParameterStatus::read);
             case BackendKeyData.TYPE:
-                return FrontendMessages.read(frame, "BackendKeyData", BackendKeyData::read);
+                return WireReader.decode(frame, "BackendKeyData", BackendKeyData::read);
             case ReadyForQuery.TYPE:
-                return FrontendMessages.read(frame, "ReadyForQuery", ReadyForQuery::read);
+                return WireReader.decode(frame, "ReadyForQuery", ReadyForQuery::read);
             case RowDescription.TYPE:
-                return FrontendMessages.read(frame, "RowDescription", RowDescription::read);
+                return WireReader.decode(frame, "RowDescription", RowDescription::read);
             case DataRow.TYPE:
                 return DataRow.decode(frame.body());
             case CommandComplete.TYPE:
-                return FrontendMessages.read(frame, "CommandComplete", CommandComplete::read);
+                return WireReader.decode(frame, "CommandComplete", CommandComplete::read);
             case EmptyQueryResponse.TYPE:
-                return empty(frame, "EmptyQueryResponse", EmptyQueryResponse.INSTANCE);
+                return WireReader.expectEmpty(frame, "EmptyQueryResponse", EmptyQueryResponse.INSTANCE);
             case ErrorResponse.TYPE:
-                return FrontendMessages.read(frame, "ErrorResponse", ErrorResponse::read);
+                return WireReader.decode(frame, "ErrorResponse", ErrorResponse::read);
             case NoticeResponse.TYPE:
-                return FrontendMessages.read(frame, "NoticeResponse", NoticeResponse::read);
+                return WireReader.decode(frame, "NoticeResponse", NoticeResponse::read);
             case ParseComplete.TYPE:
-                return empty(frame, "ParseComplete", ParseComplete.INSTANCE);
+                return WireReader.expectEmpty(frame, "ParseComplete", ParseComplete.INSTANCE);
             case BindComplete.TYPE:
-                return empty(frame, "BindComplete", BindComplete.INSTANCE);
+                return WireReader.expectEmpty(frame, "BindComplete", BindComplete.INSTANCE);
             case CloseComplete.TYPE:
-                return empty(frame, "CloseComplete", CloseComplete.INSTANCE);
+                return WireReader.expectEmpty(frame, "CloseComplete", CloseComplete.INSTANCE);
             case NoData.TYPE:
-                return empty(frame, "NoData", NoData.INSTANCE);
+                return WireReader.expectEmpty(frame, "NoData", NoData.INSTANCE);
             case PortalSuspended.TYPE:
-                return empty(frame, "PortalSuspended", PortalSuspended.INSTANCE);
+                return WireReader.expectEmpty(frame, "PortalSuspended", PortalSuspended.INSTANCE);
             case ParameterDescription.TYPE:
-                return FrontendMessages.read(frame, "ParameterDescription", ParameterDescription::read);
+                return WireReader.decode(frame, "ParameterDescription", ParameterDescription::read);
             case CopyInResponse.TYPE:
-                return FrontendMessages.read(frame, "CopyInResponse", CopyInResponse::read);
+                return WireReader.decode(frame, "CopyInResponse", CopyInResponse::read);
             case CopyOutResponse.TYPE:
-                return FrontendMessages.read(frame, "CopyOutResponse", CopyOutResponse::read);
+                return WireReader.decode(frame, "CopyOutResponse", CopyOutResponse::read);
             case CopyBothResponse.TYPE:
-                return FrontendMessages.read(frame, "CopyBothResponse", CopyBothResponse::read);
+                return WireReader.decode(frame, "CopyBothResponse", CopyBothResponse::read);
             case CopyData.TYPE:
                 return new CopyData(frame.body().retainedSlice());
             case CopyDone.TYPE:
-                return empty(frame, "CopyDone", CopyDone.INSTANCE);
+                return WireReader.expectEmpty(frame, "CopyDone", CopyDone.INSTANCE);
             case NotificationResponse.TYPE:
-                return FrontendMessages.read(frame, "NotificationResponse", NotificationResponse::read);
+                return WireReader.decode(frame, "NotificationResponse", NotificationResponse::read);
             case NegotiateProtocolVersion.TYPE:
-                return FrontendMessages.read(frame, "NegotiateProtocolVersion", NegotiateProtocolVersion::read);
+                return WireReader.decode(frame, "NegotiateProtocolVersion", NegotiateProtocolVersion::read);
             case FunctionCallResponse.TYPE:
-                return FrontendMessages.read(frame, "FunctionCallResponse", FunctionCallResponse::read);
+                return WireReader.decode(frame, "FunctionCallResponse", FunctionCallResponse::read);
             default:
                 throw new ProtocolException("invalid backend message type '" + RawFrame.printable(type) + "'");
         }
@@ -136,11 +136,4 @@ public final class BackendMessages {
         return message;
     }
 
-    private static <T> T empty(RawFrame frame, String name, T message) {
-        if (frame.bodyLength() != 0) {
-            throw new ProtocolException("invalid " + name + " message: " + frame.bodyLength()
-                    + " unexpected trailing byte(s)");
-        }
-        return message;
-    }
 }

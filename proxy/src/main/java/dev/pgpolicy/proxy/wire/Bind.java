@@ -97,7 +97,7 @@ public record Bind(String portalName, String statementName, List<Integer> parame
         }
         List<Optional<Bytes>> parameters = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            parameters.add(Optional.ofNullable(body.readNullableValue("parameter " + (i + 1))));
+            parameters.add(Optional.ofNullable(body.readNullableValue("parameter value")));
         }
         List<Integer> resultFormats = readFormats(body, "result format");
         body.expectEnd();

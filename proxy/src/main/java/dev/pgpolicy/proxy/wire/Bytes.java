@@ -94,13 +94,19 @@ public final class Bytes {
         return Arrays.hashCode(bytes);
     }
 
-    /** Hex, cut after 64 bytes so that a large value cannot flood a log line. */
-    @Override
-    public String toString() {
+    /** Hex of the first 64 bytes, for diagnostics that are allowed to show values. */
+    public String toHex() {
         int shown = Math.min(bytes.length, TO_STRING_LIMIT);
         String hex = ByteBufUtil.hexDump(bytes, 0, shown);
-        return bytes.length > shown
-                ? "Bytes[" + bytes.length + ": " + hex + "...]"
-                : "Bytes[" + bytes.length + ": " + hex + "]";
+        return bytes.length > shown ? hex + "..." : hex;
+    }
+
+    /**
+     * Only the length: these bytes are parameter values, row data or credentials, which must not
+     * reach a log line by way of a record's {@code toString}.
+     */
+    @Override
+    public String toString() {
+        return "Bytes[" + bytes.length + "]";
     }
 }

@@ -11,11 +11,24 @@ final class Checks {
     private Checks() {
     }
 
-    /** A string sent as a C-string: no NUL inside, or the receiver would cut it short. */
+    /**
+     * A string sent as a C-string: no NUL inside, or the receiver would cut it short; no unpaired
+     * surrogate, which has no UTF-8 form and would be sent as '?'.
+     */
     static String cString(String value, String name) {
         Objects.requireNonNull(value, name);
-        if (value.indexOf('\0') >= 0) {
-            throw new IllegalArgumentException(name + " must not contain a NUL character");
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '\0') {
+                throw new IllegalArgumentException(name + " must not contain a NUL character");
+            }
+            if (Character.isSurrogate(c)) {
+                if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                    i++;
+                } else {
+                    throw new IllegalArgumentException(name + " contains an unpaired surrogate at index " + i);
+                }
+            }
         }
         return value;
     }

@@ -25,7 +25,7 @@ public final class DataRow extends DefaultByteBufHolder implements BackendMessag
 
     private final int columnCount;
     /** Absolute index of each column's Int32 length word; filled on first column access. */
-    private int[] lengthIndexes;
+    private volatile int[] lengthIndexes;
 
     private DataRow(ByteBuf body, int columnCount) {
         super(body);
@@ -67,8 +67,10 @@ public final class DataRow extends DefaultByteBufHolder implements BackendMessag
         WireReader reader = new WireReader(body.duplicate(), "DataRow");
         int count = reader.readCount16("column count", 4);
         ByteBuf buf = reader.buffer();
+        // Runs on every row the proxy looks into, so no per-column allocation, not even for the
+        // error text until there is an error.
         for (int i = 0; i < count; i++) {
-            int length = reader.readInt32("length of column " + (i + 1));
+            int length = reader.readInt32("column length");
             if (length < -1) {
                 throw reader.malformed("invalid length " + length + " for column " + (i + 1));
             }
@@ -91,9 +93,10 @@ public final class DataRow extends DefaultByteBufHolder implements BackendMessag
         if (column < 0 || column >= columnCount) {
             throw new IndexOutOfBoundsException("column " + column + " of " + columnCount);
         }
-        if (lengthIndexes == null) {
+        int[] indexes = lengthIndexes;
+        if (indexes == null) {
             ByteBuf body = content();
-            int[] indexes = new int[columnCount];
+            indexes = new int[columnCount];
             int index = body.readerIndex() + 2;
             for (int i = 0; i < columnCount; i++) {
                 indexes[i] = index;
@@ -102,7 +105,7 @@ public final class DataRow extends DefaultByteBufHolder implements BackendMessag
             }
             lengthIndexes = indexes;
         }
-        return lengthIndexes[column];
+        return indexes[column];
     }
 
     /** The byte length of a column's value, or -1 for SQL NULL. */

@@ -21,13 +21,13 @@ public record ErrorResponse(Map<Character, String> fields) implements BackendMes
     public static final String SEVERITY_FATAL = "FATAL";
 
     public ErrorResponse {
-        fields = ResponseFields.checkedCopy(fields);
+        fields = ResponseFieldCodec.checkedCopy(fields);
     }
 
     /** S and V (both the given severity), C, M and, when {@code detail} is not null, D. */
     public static ErrorResponse of(String severity, SqlState state, String message, String detail) {
         Objects.requireNonNull(state, "state");
-        return new ErrorResponse(ResponseFields.standardFields(severity, state.code(), message, detail));
+        return new ErrorResponse(ResponseFieldCodec.standardFields(severity, state.code(), message, detail));
     }
 
     public static ErrorResponse of(String severity, SqlState state, String message) {
@@ -51,7 +51,7 @@ public record ErrorResponse(Map<Character, String> fields) implements BackendMes
 
     /** A copy with field {@code type} set (added at the end, or replaced in place). */
     public ErrorResponse withField(char type, String value) {
-        return new ErrorResponse(ResponseFields.withField(fields, type, value));
+        return new ErrorResponse(ResponseFieldCodec.withField(fields, type, value));
     }
 
     public ErrorResponse withField(ErrorField type, String value) {
@@ -60,10 +60,10 @@ public record ErrorResponse(Map<Character, String> fields) implements BackendMes
 
     @Override
     public void encode(ByteBuf out) {
-        ResponseFields.write(out, TYPE, fields);
+        ResponseFieldCodec.write(out, TYPE, fields);
     }
 
     static ErrorResponse read(WireReader body) {
-        return new ErrorResponse(ResponseFields.read(body));
+        return new ErrorResponse(ResponseFieldCodec.read(body));
     }
 }

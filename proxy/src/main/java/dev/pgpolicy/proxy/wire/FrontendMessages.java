@@ -22,31 +22,31 @@ public final class FrontendMessages {
         char type = frame.type();
         switch (type) {
             case Query.TYPE:
-                return read(frame, "Query", Query::read);
+                return WireReader.decode(frame, "Query", Query::read);
             case Parse.TYPE:
-                return read(frame, "Parse", Parse::read);
+                return WireReader.decode(frame, "Parse", Parse::read);
             case Bind.TYPE:
-                return read(frame, "Bind", Bind::read);
+                return WireReader.decode(frame, "Bind", Bind::read);
             case Describe.TYPE:
-                return read(frame, "Describe", Describe::read);
+                return WireReader.decode(frame, "Describe", Describe::read);
             case Execute.TYPE:
-                return read(frame, "Execute", Execute::read);
+                return WireReader.decode(frame, "Execute", Execute::read);
             case Close.TYPE:
-                return read(frame, "Close", Close::read);
+                return WireReader.decode(frame, "Close", Close::read);
             case Sync.TYPE:
-                return empty(frame, "Sync", Sync.INSTANCE);
+                return WireReader.expectEmpty(frame, "Sync", Sync.INSTANCE);
             case Flush.TYPE:
-                return empty(frame, "Flush", Flush.INSTANCE);
+                return WireReader.expectEmpty(frame, "Flush", Flush.INSTANCE);
             case Terminate.TYPE:
-                return empty(frame, "Terminate", Terminate.INSTANCE);
+                return WireReader.expectEmpty(frame, "Terminate", Terminate.INSTANCE);
             case CopyDone.TYPE:
-                return empty(frame, "CopyDone", CopyDone.INSTANCE);
+                return WireReader.expectEmpty(frame, "CopyDone", CopyDone.INSTANCE);
             case CopyFail.TYPE:
-                return read(frame, "CopyFail", CopyFail::read);
+                return WireReader.decode(frame, "CopyFail", CopyFail::read);
             case CopyData.TYPE:
                 return new CopyData(frame.body().retainedSlice());
             case FunctionCall.TYPE:
-                return read(frame, "FunctionCall", FunctionCall::read);
+                return WireReader.decode(frame, "FunctionCall", FunctionCall::read);
             case PasswordMessage.TYPE:
                 throw new ProtocolException("unexpected authentication response ('p' message) outside authentication");
             default:
@@ -56,22 +56,22 @@ public final class FrontendMessages {
 
     public static PasswordMessage decodePassword(RawFrame frame) {
         expectPasswordType(frame, "PasswordMessage");
-        return read(frame, "PasswordMessage", PasswordMessage::read);
+        return WireReader.decode(frame, "PasswordMessage", PasswordMessage::read);
     }
 
     public static SASLInitialResponse decodeSaslInitialResponse(RawFrame frame) {
         expectPasswordType(frame, "SASLInitialResponse");
-        return read(frame, "SASLInitialResponse", SASLInitialResponse::read);
+        return WireReader.decode(frame, "SASLInitialResponse", SASLInitialResponse::read);
     }
 
     public static SASLResponse decodeSaslResponse(RawFrame frame) {
         expectPasswordType(frame, "SASLResponse");
-        return read(frame, "SASLResponse", SASLResponse::read);
+        return WireReader.decode(frame, "SASLResponse", SASLResponse::read);
     }
 
     public static GSSResponse decodeGssResponse(RawFrame frame) {
         expectPasswordType(frame, "GSSResponse");
-        return read(frame, "GSSResponse", GSSResponse::read);
+        return WireReader.decode(frame, "GSSResponse", GSSResponse::read);
     }
 
     /** The message name for a frontend type byte, for logs and errors; "unknown" otherwise. */
@@ -102,21 +102,5 @@ public final class FrontendMessages {
         }
     }
 
-    private static <T> T empty(RawFrame frame, String name, T message) {
-        if (frame.bodyLength() != 0) {
-            throw new ProtocolException("invalid " + name + " message: " + frame.bodyLength()
-                    + " unexpected trailing byte(s)");
-        }
-        return message;
-    }
 
-    static <T> T read(RawFrame frame, String name, java.util.function.Function<WireReader, T> reader) {
-        WireReader body = new WireReader(frame.body(), name);
-        try {
-            return reader.apply(body);
-        } catch (IllegalArgumentException e) {
-            // A record's own check (e.g. format count against parameter count) refused the values.
-            throw body.malformed(e.getMessage());
-        }
-    }
 }

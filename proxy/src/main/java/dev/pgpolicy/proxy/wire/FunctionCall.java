@@ -59,7 +59,7 @@ public record FunctionCall(int functionOid, List<Integer> argumentFormats, List<
         }
         List<Optional<Bytes>> arguments = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            arguments.add(Optional.ofNullable(body.readNullableValue("argument " + (i + 1))));
+            arguments.add(Optional.ofNullable(body.readNullableValue("argument value")));
         }
         int resultFormat = body.readInt16("result format");
         body.expectEnd();

@@ -19,13 +19,13 @@ public record NoticeResponse(Map<Character, String> fields) implements BackendMe
     public static final char TYPE = 'N';
 
     public NoticeResponse {
-        fields = ResponseFields.checkedCopy(fields);
+        fields = ResponseFieldCodec.checkedCopy(fields);
     }
 
     /** S and V (both the given severity), C, M and, when {@code detail} is not null, D. */
     public static NoticeResponse of(String severity, SqlState state, String message, String detail) {
         Objects.requireNonNull(state, "state");
-        return new NoticeResponse(ResponseFields.standardFields(severity, state.code(), message, detail));
+        return new NoticeResponse(ResponseFieldCodec.standardFields(severity, state.code(), message, detail));
     }
 
     public static NoticeResponse of(String severity, SqlState state, String message) {
@@ -34,7 +34,7 @@ public record NoticeResponse(Map<Character, String> fields) implements BackendMe
 
     /** A copy with field {@code type} set (added at the end, or replaced in place). */
     public NoticeResponse withField(char type, String value) {
-        return new NoticeResponse(ResponseFields.withField(fields, type, value));
+        return new NoticeResponse(ResponseFieldCodec.withField(fields, type, value));
     }
 
     public NoticeResponse withField(ErrorField type, String value) {
@@ -43,10 +43,10 @@ public record NoticeResponse(Map<Character, String> fields) implements BackendMe
 
     @Override
     public void encode(ByteBuf out) {
-        ResponseFields.write(out, TYPE, fields);
+        ResponseFieldCodec.write(out, TYPE, fields);
     }
 
     static NoticeResponse read(WireReader body) {
-        return new NoticeResponse(ResponseFields.read(body));
+        return new NoticeResponse(ResponseFieldCodec.read(body));
     }
 }

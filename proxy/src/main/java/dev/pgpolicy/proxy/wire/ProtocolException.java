@@ -1,6 +1,7 @@
 package dev.pgpolicy.proxy.wire;
 
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The one exception type for a peer that broke the wire protocol. Its message is safe to send to
@@ -35,15 +36,23 @@ public final class ProtocolException extends RuntimeException {
      * The ProtocolException behind {@code failure}, if any: Netty wraps what a decoder throws in a
      * {@code DecoderException}, so handlers look through the cause chain.
      */
-    public static java.util.Optional<ProtocolException> find(Throwable failure) {
+    public static Optional<ProtocolException> find(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof ProtocolException protocolException) {
-                return java.util.Optional.of(protocolException);
+                return Optional.of(protocolException);
             }
             if (t.getCause() == t) {
                 break;
             }
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
+    }
+
+    /**
+     * The FATAL ErrorResponse a session sends before closing: after a protocol violation the
+     * stream cannot be resynchronised, so the session cannot continue (PostgreSQL does the same).
+     */
+    public ErrorResponse toErrorResponse() {
+        return ErrorResponse.fatal(sqlState, getMessage());
     }
 }

@@ -27,6 +27,9 @@ import java.util.List;
  * </ul>
  */
 public final class StartupDecoder extends ByteToMessageDecoder {
+    /** ContentType handshake(22) of a TLS record (RFC 8446, section 5.1). */
+    private static final byte TLS_HANDSHAKE_RECORD = 0x16;
+
     private boolean finished;
     private boolean failed;
 
@@ -59,6 +62,11 @@ public final class StartupDecoder extends ByteToMessageDecoder {
         int start = in.readerIndex();
         int length = in.getInt(start);
         if (length < 8 || length > StartupPacket.MAX_LENGTH) {
+            if (in.getByte(start) == TLS_HANDSHAKE_RECORD) {
+                // A TLS ClientHello without SSLRequest first: PostgreSQL 17's sslnegotiation=direct.
+                throw fail(in, new ProtocolException(SqlState.FEATURE_NOT_SUPPORTED,
+                        "direct TLS negotiation is not supported; connect with sslnegotiation=postgres"));
+            }
             throw fail(in, new ProtocolException("invalid length of startup packet: " + length));
         }
         if (in.readableBytes() < length) {

@@ -1,10 +1,12 @@
 package dev.pgpolicy.proxy.wire;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Function;
 
 /**
  * Bounds-checked reads from one message body. Every read that would pass the end of the body, and
@@ -88,7 +90,7 @@ final class WireReader {
 
     /** An Int32 length followed by that many bytes, where -1 means NULL. */
     Bytes readNullableValue(String what) {
-        int length = readInt32(what + " length");
+        int length = readInt32(what);
         if (length == -1) {
             return null;
         }
@@ -131,6 +133,26 @@ final class WireReader {
         }
     }
 
+    /** Decodes a whole frame body with {@code reader}; a record's own check failing is malformed too. */
+    static <T> T decode(RawFrame frame, String messageName, Function<WireReader, T> reader) {
+        WireReader body = new WireReader(frame.body(), messageName);
+        try {
+            return reader.apply(body);
+        } catch (IllegalArgumentException e) {
+            // A record's compact constructor refused the values (e.g. format count against
+            // parameter count): as much a malformed message as a short read.
+            throw body.malformed(e.getMessage());
+        }
+    }
+
+    /** For header-only messages (Sync, ParseComplete, ...): any body byte is malformed. */
+    static <T> T expectEmpty(RawFrame frame, String messageName, T message) {
+        if (frame.bodyLength() != 0) {
+            throw new WireReader(frame.body(), messageName).malformed(frame.bodyLength() + " unexpected trailing byte(s)");
+        }
+        return message;
+    }
+
     /**
      * Strict UTF-8: a malformed sequence is refused rather than replaced, because the policy engine
      * must see exactly the text the server will execute; replacing bytes would let a client show
@@ -143,7 +165,7 @@ final class WireReader {
         }
         ByteBuffer bytes = buf.nioBufferCount() == 1
                 ? buf.nioBuffer(index, length)
-                : ByteBuffer.wrap(io.netty.buffer.ByteBufUtil.getBytes(buf, index, length, true));
+                : ByteBuffer.wrap(ByteBufUtil.getBytes(buf, index, length, true));
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)

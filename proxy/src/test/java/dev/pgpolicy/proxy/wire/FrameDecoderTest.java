@@ -54,7 +54,7 @@ class FrameDecoderTest {
             assertThat(first.type()).isEqualTo('S');
             assertThat(second.type()).isEqualTo('Q');
             assertThat(third.type()).isEqualTo('S');
-            assertThat((Object) channel.readInbound()).isNull();
+            assertThat(channel.<Object>readInbound()).isNull();
         } finally {
             first.release();
             second.release();

@@ -129,6 +129,13 @@ class FrontendMessagesTest {
     }
 
     @Test
+    void parameterValuesNeverAppearInToString() {
+        Bind bind = new Bind("", "", List.of(), List.of(Optional.of(Bytes.utf8("4111111111111111"))), List.of());
+        assertThat(bind.toString()).doesNotContain("4111").doesNotContain("3431313131");
+        assertThat(Bytes.utf8("ab").toHex()).isEqualTo("6162");
+    }
+
+    @Test
     void secretsNeverAppearInToString() {
         assertThat(PasswordMessage.of("hunter2").toString()).doesNotContain("hunter2").doesNotContain("68756e746572");
         assertThat(SASLInitialResponse.of("SCRAM-SHA-256", Bytes.utf8("n,,n=,r=nonce")).toString())
@@ -194,6 +201,9 @@ class FrontendMessagesTest {
         assertThatThrownBy(() -> new PasswordMessage(Bytes.of((byte) 'a', (byte) 0)))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new Describe(null, "")).isInstanceOf(NullPointerException.class);
+        // An unpaired surrogate has no UTF-8 form; encoding it would silently send '?'.
+        assertThatThrownBy(() -> new Query("SELECT '\uD800'")).isInstanceOf(IllegalArgumentException.class);
+        assertThat(new Query("SELECT '\uD83D\uDE00'").sql()).hasSize(11);
     }
 
     @Test

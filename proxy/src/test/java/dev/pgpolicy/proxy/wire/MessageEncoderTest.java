@@ -54,7 +54,7 @@ class MessageEncoderTest {
         EmbeddedChannel channel = new EmbeddedChannel(MessageEncoder.INSTANCE);
         ByteBuf answer = Unpooled.wrappedBuffer(new byte[] {'N'});
         channel.writeOutbound(answer);
-        assertThat((Object) channel.readOutbound()).isSameAs(answer);
+        assertThat(channel.<Object>readOutbound()).isSameAs(answer);
         answer.release();
         assertThat(channel.finishAndReleaseAll()).isFalse();
     }

@@ -51,4 +51,14 @@ class SqlStateTest {
         assertThat(ProtocolException.find(wrapped)).containsSame(e);
         assertThat(ProtocolException.find(new RuntimeException("other"))).isEmpty();
     }
+
+    @Test
+    void protocolExceptionBecomesAFatalErrorResponseWithItsCodeAndMessage() {
+        ErrorResponse response = new ProtocolException(SqlState.FEATURE_NOT_SUPPORTED, "unsupported frontend protocol 2.0")
+                .toErrorResponse();
+        assertThat(response.severity()).isEqualTo("FATAL");
+        assertThat(response.code()).isEqualTo("0A000");
+        assertThat(response.message()).isEqualTo("unsupported frontend protocol 2.0");
+        assertThat(response.isFatal()).isTrue();
+    }
 }

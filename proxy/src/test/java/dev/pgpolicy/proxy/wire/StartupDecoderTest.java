@@ -138,6 +138,14 @@ class StartupDecoderTest {
     }
 
     @Test
+    void aTlsClientHelloWithoutSslRequestIsNamed() {
+        // TLS record header: handshake(22), version 3.1, length; then ClientHello(1).
+        ProtocolException e = rejected("16 0301 00f1 01");
+        assertThat(e.sqlState()).isEqualTo(SqlState.FEATURE_NOT_SUPPORTED);
+        assertThat(e.getMessage()).contains("sslnegotiation=postgres");
+    }
+
+    @Test
     void theLengthIsCheckedBeforeTheBodyArrives() {
         EmbeddedChannel channel = new EmbeddedChannel(new StartupDecoder());
         Throwable thrown = catchThrowable(() -> channel.writeInbound(buf("7fffffff")));
@@ -177,10 +185,22 @@ class StartupDecoderTest {
         StartupDecoder decoder = new StartupDecoder();
         EmbeddedChannel channel = new EmbeddedChannel(decoder);
         channel.writeInbound(buf(STARTUP));
-        assertThat((Object) channel.readInbound()).isInstanceOf(StartupMessage.class);
+        assertThat(channel.<Object>readInbound()).isInstanceOf(StartupMessage.class);
         assertThat(decoder.isFinished()).isTrue();
         channel.writeInbound(buf(SSL_REQUEST));
-        assertThat((Object) channel.readInbound()).isNull();
+        assertThat(channel.<Object>readInbound()).isNull();
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void aSessionThatNeverReplacesTheDecoderCannotBeMadeToBufferWithoutBound() {
+        EmbeddedChannel channel = new EmbeddedChannel(new StartupDecoder());
+        channel.writeInbound(buf(STARTUP));
+        assertThat(channel.<Object>readInbound()).isInstanceOf(StartupMessage.class);
+        ByteBuf flood = io.netty.buffer.Unpooled.buffer().writeZero(StartupPacket.MAX_LENGTH + 1);
+        Throwable thrown = catchThrowable(() -> channel.writeInbound(flood));
+        assertThat(protocolFailure(thrown).getMessage()).contains("after the startup packet");
+        assertThat(flood.refCnt()).isZero();
         assertThat(channel.finishAndReleaseAll()).isFalse();
     }
 

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.fail;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
@@ -78,7 +77,7 @@ final class WireTestSupport {
         }
     }
 
-    /** Frames {@code bytes} and decodes the single frame with {@code decoder}; releases everything. */
+    /** Frames {@code bytes}, decodes them and releases the frame; a DataRow or CopyData result is the caller's to release. */
     static <T> T decodeFrame(byte[] bytes, Function<RawFrame, T> decoder) {
         RawFrame frame = RawFrame.wrap(Unpooled.wrappedBuffer(bytes));
         try {
@@ -115,9 +114,5 @@ final class WireTestSupport {
         assertThat(thrown).isInstanceOf(DecoderException.class);
         assertThat(thrown.getCause()).isInstanceOf(ProtocolException.class);
         return (ProtocolException) thrown.getCause();
-    }
-
-    static EmbeddedChannel channel(ChannelHandler... handlers) {
-        return new EmbeddedChannel(handlers);
     }
 }
