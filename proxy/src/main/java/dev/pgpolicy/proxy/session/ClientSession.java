@@ -95,7 +95,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     /**
      * Sent upstream in place of a denied statement, so that the server fails it (and any open
-     * transaction block) itself; the client sees the hook's error instead of this one.
+     * transaction block) itself; the client sees the hook's error instead of this one. It needs
+     * PL/pgSQL, which every database has unless an administrator dropped it; without it the
+     * server still fails the statement (with its own error, relayed verbatim), so nothing runs.
      */
     private static final String DENIED_STATEMENT_TEMPLATE =
             "DO $pgpolicy_denied$BEGIN RAISE EXCEPTION USING ERRCODE = '%s'; END$pgpolicy_denied$";
