@@ -67,7 +67,7 @@ class PolicyParserTest {
         ParsedPolicy parsed = parse("""
                 @id("r1") @reason("why \\"quoted\\" and \\\\") @mode(detect)
                 deny analyst, !dba filter, select on column payments.customers.ssn, function pg_read_*, schema s,
-                   database d, "Mixed"."Case", *.audit_* when hour between 7 and 19 unless tls;
+                   database d, table "Mixed"."Case", *.audit_* when hour between 7 and 19 unless tls;
                 """);
         assertThat(parsed.diagnostics()).isEmpty();
         AccessRule rule = (AccessRule) parsed.ast().statements().get(0);
@@ -82,7 +82,7 @@ class PolicyParserTest {
                 "table \"Mixed\".\"Case\"", "table *.audit_*");
         assertThat(rule.resources().get(4).parts().get(0)).isEqualTo(new PatternPart("Mixed", true));
         assertThat(rule.when()).isInstanceOf(Expr.Between.class);
-        assertThat(rule.unless()).isEqualTo(new Expr.Identifier("tls", new Span("p.pgpolicy", 3, 76)));
+        assertThat(rule.unless()).isEqualTo(new Expr.Identifier("tls", new Span("p.pgpolicy", 3, 82)));
         assertThat(rule.span()).isEqualTo(new Span("p.pgpolicy", 1, 1));
     }
 
