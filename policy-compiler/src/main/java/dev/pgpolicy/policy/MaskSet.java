@@ -67,6 +67,16 @@ public final class MaskSet {
     }
 
     @Override
+    public boolean equals(Object other) {
+        return other instanceof MaskSet that && rules.equals(that.rules);
+    }
+
+    @Override
+    public int hashCode() {
+        return rules.hashCode();
+    }
+
+    @Override
     public String toString() {
         return bindings().toString();
     }
