@@ -9,8 +9,9 @@ import java.util.Objects;
  * The answer for one statement or one whole Query message.
  *
  * @param effect        ALLOW or DENY as enforced
- * @param ruleIds       for DENY the matching deny ids (or {@code guard.<heuristic>}), empty for
- *                      the default deny; for ALLOW the allow rules that covered the requests
+ * @param ruleIds       for DENY the matching deny ids, {@code guard.<heuristic>} for a guard, the
+ *                      mask rule id for a masked column used inside an expression, and nothing
+ *                      for the default deny; for ALLOW the allow rules that covered the requests
  * @param reason        the {@code @reason} of the first determining deny, the guard's finding,
  *                      or "no allow rule covers ..." for the default deny; empty for ALLOW
  * @param masks         column ({@code schema.table.column}) to mask, for the columns the

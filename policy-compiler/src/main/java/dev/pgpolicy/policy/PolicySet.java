@@ -17,6 +17,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -311,6 +312,10 @@ public final class PolicySet {
             detectIds.add(deny.head().id());
         }
         detectIds.addAll(guard.detectDenyIds);
+        // A masked column inside a select-list expression (upper(ssn)) cannot be masked in the
+        // result, whose lineage is lost: the statement is denied instead (DESIGN.md, "Masking").
+        LinkedHashSet<String> maskDenyIds = new LinkedHashSet<>();
+        String maskReason = "";
         for (ColumnUse use : facts.columns()) {
             if (use.clause() == Clause.FILTER || use.clause() == Clause.ASSIGNMENT || "*".equals(use.column())) {
                 continue;
@@ -322,14 +327,24 @@ public final class PolicySet {
                 if (use.table() != null && !request.object().name().equals(use.table().name())) {
                     continue;
                 }
-                String key = request.object() + "." + use.column();
-                maskSet.maskFor(request.object(), use.column()).ifPresent(b -> columnMasks.putIfAbsent(key, b.mask()));
-                detectMasks.maskFor(request.object(), use.column()).ifPresent(b -> detectIds.add(b.ruleId()));
+                String column = request.object() + "." + use.column();
+                Optional<MaskBinding> mask = maskSet.maskFor(request.object(), use.column());
+                Optional<MaskBinding> detectMask = detectMasks.maskFor(request.object(), use.column());
+                mask.ifPresent(b -> columnMasks.putIfAbsent(column, b.mask()));
+                detectMask.ifPresent(b -> detectIds.add(b.ruleId()));
+                if (use.insideExpression() && mask.isPresent()) {
+                    maskDenyIds.add(mask.get().ruleId());
+                    if (maskReason.isEmpty()) {
+                        maskReason = "column " + column + " is masked for this session and cannot be used"
+                                + " inside an expression";
+                    }
+                }
             }
         }
 
         boolean defaultDeny = firstUncovered != null;
-        boolean denied = !enforcedDenies.isEmpty() || !guard.enforcedDenyIds.isEmpty() || (defaultDeny && !detectOnly);
+        boolean denied = !enforcedDenies.isEmpty() || !guard.enforcedDenyIds.isEmpty() || !maskDenyIds.isEmpty()
+                || (defaultDeny && !detectOnly);
         boolean wouldDeny = denied || defaultDeny || !detectDenies.isEmpty() || !guard.detectDenyIds.isEmpty();
 
         List<String> ruleIds = new ArrayList<>();
@@ -339,11 +354,14 @@ public final class PolicySet {
                 ruleIds.add(deny.head().id());
             }
             ruleIds.addAll(guard.enforcedDenyIds);
+            ruleIds.addAll(maskDenyIds);
             if (!enforcedDenies.isEmpty()) {
                 CompiledRule.Access first = enforcedDenies.firstEntry().getValue();
                 reason = first.head().reason().isEmpty() ? "denied by rule " + first.head().id() : first.head().reason();
             } else if (!guard.enforcedDenyIds.isEmpty()) {
                 reason = guard.reason;
+            } else if (!maskDenyIds.isEmpty()) {
+                reason = maskReason;
             } else {
                 reason = defaultDenyReason(firstUncovered);
             }

@@ -89,6 +89,19 @@ class EvaluationTest {
     }
 
     @Test
+    void maskedColumnInsideAnExpressionIsDenied() {
+        QueryAnalysis upper = Facts.of(StatementKind.SELECT).table("payments.customers", Action.SELECT)
+                .expression("payments.customers", "ssn").function("upper").query();
+        PolicySet set = Policies.compile(Policies.resource("language-example.pgpolicy") + "allow any call on function pg_catalog.upper;");
+        Decision analyst = set.evaluate(analyst(), upper, PUBLIC);
+        assertThat(analyst.effect()).isEqualTo(Effect.DENY);
+        assertThat(analyst.ruleIds()).containsExactly("p.pgpolicy:18");
+        assertThat(analyst.reason()).isEqualTo("column payments.customers.ssn is masked for this session and cannot be"
+                + " used inside an expression");
+        assertThat(set.evaluate(dba(), upper, PUBLIC).allowed()).isTrue();
+    }
+
+    @Test
     void filterDenyAlsoCatchesAColumnTheAnalyserCouldNotAttribute() {
         Decision decision = decide(EXAMPLE, analyst(), Facts.of(StatementKind.SELECT)
                 .table("payments.customers", Action.SELECT).table("payments.orders", Action.SELECT)

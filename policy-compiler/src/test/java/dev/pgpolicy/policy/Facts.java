@@ -49,6 +49,11 @@ final class Facts {
         return this;
     }
 
+    Facts expression(String table, String column) {
+        columns.add(new ColumnUse(name(table), column, Clause.PROJECTION, true));
+        return this;
+    }
+
     Facts function(String function) {
         functions.add(name(function));
         return this;
