@@ -35,6 +35,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -134,6 +135,7 @@ public final class PolicyCompiler {
         private final Map<String, Condition> compiledRoles = new HashMap<>();
         private final Map<String, Boolean> roleReadsTime = new HashMap<>();
         private final Map<String, Visit> roleVisits = new HashMap<>();
+        private final Set<String> usedRoles = new HashSet<>();
         private final ExpressionCompiler expressions;
         private final List<CompiledRule> rules = new ArrayList<>();
         private final List<Glob> databasePatterns = new ArrayList<>();
@@ -170,6 +172,13 @@ public final class PolicyCompiler {
                 }
             }
             expressions.takeReadsTime();
+            // Unused roles are worth a note on a set that otherwise loads; next to errors they are noise.
+            boolean hasErrors = diagnostics.stream().anyMatch(Diagnostic::isError);
+            for (RoleDefinition role : roleDefinitions.values()) {
+                if (!hasErrors && !usedRoles.contains(role.name().text())) {
+                    diagnostics.add(Diagnostic.warning(role.name().span(), "role '" + role.name().text() + "' is never used"));
+                }
+            }
             return new PolicySet(revision, rules, databasePatterns, timeDependent, allDetect,
                     byName.keySet().stream().toList());
         }
@@ -231,6 +240,7 @@ public final class PolicyCompiler {
 
         @Override
         public Optional<Condition> resolve(String name, Span usedAt) {
+            usedRoles.add(name);
             return resolveRole(name);
         }
 
@@ -488,6 +498,7 @@ public final class PolicyCompiler {
                     terms.add(Conditions.Constant.TRUE);
                     continue;
                 }
+                usedRoles.add(term.role());
                 Optional<Condition> role = resolveRole(term.role());
                 if (role.isEmpty()) {
                     error(term.span(), "unknown role '" + term.role() + "'"

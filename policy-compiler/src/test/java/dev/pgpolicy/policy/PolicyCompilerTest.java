@@ -82,6 +82,15 @@ class PolicyCompilerTest {
     }
 
     @Test
+    void unusedRoleIsAWarningThatDoesNotBlockLoading() {
+        CompileResult result = PolicyCompiler.compile(List.of(new SourceFile("p.pgpolicy",
+                "role spare = tls;\nrole used = spare or user == \"x\";\nrole idle = tls;\nallow used select;")));
+        assertThat(result.diagnostics()).extracting(Diagnostic::toString).containsExactly(
+                "p.pgpolicy:3:6: warning: role 'idle' is never used");
+        assertThat(result.policySet()).isPresent();
+    }
+
+    @Test
     void roleCycle() {
         assertThat(diagnostics("role a = b or tls;\nrole b = a;\nallow a select;")).containsExactly(
                 "p.pgpolicy:1:6: error: role 'a' is defined in terms of itself");
