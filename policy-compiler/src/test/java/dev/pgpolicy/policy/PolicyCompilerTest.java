@@ -235,6 +235,14 @@ class PolicyCompilerTest {
     }
 
     @Test
+    void namesLongerThanPostgresAllowsAreFlagged() {
+        String longName = "t".repeat(64);
+        assertThat(diagnostics("allow any select on " + longName + ", " + "u".repeat(63) + ", x" + "*".repeat(70) + ";"))
+                .containsExactly("p.pgpolicy:1:21: warning: '" + longName
+                        + "' is longer than PostgreSQL's 63-byte identifier limit and can never match");
+    }
+
+    @Test
     void limitShapes() {
         assertThat(diagnostics("""
                 limit any { queries 0 per second per user; concurrent 3 per client_ip; connections 5 per role;
