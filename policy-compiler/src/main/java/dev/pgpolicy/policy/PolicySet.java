@@ -206,7 +206,7 @@ public final class PolicySet {
             return explain(principalClass(session), query, resolver, true);
         } catch (RuntimeException | StackOverflowError e) {
             return new Explanation(Decision.internalError("the policy engine failed (" + e.getClass().getSimpleName() + ")"),
-                    List.of(), List.of());
+                    List.of(), List.of(), List.of());
         }
     }
 
@@ -215,18 +215,19 @@ public final class PolicySet {
         Objects.requireNonNull(resolver, "resolver");
         if (!principal.revision().equals(revision)) {
             return new Explanation(Decision.internalError("the principal class was computed for policy revision "
-                    + principal.revision() + ", not " + revision), List.of(), List.of());
+                    + principal.revision() + ", not " + revision), List.of(), List.of(), List.of());
         }
         MaskSet maskSet = masks(principal);
         MaskSet detectMasks = new MaskSet(applicableMasks(principal, true));
         List<EffectiveLimit> limits = limits(principal);
         AuditLevel baseAudit = auditLevel(principal);
 
+        Set<String> matched = trace ? new LinkedHashSet<>() : null;
         List<Explanation.StatementExplanation> statements = new ArrayList<>();
         for (StatementFacts facts : query.statements()) {
-            statements.add(decide(principal, facts, resolver, maskSet, detectMasks, limits, baseAudit, trace));
+            statements.add(decide(principal, facts, resolver, maskSet, detectMasks, limits, baseAudit, matched));
         }
-        GuardOutcome message = guards(principal, query.findings());
+        GuardOutcome message = guards(principal, query.findings(), matched);
 
         boolean denied = !message.enforcedDenyIds.isEmpty();
         boolean wouldDeny = denied || !message.detectDenyIds.isEmpty();
@@ -260,12 +261,35 @@ public final class PolicySet {
         Decision decision = new Decision(denied ? Effect.DENY : Effect.ALLOW,
                 List.copyOf(denied ? denyIds : allowIds), denied ? reason : "", columnMasks, maskSet, limits,
                 findings, audit, wouldDeny, List.copyOf(detectIds));
-        return new Explanation(decision, statements, message.findings);
+        return new Explanation(decision, statements, message.findings, trace ? inSourceOrder(matched, principal) : List.of());
+    }
+
+    /** The matched ids plus the principal's limit and audit rules, ordered as the rules are. */
+    private List<String> inSourceOrder(Set<String> matched, PrincipalClass principal) {
+        for (CompiledRule.Limit limit : limitRules) {
+            if (principal.applies(limit.head().index())) {
+                matched.add(limit.head().id());
+            }
+        }
+        for (CompiledRule.Audit audit : audits) {
+            if (principal.applies(audit.head().index())) {
+                matched.add(audit.head().id());
+            }
+        }
+        List<String> ordered = new ArrayList<>();
+        for (CompiledRule rule : rules) {
+            String id = rule.head().id();
+            if (matched.contains(id) && !ordered.contains(id)) {
+                ordered.add(id);
+            }
+        }
+        return ordered;
     }
 
     private Explanation.StatementExplanation decide(PrincipalClass principal, StatementFacts facts, NameResolver resolver,
                                                     MaskSet maskSet, MaskSet detectMasks, List<EffectiveLimit> limits,
-                                                    AuditLevel baseAudit, boolean trace) {
+                                                    AuditLevel baseAudit, Set<String> matched) {
+        boolean trace = matched != null;
         List<Request> requests = Requests.of(facts, resolver);
         int count = requests.size();
         List<List<CompiledRule.Access>> denyMatches = new ArrayList<>(count);
@@ -304,7 +328,7 @@ public final class PolicySet {
         if (!analysed) {
             heuristics.add(Heuristic.UNPARSED);
         }
-        GuardOutcome guard = guards(principal, heuristics);
+        GuardOutcome guard = guards(principal, heuristics, matched);
 
         Map<String, MaskSpec> columnMasks = new LinkedHashMap<>();
         LinkedHashSet<String> detectIds = new LinkedHashSet<>();
@@ -331,6 +355,10 @@ public final class PolicySet {
                 Optional<MaskBinding> mask = maskSet.maskFor(request.object(), use.column());
                 Optional<MaskBinding> detectMask = detectMasks.maskFor(request.object(), use.column());
                 mask.ifPresent(b -> columnMasks.putIfAbsent(column, b.mask()));
+                if (trace) {
+                    mask.ifPresent(b -> matched.add(b.ruleId()));
+                    detectMask.ifPresent(b -> matched.add(b.ruleId()));
+                }
                 detectMask.ifPresent(b -> detectIds.add(b.ruleId()));
                 if (use.insideExpression() && mask.isPresent()) {
                     maskDenyIds.add(mask.get().ruleId());
@@ -378,6 +406,8 @@ public final class PolicySet {
         if (trace) {
             traces = new ArrayList<>(count);
             for (int i = 0; i < count; i++) {
+                matched.addAll(ids(denyMatches.get(i)));
+                matched.addAll(ids(allowMatches.get(i)));
                 traces.add(new RequestTrace(requests.get(i), ids(denyMatches.get(i)), ids(allowMatches.get(i)), covered[i]));
             }
         }
@@ -461,7 +491,7 @@ public final class PolicySet {
      * it is denied: DESIGN.md makes {@code unparsed} deny by default, because a statement the
      * analyser could not read may hide anything.
      */
-    private GuardOutcome guards(PrincipalClass principal, Set<Heuristic> heuristics) {
+    private GuardOutcome guards(PrincipalClass principal, Set<Heuristic> heuristics, Set<String> matched) {
         GuardOutcome outcome = new GuardOutcome();
         for (Heuristic heuristic : Heuristic.values()) {
             if (!heuristics.contains(heuristic)) {
@@ -472,6 +502,9 @@ public final class PolicySet {
             for (CompiledRule.Guard guard : guards) {
                 if (guard.heuristic() != heuristic || !principal.applies(guard.head().index())) {
                     continue;
+                }
+                if (matched != null) {
+                    matched.add(guard.head().id());
                 }
                 if (guard.head().detect()) {
                     detect = strongest(detect, guard.action());

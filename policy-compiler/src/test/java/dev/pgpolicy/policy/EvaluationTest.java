@@ -538,6 +538,20 @@ class EvaluationTest {
     }
 
     @Test
+    void explainListsEveryRuleThatApplied() {
+        Explanation explanation = EXAMPLE.explain(analyst(), Facts.stacked(Facts.of(StatementKind.SELECT)
+                .table("payments.customers", Action.SELECT)
+                .column("payments.customers", "email", Clause.PROJECTION)
+                .column("payments.customers", "ssn", Clause.FILTER).finding(Heuristic.TAUTOLOGY).build()), PUBLIC);
+        assertThat(explanation.matchedRuleIds()).containsExactly(
+                "example.pgpolicy:7", "no-ssn-filter", "example.pgpolicy:17",
+                "example.pgpolicy:21", "example.pgpolicy:22", "example.pgpolicy:24", "example.pgpolicy:25",
+                "example.pgpolicy:30", "example.pgpolicy:31");
+        assertThat(explanation.messageFindings()).extracting(GuardFinding::ruleId).containsExactly("guard.stacked_statements");
+        assertThat(EXAMPLE.evaluate(analyst(), Facts.of(StatementKind.SELECT).query(), PUBLIC).allowed()).isTrue();
+    }
+
+    @Test
     void copyActionsAndCalls() {
         PolicySet set = Policies.compile("""
                 allow any read;
