@@ -276,7 +276,7 @@ class PolicyCompilerTest {
                 "five.pgpolicy:2:15: error: unknown action 'selct'; did you mean 'select'?",
                 "five.pgpolicy:3:6: error: unknown role 'auditor'",
                 "five.pgpolicy:4:33: error: hour is 0 to 23; 25 is out of range",
-                "five.pgpolicy:6:1: error: unexpected 'guard'; expected one of 'when', 'unless', ';'",
+                "five.pgpolicy:6:1: error: unexpected 'guard'; expected 'when', 'unless' or ';'",
                 "five.pgpolicy:7:55: error: partial() argument 2 must be a string");
         assertThat(result.policySet()).isEmpty();
     }

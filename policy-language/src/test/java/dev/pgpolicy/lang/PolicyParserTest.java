@@ -159,7 +159,7 @@ class PolicyParserTest {
     void syntaxErrorHasPositionAndHumanMessage() {
         ParsedPolicy parsed = parse("allow any select on payments.orders\n");
         assertThat(messages(parsed)).containsExactly(
-                "p.pgpolicy:2:1: error: unexpected end of file; expected one of 'when', 'unless', ';'");
+                "p.pgpolicy:2:1: error: unexpected end of file; expected 'when', 'unless' or ';'");
     }
 
     @Test
@@ -174,9 +174,9 @@ class PolicyParserTest {
                 allow any $ ;
                 """);
         assertThat(messages(parsed)).containsExactly(
-                "p.pgpolicy:1:21: error: unexpected ';'",
-                "p.pgpolicy:3:23: error: unexpected ';'",
-                "p.pgpolicy:4:18: error: unexpected ';'",
+                "p.pgpolicy:1:21: error: unexpected ';'; expected a name, a name pattern or a string",
+                "p.pgpolicy:3:23: error: unexpected ';'; expected a condition",
+                "p.pgpolicy:4:18: error: unexpected ';'; expected a value",
                 "p.pgpolicy:6:1: error: unexpected 'guard'; expected ';'",
                 "p.pgpolicy:7:11: error: unexpected character '$'");
         assertThat(parsed.diagnostics().get(4).message()).isEqualTo("unexpected character '$'");
