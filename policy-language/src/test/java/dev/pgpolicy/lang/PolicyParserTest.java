@@ -274,6 +274,13 @@ class PolicyParserTest {
     }
 
     @Test
+    void patternsFoldLikePostgresIdentifiers() {
+        AccessRule rule = (AccessRule) parse("allow any select on Sales.Orders$2024, Übersicht, \"MiXed\";").ast().statements().get(0);
+        assertThat(rule.resources()).extracting(Resource::patternText)
+                .containsExactly("sales.orders$2024", "Übersicht", "\"MiXed\"");
+    }
+
+    @Test
     void keywordsServeAsNamesWhereUnambiguous() {
         ParsedPolicy parsed = parse("role query = database == \"x\"; allow query select on table.column;");
         assertThat(messages(parsed)).isEmpty();
