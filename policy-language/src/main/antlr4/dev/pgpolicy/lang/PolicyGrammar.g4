@@ -211,7 +211,8 @@ WS : [ \t\r\n\f\u00a0\ufeff]+ -> skip ;
 // Anything else becomes a token the parser rejects with its position, so the lexer never fails.
 ERROR_CHAR : . ;
 
-fragment IDENT_START : [a-zA-Z_\u0080-\uFFFF] ;
-fragment IDENT_PART : [a-zA-Z0-9_$\u0080-\uFFFF] ;
+// Non-ASCII, minus C1 controls, the no-break space and the byte-order mark (white space here).
+fragment IDENT_START : [a-zA-Z_\u00A1-\uFEFE\uFF00-\uFFFD] ;
+fragment IDENT_PART : [a-zA-Z0-9_$\u00A1-\uFEFE\uFF00-\uFFFD] ;
 fragment DIGIT : [0-9] ;
 fragment HEX : [0-9a-fA-F] ;

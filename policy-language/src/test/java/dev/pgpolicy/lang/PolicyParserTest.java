@@ -150,9 +150,10 @@ class PolicyParserTest {
                 // slash comment
                 /* block
                    comment */ allow any session; /* trailing */
+                \ufeffallow\u00a0any select;
                 """);
         assertThat(messages(parsed)).isEmpty();
-        assertThat(parsed.ast().statements()).hasSize(1);
+        assertThat(parsed.ast().statements()).hasSize(2);
     }
 
     @Test
