@@ -137,8 +137,31 @@ public final class PolicySet {
         return new PrincipalClass(revision, bits, ruleCount, timeDependent);
     }
 
+    /** What depends on the principal class alone, cached on it so each decision does not recompute it. */
+    private record Derived(MaskSet masks, MaskSet detectMasks, List<EffectiveLimit> limits, AuditLevel auditLevel) {
+    }
+
+    private Derived derived(PrincipalClass principal) {
+        if (!principal.revision().equals(revision)) {
+            // Bits of another revision index other rules: using them would apply the wrong rules.
+            throw new IllegalArgumentException("the principal class was computed for policy revision "
+                    + principal.revision() + ", not " + revision);
+        }
+        if (principal.derived() instanceof Derived cached) {
+            return cached;
+        }
+        Derived derived = new Derived(new MaskSet(applicableMasks(principal, false)),
+                new MaskSet(applicableMasks(principal, true)), computeLimits(principal), computeAuditLevel(principal));
+        principal.derived(derived);
+        return derived;
+    }
+
     /** The limits in force for the principal, the smallest per (kind, scope); detect-mode files do not limit. */
     public List<EffectiveLimit> limits(PrincipalClass principal) {
+        return derived(principal).limits();
+    }
+
+    private List<EffectiveLimit> computeLimits(PrincipalClass principal) {
         Map<LimitKind, Map<LimitScope, EffectiveLimit>> smallest = new EnumMap<>(LimitKind.class);
         for (CompiledRule.Limit rule : limitRules) {
             if (rule.head().detect() || !principal.applies(rule.head().index())) {
@@ -161,11 +184,15 @@ public final class PolicySet {
 
     /** The masks that apply to the principal (enforced ones; detect-mode masks are only reported). */
     public MaskSet masks(PrincipalClass principal) {
-        return new MaskSet(applicableMasks(principal, false));
+        return derived(principal).masks();
     }
 
     /** The highest audit level of the rules that apply to the principal; NONE when none does. */
     public AuditLevel auditLevel(PrincipalClass principal) {
+        return derived(principal).auditLevel();
+    }
+
+    private AuditLevel computeAuditLevel(PrincipalClass principal) {
         AuditLevel level = AuditLevel.NONE;
         for (CompiledRule.Audit audit : audits) {
             if (principal.applies(audit.head().index())) {
@@ -217,10 +244,11 @@ public final class PolicySet {
             return new Explanation(Decision.internalError("the principal class was computed for policy revision "
                     + principal.revision() + ", not " + revision), List.of(), List.of(), List.of());
         }
-        MaskSet maskSet = masks(principal);
-        MaskSet detectMasks = new MaskSet(applicableMasks(principal, true));
-        List<EffectiveLimit> limits = limits(principal);
-        AuditLevel baseAudit = auditLevel(principal);
+        Derived derived = derived(principal);
+        MaskSet maskSet = derived.masks();
+        MaskSet detectMasks = derived.detectMasks();
+        List<EffectiveLimit> limits = derived.limits();
+        AuditLevel baseAudit = derived.auditLevel();
 
         Set<String> matched = trace ? new LinkedHashSet<>() : null;
         List<Explanation.StatementExplanation> statements = new ArrayList<>();

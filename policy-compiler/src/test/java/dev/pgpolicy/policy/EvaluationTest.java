@@ -517,6 +517,11 @@ class EvaluationTest {
                 Facts.of(StatementKind.SELECT).table("payments.orders", Action.SELECT).query(), PUBLIC);
         assertThat(decision.effect()).isEqualTo(Effect.DENY);
         assertThat(decision.reason()).contains("principal class was computed for policy revision");
+        org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+                .isThrownBy(() -> EXAMPLE.limits(other.principalClass(analyst())));
+        PolicySet sameContent = PolicyCompiler.compile(List.of(new SourceFile("example.pgpolicy",
+                Policies.resource("language-example.pgpolicy")))).policySet().orElseThrow();
+        assertThat(sameContent.limits(EXAMPLE.principalClass(analyst()))).isEqualTo(EXAMPLE.limits(EXAMPLE.principalClass(analyst())));
     }
 
     @Test
