@@ -256,6 +256,11 @@ public final class PolicySet {
             statements.add(decide(principal, facts, resolver, maskSet, detectMasks, limits, baseAudit, matched));
         }
         GuardOutcome message = guards(principal, query.findings(), matched);
+        if (statements.size() == 1 && message.findings.isEmpty()) {
+            // The usual message, one statement: its decision is the message's decision.
+            return new Explanation(statements.get(0).decision(), statements, List.of(),
+                    trace ? inSourceOrder(matched, principal) : List.of());
+        }
 
         boolean denied = !message.enforcedDenyIds.isEmpty();
         boolean wouldDeny = denied || !message.detectDenyIds.isEmpty();
