@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import net.sf.jsqlparser.expression.AnalyticExpression;
+import net.sf.jsqlparser.expression.AnyComparisonExpression;
 import net.sf.jsqlparser.expression.BooleanValue;
 import net.sf.jsqlparser.expression.CastExpression;
 import net.sf.jsqlparser.expression.DateValue;
@@ -146,6 +147,8 @@ final class QueryFactsCollector {
     private final Deque<Scope> scopes = new ArrayDeque<>();
     private final ExpressionWalker walker = new ExpressionWalker();
     private Clause clause = Clause.PROJECTION;
+    /** SELECT and VALUES bodies visited, checked against the count in the text (ParserInput.queryBodies). */
+    private int queryBodies;
     private boolean insideExpression;
     /** Depth of subqueries inside expressions: their select lists feed an expression, never a result column. */
     private int nestedQueries;
@@ -196,8 +199,10 @@ final class QueryFactsCollector {
                 select(((ParenthesedSelect) select).getSelect());
                 orderAndLimit(select);
             } else if (select instanceof Values) {
+                queryBodies++;
                 expressions(((Values) select).getExpressions(), Clause.PROJECTION);
             } else if (select instanceof TableStatement) {
+                queryBodies++;
                 Table table = ((TableStatement) select).getTable();
                 bindTable(table, Action.SELECT, scope());
                 orderAndLimit(select);
@@ -259,7 +264,12 @@ final class QueryFactsCollector {
         return scope;
     }
 
+    int queryBodies() {
+        return queryBodies;
+    }
+
     private void plainSelect(PlainSelect select) {
+        queryBodies++;
         Scope scope = pushScope();
         try {
             if (select.getFromItem() != null) {
@@ -540,6 +550,7 @@ final class QueryFactsCollector {
                         }
                     }
                     if (insert.getValues() != null) {
+                        queryBodies++;
                         expressions(insert.getValues(), Clause.PROJECTION);
                     }
                     condition(insert.getWhereCondition());
@@ -646,6 +657,9 @@ final class QueryFactsCollector {
                 insideExpression = savedInside;
                 projectionFilters = savedFilters;
             }
+            bindDerived(scope, item);
+        } else if (item instanceof Values) {
+            select((Values) item);
             bindDerived(scope, item);
         } else if (item instanceof ParenthesedFromItem) {
             ParenthesedFromItem nested = (ParenthesedFromItem) item;
@@ -799,6 +813,12 @@ final class QueryFactsCollector {
         @Override
         public <S> Void visit(ParenthesedSelect select, S context) {
             subquery(select);
+            return null;
+        }
+
+        @Override
+        public <S> Void visit(AnyComparisonExpression expression, S context) {
+            subquery(expression.getSelect());
             return null;
         }
 

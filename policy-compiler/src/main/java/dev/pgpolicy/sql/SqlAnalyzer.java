@@ -198,7 +198,8 @@ public final class SqlAnalyzer implements AutoCloseable {
             if (nesting(words) > settings.maxNesting()) {
                 return false;
             }
-            String input = ParserInput.of(words);
+            List<Token> rewritten = ParserInput.rewrite(words);
+            String input = ParserInput.render(rewritten);
             if (input.length() > settings.maxParseLength()) {
                 return false;
             }
@@ -209,10 +210,17 @@ public final class SqlAnalyzer implements AutoCloseable {
             // Collect into a scratch builder first: a walk that gives up half way must not leave
             // partial facts that look complete.
             FactsBuilder scratch = new FactsBuilder();
+            QueryFactsCollector walker = new QueryFactsCollector(scratch);
             try {
-                new QueryFactsCollector(scratch).statement(statement);
+                walker.statement(statement);
             } catch (QueryFactsCollector.UnsupportedConstruct e) {
                 LOG.debug("unsupported construct in {}: {}", input, e.getMessage());
+                return false;
+            }
+            int expected = ParserInput.queryBodies(rewritten);
+            if (walker.queryBodies() != expected) {
+                // A subquery sits where the walker does not look: its tables would be missing.
+                LOG.debug("walker saw {} of {} query bodies in {}", walker.queryBodies(), expected, input);
                 return false;
             }
             into.mergeFrom(scratch);
