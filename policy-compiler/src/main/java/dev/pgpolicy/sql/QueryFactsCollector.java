@@ -29,6 +29,7 @@ import net.sf.jsqlparser.expression.SignedExpression;
 import net.sf.jsqlparser.expression.StringValue;
 import net.sf.jsqlparser.expression.TimeValue;
 import net.sf.jsqlparser.expression.TimestampValue;
+import net.sf.jsqlparser.expression.TrimFunction;
 import net.sf.jsqlparser.expression.UserVariable;
 import net.sf.jsqlparser.expression.operators.conditional.OrExpression;
 import net.sf.jsqlparser.expression.operators.relational.ExpressionList;
@@ -84,6 +85,8 @@ final class QueryFactsCollector {
     private static final Set<String> VALUE_FUNCTIONS = Set.of("current_date", "current_time", "current_timestamp",
             "localtime", "localtimestamp", "current_user", "session_user", "user", "current_role",
             "current_catalog", "current_schema", "true", "false", "null", "default");
+
+    private static final Set<String> QUANTIFIERS = Set.of("any", "some", "all");
 
     static final class UnsupportedConstruct extends RuntimeException {
         private static final long serialVersionUID = 1L;
@@ -739,7 +742,7 @@ final class QueryFactsCollector {
         boolean savedInside = insideExpression;
         clause = where;
         try {
-            if (expression instanceof Column) {
+            if (expression instanceof Column && ((Column) expression).getArrayConstructor() == null) {
                 column((Column) expression);
             } else {
                 insideExpression = true;
@@ -800,14 +803,69 @@ final class QueryFactsCollector {
 
         @Override
         public <S> Void visit(Function function, S context) {
-            facts.function(Names.function(function.getMultipartName()));
+            ObjectName name = Names.function(function.getMultipartName());
+            // "x = ANY (array)" and ALL/SOME reach here as calls; they are operators, not functions.
+            if (name.schema() != null || !QUANTIFIERS.contains(name.name())) {
+                facts.function(name);
+            }
+            // The adapter skips named parameters: substring(x FROM 1), position(a IN x), overlay(...).
+            if (function.getNamedParameters() != null) {
+                for (Expression parameter : function.getNamedParameters()) {
+                    accept(parameter, context);
+                }
+            }
             return super.visit(function, context);
         }
 
+        /** Aggregates with FILTER, WITHIN GROUP or OVER; the adapter visits only part of them. */
         @Override
         public <S> Void visit(AnalyticExpression expression, S context) {
             facts.function(ObjectName.unqualified(Names.fold(expression.getName())));
-            return super.visit(expression, context);
+            accept(expression.getExpression(), context);
+            accept(expression.getOffset(), context);
+            accept(expression.getDefaultValue(), context);
+            accept(expression.getFilterExpression(), context);
+            if (expression.getPartitionExpressionList() != null) {
+                for (Object partition : expression.getPartitionExpressionList()) {
+                    accept((Expression) partition, context);
+                }
+            }
+            orderElements(expression.getOrderByElements(), context);
+            orderElements(expression.getFuncOrderBy(), context);
+            if (expression.getWindowDefinition() != null) {
+                var window = expression.getWindowDefinition();
+                if (window.getPartitionExpressionList() != null) {
+                    for (Object partition : window.getPartitionExpressionList()) {
+                        accept((Expression) partition, context);
+                    }
+                }
+                orderElements(window.getOrderByElements(), context);
+            }
+            if (expression.getKeep() != null) {
+                expression.getKeep().accept(this, context);
+            }
+            return null;
+        }
+
+        @Override
+        public <S> Void visit(TrimFunction function, S context) {
+            accept(function.getExpression(), context);
+            accept(function.getFromExpression(), context);
+            return null;
+        }
+
+        private <S> void orderElements(List<OrderByElement> elements, S context) {
+            if (elements != null) {
+                for (OrderByElement element : elements) {
+                    accept(element.getExpression(), context);
+                }
+            }
+        }
+
+        private <S> void accept(Expression expression, S context) {
+            if (expression != null) {
+                expression.accept(this, context);
+            }
         }
 
         @Override
