@@ -131,18 +131,28 @@ final class QueryFactsCollector {
         }
 
         /**
-         * The table an unqualified column belongs to: the only FROM item of the innermost level
-         * that has any. PostgreSQL resolves an unqualified name to the innermost level whose
-         * tables have such a column; with one table at that level this is it, unless the column is
-         * an outer reference, which the catalog alone could tell.
+         * The table an unqualified column belongs to, when certain: the only FROM item of the
+         * innermost level that has any, and no table at an enclosing level. PostgreSQL resolves
+         * an unqualified name to the innermost level whose tables have such a column, so inside
+         * a subquery the name may be an outer reference ({@code WHERE EXISTS (SELECT 1 FROM orders
+         * WHERE ssn = ...)} filters on the outer table's ssn when orders has none); only the
+         * catalog could tell, so the owner is then unknown (null), which policies treat as any
+         * table of the statement.
          */
         ObjectName soleTable() {
-            for (Scope scope = this; scope != null; scope = scope.parent) {
-                if (!scope.items.isEmpty()) {
-                    return scope.items.size() == 1 ? scope.items.get(0).table() : null;
+            Scope scope = this;
+            while (scope != null && scope.items.isEmpty()) {
+                scope = scope.parent;
+            }
+            if (scope == null || scope.items.size() != 1) {
+                return null;
+            }
+            for (Scope outer = scope.parent; outer != null; outer = outer.parent) {
+                if (!outer.items.isEmpty()) {
+                    return null;
                 }
             }
-            return null;
+            return scope.items.get(0).table();
         }
     }
 
@@ -271,7 +281,20 @@ final class QueryFactsCollector {
         return queryBodies;
     }
 
+    /** Clauses of other dialects that PostgreSQL would reject; the walker does not look inside them. */
+    private static void rejectForeignClauses(PlainSelect select) {
+        if (select.getQualify() != null || select.getOracleHierarchical() != null || select.getTop() != null
+                || select.getSkip() != null || select.getFirst() != null || select.getKsqlWindow() != null
+                || select.getPreferringClause() != null || select.getIntoTempTable() != null
+                || select.getOptimizeFor() != null || select.getForXmlPath() != null
+                || select.getLateralViews() != null && !select.getLateralViews().isEmpty()
+                || select.getPivot() != null || select.getUnPivot() != null || select.getLimitBy() != null) {
+            throw new UnsupportedConstruct(select);
+        }
+    }
+
     private void plainSelect(PlainSelect select) {
+        rejectForeignClauses(select);
         queryBodies++;
         Scope scope = pushScope();
         try {

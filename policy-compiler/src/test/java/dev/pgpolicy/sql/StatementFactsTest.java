@@ -105,7 +105,16 @@ class StatementFactsTest {
 
     @Test
     void subqueryColumnsComparedInAFilterAreFilters() {
-        assertThat(columns("SELECT id FROM t WHERE x IN (SELECT ssn FROM customers)")).contains("customers.ssn:filter*");
+        assertThat(columns("SELECT id FROM t WHERE x IN (SELECT c.ssn FROM customers c)")).contains("customers.ssn:filter*");
+    }
+
+    @Test
+    void unqualifiedColumnsInsideSubqueriesMayBeOuterReferences() {
+        // If orders has no ssn column, PostgreSQL reads customers.ssn here: the owner is unknown.
+        assertThat(columns("SELECT id FROM customers c WHERE EXISTS (SELECT 1 FROM orders WHERE ssn LIKE '1%')"))
+                .contains("?.ssn:filter*");
+        assertThat(columns("SELECT id FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE c.ssn = o.ref)"))
+                .contains("customers.ssn:filter*", "orders.ref:filter*");
     }
 
     @Test
