@@ -39,15 +39,6 @@ final class FactsBuilder {
         findings.addAll(other.findings);
     }
 
-    boolean hasTable(ObjectName table) {
-        for (TableAccess access : tables) {
-            if (access.table().equals(table)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** Tables read so far (action select), for COPY (query) TO, which reads them out. */
     Set<ObjectName> tablesRead() {
         Set<ObjectName> read = new LinkedHashSet<>();

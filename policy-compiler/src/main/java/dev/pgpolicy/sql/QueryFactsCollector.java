@@ -604,7 +604,7 @@ final class QueryFactsCollector {
         }
         for (UpdateSet set : sets) {
             for (Column column : set.getColumns()) {
-                facts.column(target, Names.fold(lastPart(column)), Clause.ASSIGNMENT, false);
+                facts.column(target, Names.fold(column.getColumnName()), Clause.ASSIGNMENT, false);
             }
             for (Expression value : set.getValues()) {
                 boolean saved = insideExpression;
@@ -619,11 +619,6 @@ final class QueryFactsCollector {
                 }
             }
         }
-    }
-
-    /** The column of {@code SET col = ...} or {@code SET col[1] = ...} or {@code SET col.field = ...}. */
-    private static String lastPart(Column column) {
-        return column.getColumnName();
     }
 
     private void returning(ReturningClause returning) {
@@ -644,17 +639,18 @@ final class QueryFactsCollector {
 
     // ---------------------------------------------------------------- FROM
 
+    /**
+     * A table in FROM, or the target of UPDATE, DELETE or MERGE. An unqualified name in FROM
+     * may be a CTE; a target never is: PostgreSQL opens the target relation ignoring CTEs
+     * ("CTEs don't hide tables (for this purpose)", setTargetTable in parse_clause.c).
+     */
     private ObjectName bindTable(Table table, Action action, Scope scope) {
         ObjectName name = Names.table(table);
         String alias = table.getAlias() == null ? name.name() : Names.fold(table.getAlias().getName());
-        if (!name.qualified() && scope.isCte(name.name())) {
+        if (action == Action.SELECT && !name.qualified() && scope.isCte(name.name())) {
             Binding binding = new Binding(null);
             scope.bindings.put(alias, binding);
             scope.items.add(binding);
-            if (action != Action.SELECT) {
-                // Only a table, never a CTE, can be the target of INSERT, UPDATE, DELETE or MERGE.
-                throw new UnsupportedConstruct(table);
-            }
             return null;
         }
         facts.table(name, action);

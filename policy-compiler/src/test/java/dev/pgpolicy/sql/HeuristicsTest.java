@@ -10,7 +10,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** Each heuristic of LANGUAGE.md: what it must catch, and the ordinary SQL it must leave alone. */
 class HeuristicsTest {
-    private static final SqlAnalyzer ANALYZER = new SqlAnalyzer();
+    private static final SqlAnalyzer ANALYZER = TestAnalyzers.generousBudget();
 
     @AfterAll
     static void close() {

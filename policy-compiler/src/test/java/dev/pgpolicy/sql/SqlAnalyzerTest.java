@@ -15,7 +15,7 @@ class SqlAnalyzerTest {
 
     @Test
     void trafficThatDiffersOnlyInConstantsReachesTheParserOnce() {
-        try (SqlAnalyzer analyzer = new SqlAnalyzer()) {
+        try (SqlAnalyzer analyzer = TestAnalyzers.generousBudget()) {
             StatementFacts first = analyzer.analyze("SELECT abalance FROM pgbench_accounts WHERE aid = 1").statements().get(0);
             long parses = analyzer.parses();
             for (int aid = 2; aid < 50; aid++) {
@@ -30,7 +30,7 @@ class SqlAnalyzerTest {
 
     @Test
     void heuristicsThatDependOnConstantsOrCommentsAreNotTakenFromTheCache() {
-        try (SqlAnalyzer analyzer = new SqlAnalyzer()) {
+        try (SqlAnalyzer analyzer = TestAnalyzers.generousBudget()) {
             StatementFacts clean = analyzer.analyze("SELECT * FROM users WHERE name = 'bob'").statements().get(0);
             StatementFacts injected = analyzer.analyze("SELECT * FROM users WHERE name = 'bob' --'").statements().get(0);
             assertThat(injected.fingerprint()).isEqualTo(clean.fingerprint());
@@ -45,7 +45,7 @@ class SqlAnalyzerTest {
 
     @Test
     void malformedStatementsNeverUseOrFillTheCache() {
-        try (SqlAnalyzer analyzer = new SqlAnalyzer()) {
+        try (SqlAnalyzer analyzer = TestAnalyzers.generousBudget()) {
             assertThat(analyzer.analyze("SELECT 'x' FROM t").statements().get(0).parsed()).isTrue();
             // Same normalized text, but the string never ends: the server would reject it.
             StatementFacts broken = analyzer.analyze("SELECT 'x FROM t").statements().get(0);
@@ -74,7 +74,7 @@ class SqlAnalyzerTest {
 
     @Test
     void deepNestingIsRefusedBeforeParsing() {
-        try (SqlAnalyzer analyzer = new SqlAnalyzer()) {
+        try (SqlAnalyzer analyzer = TestAnalyzers.generousBudget()) {
             String sql = "SELECT " + "(".repeat(500) + "1" + ")".repeat(500) + " FROM t";
             long before = analyzer.parses();
             assertThat(analyzer.analyze(sql).statements().get(0).parsed()).isFalse();
@@ -84,7 +84,7 @@ class SqlAnalyzerTest {
 
     @Test
     void emptyMessagesAreOneEmptyStatement() {
-        try (SqlAnalyzer analyzer = new SqlAnalyzer()) {
+        try (SqlAnalyzer analyzer = TestAnalyzers.generousBudget()) {
             QueryAnalysis analysis = analyzer.analyze("  ;; -- nothing\n");
             assertThat(analysis.statements()).singleElement().satisfies(s -> {
                 assertThat(s.kind()).isEqualTo(StatementKind.EMPTY);
@@ -96,7 +96,7 @@ class SqlAnalyzerTest {
 
     @Test
     void eachStatementOfAMessageIsAnalysedInOrder() {
-        try (SqlAnalyzer analyzer = new SqlAnalyzer()) {
+        try (SqlAnalyzer analyzer = TestAnalyzers.generousBudget()) {
             QueryAnalysis analysis = analyzer.analyze("BEGIN; UPDATE a SET x = 1; SELECT * FROM b; COMMIT");
             assertThat(analysis.statements()).extracting(StatementFacts::kind).containsExactly(StatementKind.TRANSACTION,
                     StatementKind.UPDATE, StatementKind.SELECT, StatementKind.TRANSACTION);
@@ -112,13 +112,13 @@ class SqlAnalyzerTest {
                 "UPDATE orders SET status = 'x' FROM customers WHERE customers.id = orders.customer_id",
                 "COPY (SELECT * FROM payments.cards) TO STDOUT");
         List<StatementFacts> expected = new ArrayList<>();
-        try (SqlAnalyzer reference = new SqlAnalyzer()) {
+        try (SqlAnalyzer reference = TestAnalyzers.generousBudget()) {
             for (String sql : statements) {
                 expected.add(reference.analyze(sql).statements().get(0));
             }
         }
         ExecutorService callers = Executors.newFixedThreadPool(8);
-        try (SqlAnalyzer analyzer = new SqlAnalyzer()) {
+        try (SqlAnalyzer analyzer = TestAnalyzers.generousBudget()) {
             List<Future<Boolean>> results = new ArrayList<>();
             for (int i = 0; i < 400; i++) {
                 int index = i % statements.size();
@@ -139,7 +139,7 @@ class SqlAnalyzerTest {
         String[] pieces = {"SELECT", "FROM", "WHERE", "(", ")", "'", "\"", "$$", "$a$", ";", "--", "/*", "*/", "E'\\'",
             "U&'", "UESCAPE", "WITH", "AS", "INSERT", "INTO", "VALUES", "COPY", "TO", "PROGRAM", "t", "1", ",", "::",
             "OR", "1=1", "UNION", "NULL", "BEGIN", "ATOMIC", "END", "CREATE FUNCTION", "[", "]", "\u0000", "é", "?"};
-        try (SqlAnalyzer analyzer = new SqlAnalyzer()) {
+        try (SqlAnalyzer analyzer = TestAnalyzers.generousBudget()) {
             for (int round = 0; round < 2000; round++) {
                 StringBuilder sql = new StringBuilder();
                 int length = random.nextInt(25);

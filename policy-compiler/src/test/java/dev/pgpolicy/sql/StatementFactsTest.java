@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 /** Facts for each construct issue 3 lists, as the policy engine will see them. */
 class StatementFactsTest {
-    private static final SqlAnalyzer ANALYZER = new SqlAnalyzer();
+    private static final SqlAnalyzer ANALYZER = TestAnalyzers.generousBudget();
 
     @AfterAll
     static void close() {
@@ -82,6 +82,9 @@ class StatementFactsTest {
         assertThat(tables("WITH customers AS (SELECT * FROM customers) SELECT * FROM customers"))
                 .containsExactly("customers:select");
         assertThat(tables("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT * FROM r")).isEmpty();
+        // The target of a data-modifying statement is always a table, even when a CTE has its name.
+        assertThat(tables("WITH t AS (SELECT 1) DELETE FROM t WHERE a IN (SELECT * FROM t)"))
+                .containsExactly("t:delete");
         // A schema-qualified name never refers to a CTE.
         assertThat(tables("WITH t AS (SELECT 1) SELECT * FROM public.t")).containsExactly("public.t:select");
     }

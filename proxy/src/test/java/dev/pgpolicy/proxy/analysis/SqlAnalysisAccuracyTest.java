@@ -17,6 +17,7 @@ import dev.pgpolicy.sql.TableAccess;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -81,7 +82,8 @@ class SqlAnalysisAccuracyTest {
         List<String> utilityFailures = new ArrayList<>();
         int utility = 0;
         List<JsonNode> plans = plans(corpus);
-        try (SqlAnalyzer analyzer = new SqlAnalyzer()) {
+        // The budget is not under test here; a loaded machine must not turn parses into timeouts.
+        try (SqlAnalyzer analyzer = new SqlAnalyzer(SqlAnalyzer.Settings.defaults().withBudget(Duration.ofSeconds(60)))) {
             for (int i = 0; i < corpus.size(); i++) {
                 String statement = corpus.get(i);
                 Set<String> planned = plannedRelations(plans.get(i));
