@@ -25,7 +25,7 @@ SELECT c.name, o.total FROM customers c, orders o WHERE o.customer_id = c.id
 ----
 SELECT o.id, oi.qty, p.name FROM orders o JOIN order_items oi ON oi.order_id = o.id JOIN products p ON p.id = oi.product_id
 ----
-SELECT o.id, count(*) FROM orders o JOIN order_items oi USING (id) GROUP BY o.id
+SELECT o.id, count(*) FROM orders o JOIN payments.cards k USING (customer_id) GROUP BY o.id
 ----
 SELECT order_id, product_id FROM order_items JOIN orders ON orders.id = order_items.order_id
 ----
@@ -518,7 +518,7 @@ SELECT id FROM customers WHERE email = '' OR 2 > 1
 ----
 SELECT name FROM customers WHERE id = 1 UNION SELECT relname FROM pg_class
 ----
-SELECT name FROM customers WHERE id = 1 UNION ALL SELECT NULL, NULL::text LIMIT 0 OFFSET 0
+SELECT name, email FROM customers WHERE id = 1 UNION ALL SELECT NULL, NULL::text OFFSET 0
 ----
 SELECT customers.name, orders.total FROM customers JOIN orders ON customers.id = orders.customer_id
 ----
@@ -580,7 +580,7 @@ SELECT country, mode() WITHIN GROUP (ORDER BY name) FROM customers GROUP BY coun
 ----
 SELECT bool_and(active), bool_or(active) FROM users
 ----
-SELECT u.id FROM users u WHERE u.password_hash = crypt('x', u.password_hash)
+SELECT u.id FROM users u WHERE u.password_hash = md5('x' || u.username)
 ----
 SELECT id FROM customers ORDER BY random() LIMIT 1
 ----
@@ -775,3 +775,39 @@ DISCARD ALL
 CHECKPOINT
 ----
 REFRESH MATERIALIZED VIEW CONCURRENTLY order_totals
+----
+WITH customers AS (SELECT 1 AS id) UPDATE customers SET name = 'x' WHERE id IN (SELECT id FROM customers)
+----
+WITH orders AS (SELECT id FROM payments.transactions) DELETE FROM orders WHERE id IN (SELECT id FROM orders)
+----
+SELECT * FROM ROWS FROM (generate_series(1, 2), generate_series(1, 3)) AS r(a, b)
+----
+SELECT country FROM customers GROUP BY DISTINCT ROLLUP (country), CUBE (country)
+----
+SELECT id FROM orders ORDER BY total USING >
+----
+SELECT id, total FROM orders ORDER BY total DESC FETCH FIRST 3 ROWS WITH TIES
+----
+SELECT * FROM orders TABLESAMPLE BERNOULLI (5) REPEATABLE (42)
+----
+SELECT * FROM orders WHERE status LIKE ANY (ARRAY['a%', 'b%'])
+----
+SELECT name FROM customers WHERE name ^@ 'A'
+----
+SELECT j.customer_id FROM orders o JOIN payments.cards k USING (customer_id) AS j WHERE j.customer_id > 0
+----
+UPDATE orders SET (status, total) = (SELECT 'recalculated', sum(qty * price) FROM order_items WHERE order_id = orders.id)
+----
+UPDATE customers SET country = DEFAULT WHERE country = ''
+----
+SELECT * FROM customers c FOR KEY SHARE OF c
+----
+SELECT (SELECT max(id) FROM orders) IS NULL AS empty, EXISTS (SELECT 1 FROM customers) AND NOT EXISTS (SELECT 1 FROM users)
+----
+SELECT jsonb_path_query(attrs, '$.sizes[*] ? (@ > $min)', '{"min": 2}') FROM products
+----
+SELECT xmlelement(name customer, xmlattributes(id AS id), name) FROM customers
+----
+INSERT INTO hr.employees OVERRIDING USER VALUE SELECT * FROM hr.employees WHERE id = 1
+----
+SELECT count(*) FROM customers c WHERE c.data IS NOT NULL AND (c.data -> 'address') ? 'city'
