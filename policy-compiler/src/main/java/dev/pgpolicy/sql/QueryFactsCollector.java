@@ -425,9 +425,14 @@ final class QueryFactsCollector {
         return current;
     }
 
-    /** A select arm with no FROM whose items are all constants or NULLs, as in {@code UNION SELECT NULL, NULL}. */
+    /**
+     * A select arm of only constants or NULLs, as in {@code UNION SELECT NULL, NULL}, with no
+     * FROM or a FROM of only a function ({@code FROM generate_series(1, 1)}), and no WHERE.
+     */
     private static boolean isConstantRow(PlainSelect select) {
-        if (select.getFromItem() != null || select.getWhere() != null) {
+        boolean onlyFunction = select.getFromItem() instanceof TableFunction
+                && (select.getJoins() == null || select.getJoins().isEmpty());
+        if (select.getFromItem() != null && !onlyFunction || select.getWhere() != null) {
             return false;
         }
         for (SelectItem<?> item : select.getSelectItems()) {

@@ -78,6 +78,7 @@ class HeuristicsTest {
         "SELECT name FROM products WHERE id = 1 UNION SELECT NULL",
         "SELECT name, price FROM products WHERE id = 1 UNION ALL SELECT NULL, NULL",
         "SELECT name FROM products WHERE id = 1 UNION SELECT 'a'::text",
+        "SELECT name FROM products WHERE id = 1 UNION SELECT NULL FROM generate_series(1, 1)",
         "SELECT name FROM products UNION SELECT usename FROM pg_catalog.pg_user",
         "SELECT name FROM products UNION SELECT table_name FROM information_schema.tables",
         "SELECT name FROM products UNION SELECT rolpassword FROM pg_authid",
