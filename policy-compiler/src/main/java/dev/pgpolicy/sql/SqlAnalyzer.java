@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
@@ -283,7 +284,7 @@ public final class SqlAnalyzer implements AutoCloseable {
         }
         try {
             warmUp.get(WARM_UP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException | TimeoutException e) {
+        } catch (ExecutionException | TimeoutException | CancellationException e) {
             LOG.debug("parser warm-up did not finish cleanly", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
