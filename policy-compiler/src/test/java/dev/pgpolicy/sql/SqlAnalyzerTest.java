@@ -44,6 +44,23 @@ class SqlAnalyzerTest {
     }
 
     @Test
+    void theSessionsStandardConformingStringsDecidesWhatIsAString() {
+        // With the setting off, the server reads "'a\\' || '" as one string and runs the subquery;
+        // with it on, the subquery is inside the second string.
+        String sql = "SELECT 'a\\' || ' , (SELECT password_hash FROM users) , '";
+        try (SqlAnalyzer analyzer = TestAnalyzers.generousBudget()) {
+            StatementFacts on = analyzer.analyze(sql, true).statements().get(0);
+            StatementFacts off = analyzer.analyze(sql, false).statements().get(0);
+            assertThat(on.tables()).isEmpty();
+            assertThat(off.parsed()).isFalse();
+            String closed = sql + "'";
+            StatementFacts offClosed = analyzer.analyze(closed, false).statements().get(0);
+            assertThat(offClosed.parsed()).isTrue();
+            assertThat(offClosed.tables()).extracting(t -> t.table().name()).containsExactly("users");
+        }
+    }
+
+    @Test
     void malformedStatementsNeverUseOrFillTheCache() {
         try (SqlAnalyzer analyzer = TestAnalyzers.generousBudget()) {
             assertThat(analyzer.analyze("SELECT 'x' FROM t").statements().get(0).parsed()).isTrue();
