@@ -69,6 +69,27 @@ final class ParserInput {
             Token token = words.get(i);
             Token previous = out.isEmpty() ? null : out.get(out.size() - 1);
             Token next = i + 1 < words.size() ? words.get(i + 1) : null;
+            if (token.is(TokenType.LEFT_PAREN)) {
+                // A long IN list or VALUES batch of constants names no object: keep one element
+                // of one row, so that ORM batch loads stay small enough to parse.
+                boolean valuesRow = previous != null && previous.isWord("values");
+                int close = Normalizer.constantListEnd(words, i, valuesRow ? 1 : 2);
+                if (close > 0) {
+                    out.add(token);
+                    out.add(words.get(i + 1).is(TokenType.OPERATOR) ? words.get(i + 2) : words.get(i + 1));
+                    out.add(words.get(close));
+                    while (valuesRow && close + 2 < words.size() && words.get(close + 1).is(TokenType.COMMA)
+                            && words.get(close + 2).is(TokenType.LEFT_PAREN)) {
+                        int row = Normalizer.constantListEnd(words, close + 2, 1);
+                        if (row < 0) {
+                            break;
+                        }
+                        close = row;
+                    }
+                    i = close;
+                    continue;
+                }
+            }
             if (token.is(TokenType.WORD)) {
                 switch (token.value()) {
                     case "table":

@@ -90,6 +90,26 @@ class SqlAnalyzerTest {
     }
 
     @Test
+    void longConstantListsAndBatchesStayWithinTheParseLimit() {
+        StringBuilder in = new StringBuilder("SELECT * FROM orders WHERE id IN (");
+        StringBuilder values = new StringBuilder("INSERT INTO events (kind, payload) VALUES ");
+        for (int i = 0; i < 100_000; i++) {
+            in.append(i == 0 ? "" : ", ").append(i);
+            values.append(i == 0 ? "" : ", ").append("('k").append(i).append("', '{}')");
+        }
+        in.append(")");
+        try (SqlAnalyzer analyzer = TestAnalyzers.generousBudget()) {
+            StatementFacts lookup = analyzer.analyze(in.toString()).statements().get(0);
+            assertThat(lookup.parsed()).isTrue();
+            assertThat(lookup.normalized()).isEqualTo("select * from orders where id in(?)");
+            StatementFacts batch = analyzer.analyze(values.toString()).statements().get(0);
+            assertThat(batch.parsed()).isTrue();
+            assertThat(batch.tables()).containsExactly(new TableAccess(ObjectName.unqualified("events"), Action.INSERT));
+            assertThat(batch.normalized()).isEqualTo("insert into events(kind, payload) values(?)");
+        }
+    }
+
+    @Test
     void deepNestingIsRefusedBeforeParsing() {
         try (SqlAnalyzer analyzer = TestAnalyzers.generousBudget()) {
             String sql = "SELECT " + "(".repeat(500) + "1" + ")".repeat(500) + " FROM t";
