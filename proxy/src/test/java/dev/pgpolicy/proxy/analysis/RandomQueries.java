@@ -1,8 +1,12 @@
 package dev.pgpolicy.proxy.analysis;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Random queries and DML over the corpus schema (sql-corpus/schema.sql), for comparing the
@@ -37,7 +41,14 @@ final class RandomQueries {
             new Relation("\"Sales\".\"Orders\"", false, List.of("\"OrderId\"", "\"CustomerId\""), List.of("\"Region\"")),
             new Relation("\"MixedCase\"", false, List.of("\"Id\"", "lower_col"), List.of("\"Value\"")));
 
+    /** A generated statement and the base-table columns it compares in a condition ("schema.table.column"). */
+    record Generated(String sql, Set<String> filterColumns) {
+    }
+
     private final Random random;
+    /** Column expressions of base relations ("a3.id") and what they name ("public.customers.id"). */
+    private final Map<String, String> baseColumns = new HashMap<>();
+    private final Set<String> filters = new TreeSet<>();
     private int aliases;
     private int constants;
 
@@ -45,14 +56,39 @@ final class RandomQueries {
         this.random = new Random(seed);
     }
 
-    List<String> generate(int count) {
-        List<String> statements = new ArrayList<>(count);
+    List<Generated> generate(int count) {
+        List<Generated> statements = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             aliases = 0;
             constants = 1000;
-            statements.add(statement());
+            baseColumns.clear();
+            filters.clear();
+            String sql = statement();
+            statements.add(new Generated(sql, Set.copyOf(filters)));
         }
         return statements;
+    }
+
+    /** An int column of a base relation under an alias, remembered for {@link #filter}. */
+    private String column(String alias, Relation relation) {
+        String column = anyInt(relation);
+        String expression = alias + "." + column;
+        baseColumns.put(expression, canonical(relation) + "." + column.replace("\"", ""));
+        return expression;
+    }
+
+    /** Records that a column expression is compared in a condition; derived columns name no table. */
+    private String filter(String expression) {
+        String named = baseColumns.get(expression);
+        if (named != null) {
+            filters.add(named);
+        }
+        return expression;
+    }
+
+    private static String canonical(Relation relation) {
+        String name = relation.name().replace("\"", "");
+        return relation.publicSchema() || !name.contains(".") ? "public." + name : name;
     }
 
     private String statement() {
@@ -69,14 +105,14 @@ final class RandomQueries {
             String outer = alias();
             Relation other = relation();
             return "WITH " + cte + " AS (" + singleIntSelect(1) + ") SELECT " + cte + ".c0, " + outer + "." + anyInt(other)
-                    + " FROM " + cte + " JOIN " + name(other) + " " + outer + " ON " + outer + "." + anyInt(other)
+                    + " FROM " + cte + " JOIN " + name(other) + " " + outer + " ON " + filter(column(outer, other))
                     + " = " + cte + ".c0";
         }
         if (shape < 15) {
             Relation target = relationWithText();
             String a = alias();
-            return "UPDATE " + name(target) + " " + a + " SET " + pick(target.texts()) + " = 'v' WHERE " + a + "."
-                    + anyInt(target) + " IN (" + singleIntSelect(1) + ")";
+            return "UPDATE " + name(target) + " " + a + " SET " + pick(target.texts()) + " = 'v' WHERE "
+                    + filter(column(a, target)) + " IN (" + singleIntSelect(1) + ")";
         }
         if (shape < 17) {
             Relation target = relation();
@@ -84,14 +120,16 @@ final class RandomQueries {
             Relation other = relation();
             String b = alias();
             return "DELETE FROM " + name(target) + " " + a + " WHERE EXISTS (SELECT 1 FROM " + name(other) + " " + b
-                    + " WHERE " + b + "." + anyInt(other) + " = " + a + "." + anyInt(target) + ")";
+                    + " WHERE " + filter(column(b, other)) + " = " + filter(column(a, target)) + ")";
         }
         if (shape < 19) {
             return "INSERT INTO audit_log (actor, action) SELECT 'generated', src.c0::text FROM (" + singleIntSelect(1) + ") AS src";
         }
         Relation target = relationWithText();
         String moved = alias();
-        return "WITH " + moved + " AS (DELETE FROM " + name(target) + " WHERE " + anyInt(target)
+        String purged = anyInt(target);
+        filters.add(canonical(target) + "." + purged.replace("\"", ""));
+        return "WITH " + moved + " AS (DELETE FROM " + name(target) + " WHERE " + purged
                 + " > 1000 RETURNING " + anyInt(target) + " AS c0) INSERT INTO audit_log (actor, action) SELECT 'gc', 'purge' FROM "
                 + moved + " WHERE " + moved + ".c0 IN (" + singleIntSelect(1) + ")";
     }
@@ -113,7 +151,7 @@ final class RandomQueries {
             } else {
                 Relation relation = relation();
                 item = name(relation) + " " + a;
-                column = a + "." + anyInt(relation);
+                column = column(a, relation);
             }
             if (i == 0) {
                 from.append(item);
@@ -127,9 +165,9 @@ final class RandomQueries {
                 boolean derived = item.startsWith("(");
                 int join = singleColumn ? 1 + random.nextInt(derived ? 2 : 3) : random.nextInt(4);
                 switch (join) {
-                    case 0 -> from.append(" LEFT JOIN ").append(item).append(" ON ").append(column).append(" = ").append(previous);
-                    case 1 -> from.append(" JOIN ").append(item).append(" ON ").append(column).append(" = ").append(previous);
-                    case 2 -> from.append(" RIGHT JOIN ").append(item).append(" ON ").append(column).append(" = ").append(previous);
+                    case 0 -> from.append(" LEFT JOIN ").append(item).append(" ON ").append(filter(column)).append(" = ").append(filter(previous));
+                    case 1 -> from.append(" JOIN ").append(item).append(" ON ").append(filter(column)).append(" = ").append(filter(previous));
+                    case 2 -> from.append(" RIGHT JOIN ").append(item).append(" ON ").append(filter(column)).append(" = ").append(filter(previous));
                     default -> {
                         from.append(", ").append(item);
                         joinable.clear();
@@ -150,7 +188,7 @@ final class RandomQueries {
         List<String> conditions = new ArrayList<>();
         int predicates = depth < 2 ? random.nextInt(3) : random.nextInt(2);
         for (int i = 0; i < predicates; i++) {
-            String column = intColumns.get(random.nextInt(intColumns.size()));
+            String column = filter(intColumns.get(random.nextInt(intColumns.size())));
             switch (random.nextInt(depth < 2 ? 6 : 2)) {
                 // Constants are compared with <> and never repeat within a statement: the planner
                 // drops an OR whose branch it can prove from another condition (x < 168 proves
@@ -162,7 +200,7 @@ final class RandomQueries {
                     Relation other = relation();
                     String b = alias();
                     conditions.add((random.nextBoolean() ? "" : "NOT ") + "EXISTS (SELECT 1 FROM " + name(other) + " " + b
-                            + " WHERE " + b + "." + anyInt(other) + " = " + column + ")");
+                            + " WHERE " + filter(column(b, other)) + " = " + column + ")");
                 }
                 case 4 -> conditions.add(column + " > (SELECT max(m.c0) FROM (" + singleIntSelect(depth + 1) + ") m)");
                 default -> conditions.add(column + " = ANY (ARRAY(" + singleIntSelect(depth + 1) + "))");

@@ -8,6 +8,7 @@ import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
 import dev.pgpolicy.proxy.embedded.ProcessResult;
 import dev.pgpolicy.proxy.testing.PostgresExtension;
 import dev.pgpolicy.sql.Action;
+import dev.pgpolicy.sql.Clause;
 import dev.pgpolicy.sql.ObjectName;
 import dev.pgpolicy.sql.QueryAnalysis;
 import dev.pgpolicy.sql.SqlAnalyzer;
@@ -97,8 +98,11 @@ class SqlAnalysisAccuracyTest {
     @Test
     void analyserTablesMatchPostgresPlansForGeneratedQueries() throws IOException {
         Set<String> catalogRelations = prepareDatabase();
-        List<String> generated = new RandomQueries(20261121L).generate(GENERATED);
+        List<RandomQueries.Generated> statements = new RandomQueries(20261121L).generate(GENERATED);
+        List<String> generated = statements.stream().map(RandomQueries.Generated::sql).toList();
         List<JsonNode> plans = plans(generated);
+        List<String> missedFilters = new ArrayList<>();
+        int filtersChecked = 0;
         int explainable = 0;
         int parsed = 0;
         List<String> disagreements = new ArrayList<>();
@@ -122,12 +126,25 @@ class SqlAnalysisAccuracyTest {
                 if (!reported.equals(planned)) {
                     disagreements.add(statement + "\n    analyser: " + reported + "\n    postgres: " + planned);
                 }
+                // Every column the statement compares must be a filter use, attributed to its
+                // table or to no table (which policies treat as any table).
+                for (String expected : statements.get(i).filterColumns()) {
+                    filtersChecked++;
+                    boolean found = facts.columns().stream().anyMatch(use -> use.clause() == Clause.FILTER
+                            && expected.endsWith("." + use.column())
+                            && (use.table() == null || expected.equals(resolve(use.table(), catalogRelations) + "." + use.column())));
+                    if (!found) {
+                        missedFilters.add(expected + " in " + statement);
+                    }
+                }
             }
         }
         String summary = String.format("SQL analysis accuracy on %d generated statements: %d explainable, %d parsed,"
-                + " tables agree on %d of %d parsed", generated.size(), explainable, parsed, parsed - disagreements.size(), parsed);
+                + " tables agree on %d of %d parsed; %d of %d compared columns reported as filters", generated.size(),
+                explainable, parsed, parsed - disagreements.size(), parsed, filtersChecked - missedFilters.size(), filtersChecked);
         LOG.info(summary);
         assertThat(disagreements).as(summary).isEmpty();
+        assertThat(missedFilters).as("filter columns the analyser did not report").isEmpty();
         assertThat(unexplained).as("generated statements PostgreSQL could not explain (fix the generator)").isEmpty();
         assertThat(parsed).as(summary).isEqualTo(explainable);
     }
