@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -130,7 +131,7 @@ class AuditCrashTest {
         }
         Path middle = AuditFiles.files(directory).get(1);
         byte[] bytes = Files.readAllBytes(middle);
-        Files.write(middle, java.util.Arrays.copyOf(bytes, bytes.length - 30));
+        Files.write(middle, Arrays.copyOf(bytes, bytes.length - 30));
         int lines = AuditFiles.lines(middle).size();
 
         VerifyReport report = AuditFiles.verify(directory);

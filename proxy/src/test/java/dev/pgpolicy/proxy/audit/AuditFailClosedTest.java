@@ -4,11 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -80,6 +86,62 @@ class AuditFailClosedTest {
     }
 
     @Test
+    void aFullQueueRefusesWithoutBlockingAndDrainsAfterwards() throws Exception {
+        GateClock clock = new GateClock();
+        AuditConfig config = AuditConfig.defaults(work.resolve("audit")).withQueueCapacity(1).withFailClosed(true);
+        try (AuditLog log = AuditLog.open(config, clock)) {
+            clock.arm();
+            CompletableFuture<Void> first = log.appendConfirmed(AuditRecords.statement("s", 1));
+            // The writer holds the first record and waits in the clock; the queue holds one more.
+            clock.entered.await();
+            assertThat(log.append(AuditRecords.statement("s", 2))).isTrue();
+            assertThat(log.healthy()).isFalse();
+            assertThat(log.append(AuditRecords.statement("s", 3))).isFalse();
+            assertThat(log.recordsRefused()).isEqualTo(1);
+            clock.release.countDown();
+            first.get();
+        }
+        VerifyReport report = AuditFiles.verify(work.resolve("audit"));
+        assertThat(report.intact()).as(report.summary()).isTrue();
+        assertThat(report.records()).isEqualTo(3);
+    }
+
+    /** A UTC clock that, once armed, makes the next reader wait until released. */
+    static final class GateClock extends Clock {
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        private volatile boolean armed;
+
+        void arm() {
+            armed = true;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            throw new UnsupportedOperationException("UTC only");
+        }
+
+        @Override
+        public Instant instant() {
+            if (armed) {
+                armed = false;
+                entered.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return Instant.now();
+        }
+    }
+
+    @Test
     void aClosedLogRefusesAndReportsUnhealthy() throws Exception {
         AuditLog log = AuditLog.open(AuditConfig.defaults(work.resolve("audit")).withFailClosed(true));
         assertThat(log.append(AuditRecords.statement("s", 1))).isTrue();
@@ -97,6 +159,6 @@ class AuditFailClosedTest {
         Path notADirectory = work.resolve("file");
         Files.writeString(notADirectory, "x");
         assertThatThrownBy(() -> AuditLog.open(AuditConfig.defaults(notADirectory.resolve("audit"))))
-                .isInstanceOf(java.io.IOException.class);
+                .isInstanceOf(IOException.class);
     }
 }

@@ -135,6 +135,10 @@ class AuditLogFormatTest {
         AuditFiles.Cli onFile = AuditFiles.cli("audit", "verify", AuditFiles.files(directory).get(0).toString());
         assertThat(onFile.exit()).isZero();
         assertThat(onFile.out()).startsWith("OK: 8 records in 1 file, chain intact");
+
+        AuditFiles.Cli missing = AuditFiles.cli("audit", "verify", directory.resolve("absent").toString());
+        assertThat(missing.exit()).isEqualTo(2);
+        assertThat(missing.err()).contains("no such file or directory");
     }
 
     @Test
