@@ -4,6 +4,10 @@ import static dev.pgpolicy.proxy.audit.AuditTamperTest.assertBreak;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgpolicy.proxy.audit.VerifyReport.Kind;
 import java.io.IOException;
@@ -16,6 +20,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 class AuditHmacTest {
     @TempDir
@@ -111,6 +116,26 @@ class AuditHmacTest {
                 .isInstanceOf(IOException.class).hasMessageContaining("does not match");
         writeKeyed(3);
         assertThat(verifyWith(keyFile).intact()).isTrue();
+    }
+
+    @Test
+    void aKeyFileOthersCanReadIsReportedWithoutRevealingTheKey() throws Exception {
+        Path shared = key("shared.key", Files.readString(keyFile));
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rw-r--r--"));
+        Logger logger = (Logger) LoggerFactory.getLogger(ChainKey.class);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        try (ChainKey chainKey = ChainKey.fromFile(shared)) {
+            assertThat(chainKey.keyed()).isTrue();
+        } finally {
+            logger.detachAppender(appender);
+        }
+        assertThat(appender.list).singleElement().satisfies(event -> {
+            assertThat(event.getLevel()).isEqualTo(Level.WARN);
+            assertThat(event.getFormattedMessage()).contains("shared.key").contains("chmod 600")
+                    .doesNotContain(Files.readString(keyFile).trim());
+        });
     }
 
     @Test

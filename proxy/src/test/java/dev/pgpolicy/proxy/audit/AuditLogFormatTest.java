@@ -173,6 +173,21 @@ class AuditLogFormatTest {
         assertThat(Files.size(file)).isPositive();
     }
 
+    @Test
+    void unpairedSurrogatesAreWrittenAsReplacementCharacters() throws Exception {
+        String lowAlone = String.valueOf((char) 0xDC00);
+        String highAlone = String.valueOf((char) 0xD800);
+        String sql = "SELECT '" + highAlone + "' || '\uD83D\uDE00' || '" + lowAlone + "x'";
+        try (AuditLog log = AuditLog.open(AuditConfig.defaults(directory))) {
+            log.appendConfirmed(AuditRecord.statement(AuditRecords.T0, "s", AuditRecords.ANA, AuditStatement
+                    .builder(AuditLevel.FULL, "select", AuditDecision.ALLOW).sql(sql, sql).build(), null)).get();
+            assertThat(log.healthy()).isTrue();
+        }
+        assertThat(AuditFiles.records(directory).get(1).get("text").asText())
+                .isEqualTo("SELECT '\uFFFD' || '\uD83D\uDE00' || '\uFFFDx'");
+        assertThat(AuditFiles.verify(directory).intact()).isTrue();
+    }
+
     private static String genesisSha256() {
         try (ChainKey key = ChainKey.unkeyed()) {
             return key.genesis();
