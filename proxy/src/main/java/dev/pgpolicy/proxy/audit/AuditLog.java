@@ -368,6 +368,11 @@ public final class AuditLog implements AutoCloseable {
             closeFile();
             unlockDirectory();
             key.close();
+            if (!closing) {
+                // Only an Error gets here: say so, so that fail_closed sessions stop.
+                failure = "audit writer thread stopped";
+                ioHealthy = false;
+            }
         }
     }
 
