@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             CommandLine.HelpCommand.class,
             ServeCommand.class,
+            AuditCommand.class,
             DemoCommand.class,
         })
 public final class PgPolicyCommand implements Runnable {
