@@ -1,5 +1,7 @@
 package dev.pgpolicy.proxy.wire;
 
+import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
+import dev.pgpolicy.proxy.testing.SharedPostgres;
 import static dev.pgpolicy.proxy.wire.WireTestSupport.assertSameBytes;
 import static dev.pgpolicy.proxy.wire.WireTestSupport.encode;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,7 +30,6 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.postgresql.PGConnection;
@@ -43,24 +44,17 @@ import org.postgresql.largeobject.LargeObjectManager;
  * instead of forwarding is indistinguishable from the original.
  */
 class RealTrafficTest {
-    private static TestPostgres postgres;
+    private static EmbeddedPostgres postgres;
 
     @BeforeAll
-    static void startServer() throws Exception {
-        postgres = TestPostgres.start();
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        if (postgres != null) {
-            postgres.close();
-        }
+    static void startServer() {
+        postgres = SharedPostgres.get();
     }
 
     private static Connection connect(TrafficTap tap, String options) throws SQLException {
         Properties properties = new Properties();
-        properties.setProperty("user", TestPostgres.USER);
-        properties.setProperty("password", TestPostgres.PASSWORD);
+        properties.setProperty("user", postgres.superuser());
+        properties.setProperty("password", postgres.superuserPassword());
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + tap.port()
                 + "/postgres?sslmode=disable&gssEncMode=disable&" + options, properties);
     }
@@ -89,13 +83,13 @@ class RealTrafficTest {
         Set<String> seen = new LinkedHashSet<>();
         try (TrafficTap tap = new TrafficTap(postgres.port())) {
             ProcessBuilder psql = new ProcessBuilder("psql", "-X", "-q",
-                    "host=127.0.0.1 port=" + tap.port() + " user=" + TestPostgres.USER
+                    "host=127.0.0.1 port=" + tap.port() + " user=" + postgres.superuser()
                             + " dbname=postgres sslmode=disable gssencmode=disable application_name=wire-test",
                     "-c", "SELECT 1 AS one, 'ä' AS umlaut, NULL AS nothing",
                     "-c", "SELECT 1/0",
                     "-c", "\\copy (SELECT generate_series(1, 3)) TO STDOUT",
                     "-c", "");
-            psql.environment().put("PGPASSWORD", TestPostgres.PASSWORD);
+            psql.environment().put("PGPASSWORD", postgres.superuserPassword());
             Path output = Files.createTempFile("pgpolicy-wire-psql", ".log");
             try {
                 Process process = psql.redirectErrorStream(true).redirectOutput(output.toFile()).start();
@@ -217,7 +211,7 @@ class RealTrafficTest {
                 assertThat(server).isEmpty();
                 return;
             }
-            assertThat(((StartupMessage) packet).parameters()).containsEntry("user", TestPostgres.USER);
+            assertThat(((StartupMessage) packet).parameters()).containsEntry("user", postgres.superuser());
             break;
         }
         Set<String> backendSeen = replayFrames(server, serverPos, BackendMessages::decode);
