@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         description = "PostgreSQL security proxy enforcing .pgpolicy policies.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            HashPasswordCommand.class,
         })
 public final class PgPolicyCommand implements Runnable {
 
