@@ -240,7 +240,7 @@ public final class ScramServer {
         if (flag == 'y' && channelBinding.isPresent()) {
             // RFC 5802 section 6: "y" means the client could bind but believes the server cannot.
             // This server offered -PLUS, so something between removed it from the offer.
-            return fail(SqlState.PROTOCOL_VIOLATION, "SCRAM channel binding negotiation error",
+            return fail(SqlState.INVALID_AUTHORIZATION_SPECIFICATION, "SCRAM channel binding negotiation error",
                     "The client supports SCRAM channel binding but thinks the server does not.  "
                             + "However, this server does support channel binding.");
         }
@@ -265,7 +265,7 @@ public final class ScramServer {
             byte[] expected = expectedBinding();
             if (!MessageDigest.isEqual(binding, expected)) {
                 return plusSelected
-                        ? fail(SqlState.PROTOCOL_VIOLATION, "SCRAM channel binding check failed", null)
+                        ? fail(SqlState.INVALID_AUTHORIZATION_SPECIFICATION, "SCRAM channel binding check failed", null)
                         : fail(SqlState.PROTOCOL_VIOLATION, "unexpected SCRAM channel-binding attribute in client-final-message", null);
             }
             String finalNonce = in.attribute('r');

@@ -81,6 +81,7 @@ class ScramServerTest {
         ScramServer.Outcome outcome = exchange(server, client);
         assertThat(outcome).isInstanceOf(ScramServer.Failure.class);
         assertThat(((ScramServer.Failure) outcome).message()).isEqualTo("SCRAM channel binding check failed");
+        assertThat(((ScramServer.Failure) outcome).sqlState()).isEqualTo(SqlState.INVALID_AUTHORIZATION_SPECIFICATION);
     }
 
     @Test
@@ -90,7 +91,8 @@ class ScramServerTest {
         ScramClient client = ScramClient.start(new AuthenticationSASL(java.util.List.of("SCRAM-SHA-256")),
                 "s3cret".toCharArray(), Optional.of(PROXY_CERT), ScramClient.ChannelBindingMode.PREFER);
         ScramServer.Outcome outcome = server.onInitialResponse(client.initialResponse());
-        assertThat(failure(outcome).sqlState()).isEqualTo(SqlState.PROTOCOL_VIOLATION);
+        // 28000, as PostgreSQL answers it: the client is not authorised this way.
+        assertThat(failure(outcome).sqlState()).isEqualTo(SqlState.INVALID_AUTHORIZATION_SPECIFICATION);
         assertThat(failure(outcome).message()).isEqualTo("SCRAM channel binding negotiation error");
     }
 
