@@ -1,6 +1,7 @@
 package dev.pgpolicy.proxy.scram;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
 import dev.pgpolicy.proxy.testing.BackendMessage;
@@ -242,10 +243,7 @@ class ScramAgainstPostgresTest {
             assertThat(result.getString(1)).isEqualTo("ours");
         }
         properties.setProperty("password", "wrong");
-        try (Connection ignored = DriverManager.getConnection(postgres.jdbcUrl("postgres"), properties)) {
-            throw new AssertionError("wrong password accepted");
-        } catch (SQLException e) {
-            assertThat(e.getSQLState()).isEqualTo("28P01");
-        }
+        assertThatThrownBy(() -> DriverManager.getConnection(postgres.jdbcUrl("postgres"), properties).close())
+                .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("28P01"));
     }
 }
