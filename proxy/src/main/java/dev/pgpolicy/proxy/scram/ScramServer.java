@@ -109,9 +109,14 @@ public final class ScramServer {
                              Optional<ChannelBinding> channelBinding, NonceSource nonces) {
         Objects.requireNonNull(verifier, "verifier");
         Objects.requireNonNull(mocks, "mocks");
+        // The mock is derived for every user, known or not, so both paths do the same work.
+        ScramVerifier mock = mocks.forUser(user);
+        if (verifier.isEmpty()) {
+            return new ScramServer(user, mock, true, channelBinding, nonces);
+        }
+        mock.wipe();
         // A private copy: the exchange wipes its verifier when it ends.
-        return verifier.map(v -> new ScramServer(user, v.copy(), false, channelBinding, nonces))
-                .orElseGet(() -> new ScramServer(user, mocks.forUser(user), true, channelBinding, nonces));
+        return new ScramServer(user, verifier.get().copy(), false, channelBinding, nonces);
     }
 
     /** The mechanisms to offer, strongest first (PostgreSQL's order). */
