@@ -266,8 +266,9 @@ public final class ScramClient implements AutoCloseable {
         if (stage != expected) {
             // A session that calls out of order has a bug; failing loudly keeps it from accepting
             // an unauthenticated upstream.
-            stage = Stage.FAILED;
-            throw new IllegalStateException("SCRAM client: " + step + " in stage " + stage);
+            IllegalStateException bug = new IllegalStateException("SCRAM client: " + step + " in stage " + stage);
+            close();
+            throw bug;
         }
     }
 

@@ -136,7 +136,11 @@ final class ScramMessageReader {
         return name.replace("=", "=3D").replace(",", "=2C");
     }
 
+    /** Strict base64 as PostgreSQL's decoder: padded to a multiple of four, standard alphabet. */
     static byte[] base64(String value, String what) throws MalformedScramException {
+        if (value.length() % 4 != 0) {
+            throw new MalformedScramException("The " + what + " is not valid base64.");
+        }
         try {
             return Base64.getDecoder().decode(value);
         } catch (IllegalArgumentException e) {

@@ -209,6 +209,10 @@ public final class ScramVerifier {
     }
 
     private static byte[] base64(String text, String what) throws FormatException {
+        // Padded, as PostgreSQL writes and requires it.
+        if (text.length() % 4 != 0) {
+            throw new FormatException("SCRAM-SHA-256 verifier " + what + " is not valid base64");
+        }
         try {
             return Base64.getDecoder().decode(text.getBytes(StandardCharsets.US_ASCII));
         } catch (IllegalArgumentException e) {

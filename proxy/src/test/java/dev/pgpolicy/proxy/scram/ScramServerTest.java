@@ -205,7 +205,8 @@ class ScramServerTest {
     @ValueSource(strings = {
         "", "c=biws", "c=biws,r=clisrv", "c=eSws,r=clisrv,p=%s", "c=biws,r=clisrX,p=%s", "c=biws,r=clisrv,p=short",
         "c=biws,r=clisrv,p=%s,x=1", "c=biws,r=clisrv,p=%s,", "c=***,r=clisrv,p=%s", "r=clisrv,c=biws,p=%s",
-        "c=biws,r=clisrv,p=not*base64", "c=biws,r=clisrv,1=2,p=%s",
+        "c=biws,r=clisrv,p=not*base64", "c=biws,r=clisrv,1=2,p=%s", "c=biws,r=clisrv,p=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "c=biw,r=clisrv,p=%s",
     })
     void malformedClientFinalMessagesFailCleanly(String template) {
         ScramServer server = ScramServer.start("ana", Optional.of(ANA), MOCKS, Optional.empty(), () -> "srv");
