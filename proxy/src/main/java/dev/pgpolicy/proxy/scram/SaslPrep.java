@@ -112,7 +112,8 @@ public final class SaslPrep {
      * The bytes that enter {@code Hi()} for {@code password}: the SASLprep output in UTF-8, or the
      * password's own UTF-8 bytes when SASLprep rejects it (PostgreSQL's rule). The caller wipes the
      * result. A password that is not valid Unicode (an unpaired surrogate) has no UTF-8 form and
-     * is refused.
+     * is refused. ASCII passwords never become a String; others must, because
+     * {@link Normalizer} works on strings, so a copy may linger on the heap until collected.
      */
     public static byte[] passwordBytes(char[] password) {
         if (isAscii(password)) {
