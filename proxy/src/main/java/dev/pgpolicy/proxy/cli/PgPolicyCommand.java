@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             ServeCommand.class,
             AuditCommand.class,
             DemoCommand.class,
+            HashPasswordCommand.class,
         })
 public final class PgPolicyCommand implements Runnable {
 
