@@ -1,0 +1,126 @@
+package dev.pgpolicy.lang;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.antlr.v4.runtime.BaseErrorListener;
+import org.antlr.v4.runtime.CommonTokenStream;
+import org.antlr.v4.runtime.Parser;
+import org.antlr.v4.runtime.RecognitionException;
+import org.antlr.v4.runtime.Recognizer;
+import org.antlr.v4.runtime.Token;
+import org.antlr.v4.runtime.Vocabulary;
+import org.antlr.v4.runtime.misc.IntervalSet;
+
+/**
+ * Turns ANTLR's syntax errors into diagnostics a policy author can act on, and reports one error
+ * per statement: after an error, further errors up to the next {@code ;} are the parser's
+ * recovery echoing the same mistake and would only bury the next real one.
+ */
+final class SyntaxErrorListener extends BaseErrorListener {
+
+    /** Beyond this many alternatives a list of expected tokens stops helping. */
+    private static final int MAX_EXPECTED_SHOWN = 6;
+
+    private final String fileName;
+    private final CommonTokenStream tokens;
+    private final List<Diagnostic> diagnostics;
+    private int suppressUntilTokenIndex = -1;
+
+    SyntaxErrorListener(String fileName, CommonTokenStream tokens, List<Diagnostic> diagnostics) {
+        this.fileName = fileName;
+        this.tokens = tokens;
+        this.diagnostics = diagnostics;
+    }
+
+    @Override
+    public void syntaxError(Recognizer<?, ?> recognizer, Object offendingSymbol, int line,
+                            int charPositionInLine, String antlrMessage, RecognitionException e) {
+        Token token = offendingSymbol instanceof Token t ? t : null;
+        int tokenIndex = token == null ? -1 : token.getTokenIndex();
+        if (tokenIndex >= 0 && tokenIndex <= suppressUntilTokenIndex) {
+            return;
+        }
+        suppressUntilTokenIndex = nextTerminator(tokenIndex);
+        String message = describe(recognizer, token);
+        diagnostics.add(Diagnostic.error(new Span(fileName, line, charPositionInLine + 1), message));
+    }
+
+    private int nextTerminator(int from) {
+        if (from < 0) {
+            return -1;
+        }
+        List<Token> all = tokens.getTokens();
+        for (int i = from; i < all.size(); i++) {
+            int type = all.get(i).getType();
+            if (type == PolicyGrammarLexer.SEMI || type == Token.EOF) {
+                return i;
+            }
+        }
+        return all.size();
+    }
+
+    private static String describe(Recognizer<?, ?> recognizer, Token token) {
+        if (token == null) {
+            return "syntax error";
+        }
+        switch (token.getType()) {
+            case PolicyGrammarLexer.ERROR_CHAR:
+                return "unexpected character " + quote(token.getText());
+            case PolicyGrammarLexer.UNTERMINATED_STRING:
+                return "unterminated string: a closing \" is missing";
+            case PolicyGrammarLexer.UNTERMINATED_COMMENT:
+                return "unterminated comment: a closing */ is missing";
+            default:
+                break;
+        }
+        String found = token.getType() == Token.EOF ? "unexpected end of file" : "unexpected " + quote(token.getText());
+        String expected = expected(recognizer);
+        return expected.isEmpty() ? found : found + "; expected " + expected;
+    }
+
+    private static String expected(Recognizer<?, ?> recognizer) {
+        if (!(recognizer instanceof Parser parser)) {
+            return "";
+        }
+        IntervalSet expected;
+        try {
+            expected = parser.getExpectedTokens();
+        } catch (RuntimeException e) {
+            return "";
+        }
+        List<Integer> types = expected.toList();
+        if (types.isEmpty() || types.size() > MAX_EXPECTED_SHOWN) {
+            return "";
+        }
+        Vocabulary vocabulary = parser.getVocabulary();
+        List<String> names = new ArrayList<>();
+        for (int type : types) {
+            names.add(tokenName(vocabulary, type));
+        }
+        return names.size() == 1 ? names.get(0) : "one of " + String.join(", ", names);
+    }
+
+    private static String tokenName(Vocabulary vocabulary, int type) {
+        switch (type) {
+            case Token.EOF: return "end of file";
+            case PolicyGrammarLexer.IDENT: return "a name";
+            case PolicyGrammarLexer.STRING: return "a string";
+            case PolicyGrammarLexer.INT: return "a number";
+            case PolicyGrammarLexer.DURATION: return "a duration such as 30s";
+            case PolicyGrammarLexer.IPV4: return "an IPv4 address";
+            case PolicyGrammarLexer.IPV6: return "an IPv6 address";
+            case PolicyGrammarLexer.GLOB: return "a name pattern";
+            default:
+                String literal = vocabulary.getLiteralName(type);
+                return literal != null ? literal : vocabulary.getDisplayName(type);
+        }
+    }
+
+    private static String quote(String text) {
+        if (text == null) {
+            return "''";
+        }
+        String shown = text.length() > 40 ? text.substring(0, 40) + "..." : text;
+        return "'" + shown.replace("\n", "\\n").replace("\r", "\\r") + "'";
+    }
+}
