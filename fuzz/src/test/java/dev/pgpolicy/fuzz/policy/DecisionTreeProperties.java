@@ -12,7 +12,6 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.Size;
 import net.jqwik.api.statistics.Statistics;
 
 /**
@@ -28,20 +27,20 @@ class DecisionTreeProperties {
     }
 
     @Provide
-    Arbitrary<SessionModel> session() {
-        return PolicyGenerators.sessions();
+    Arbitrary<List<SessionModel>> sessions() {
+        return PolicyGenerators.sessions().list().ofMinSize(1).ofMaxSize(6);
     }
 
     @Provide
-    Arbitrary<QueryAnalysis> analysis() {
-        return PolicyGenerators.analyses();
+    Arbitrary<List<QueryAnalysis>> analyses() {
+        return PolicyGenerators.analyses().list().ofMinSize(1).ofMaxSize(6);
     }
 
-    @Property(tries = 500)
+    @Property(tries = 400)
     void compiledTreeAgreesWithReference(
             @ForAll("policy") Policy policy,
-            @ForAll @Size(min = 1, max = 6) List<@ForAll("session") SessionModel> sessions,
-            @ForAll @Size(min = 1, max = 6) List<@ForAll("analysis") QueryAnalysis> analyses) {
+            @ForAll("sessions") List<SessionModel> sessions,
+            @ForAll("analyses") List<QueryAnalysis> analyses) {
         String text = policy.render();
         Compilation.Result compiled = Compilation.compile(List.of(new Source("generated.pgpolicy", text)));
         assertThat(compiled.compiled())

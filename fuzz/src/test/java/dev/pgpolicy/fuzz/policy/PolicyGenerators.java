@@ -36,6 +36,7 @@ import java.util.Set;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
+import net.jqwik.api.Tuple;
 
 /**
  * Random policies, sessions and statement facts over one small shared universe of names, so that
@@ -77,7 +78,7 @@ final class PolicyGenerators {
                 Arbitraries.of(USERS).map(UserIs::new),
                 Arbitraries.of(GROUPS).map(InGroup::new),
                 Combinators.combine(Arbitraries.of(0x0A000000, 0x0A010000, 0xC0A80000), Arbitraries.of(8, 16, 24))
-                        .as(IpIn::new),
+                        .as((network, prefix) -> new IpIn(network & (-1 << (32 - prefix)), prefix)),
                 Combinators.combine(Arbitraries.integers().between(0, 23), Arbitraries.integers().between(0, 23))
                         .as((a, b) -> new HourBetween(Math.min(a, b), Math.max(a, b))),
                 Arbitraries.just(new Tls()));
@@ -86,10 +87,10 @@ final class PolicyGenerators {
         }
         Arbitrary<Expr> smaller = expressions(depth - 1);
         return Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(4, leaf),
-                net.jqwik.api.Tuple.of(1, smaller.map(Not::new)),
-                net.jqwik.api.Tuple.of(1, Combinators.combine(smaller, smaller).as(And::new)),
-                net.jqwik.api.Tuple.of(1, Combinators.combine(smaller, smaller).as(Or::new)));
+                Tuple.of(4, leaf),
+                Tuple.of(1, smaller.map(Not::new)),
+                Tuple.of(1, Combinators.combine(smaller, smaller).as(And::new)),
+                Tuple.of(1, Combinators.combine(smaller, smaller).as(Or::new)));
     }
 
     static Arbitrary<Policy> policies() {
@@ -102,7 +103,7 @@ final class PolicyGenerators {
                 }
                 return list;
             });
-            Arbitrary<List<Rule>> rules = rules(names).list().ofMinSize(1).ofMaxSize(10).map(PolicyGenerators::numbered);
+            Arbitrary<List<Rule>> rules = rules(names).list().ofMinSize(1).ofMaxSize(12).map(PolicyGenerators::numbered);
             Arbitrary<List<Guard>> guards = guards(names).list().ofMaxSize(4);
             return Combinators.combine(roles, rules, guards).as(Policy::new);
         });
@@ -141,7 +142,11 @@ final class PolicyGenerators {
                 Arbitraries.of(FUNCTION_PATTERNS).list().ofMinSize(1).ofMaxSize(2).uniqueElements()
                         .map(patterns -> new Object[] {List.of("call"), resources(ResourceKind.FUNCTION, patterns)}));
         Arbitrary<Expr> condition = Arbitraries.oneOf(Arbitraries.just((Expr) null), expressions(1));
-        return Combinators.combine(Arbitraries.of(Effect.class), principals(roles), target, condition, condition)
+        // Three allows to one deny: with as many denies as allows nearly every decision is a denial,
+        // and the interesting case (every request covered, no deny) would hardly be tried.
+        Arbitrary<Effect> effects = Arbitraries.frequency(
+                Tuple.of(3, Effect.ALLOW), Tuple.of(1, Effect.DENY));
+        return Combinators.combine(effects, principals(roles), target, condition, condition)
                 .as((effect, principals, t, when, unless) -> {
                     @SuppressWarnings("unchecked")
                     List<String> actions = (List<String>) t[0];
@@ -188,13 +193,13 @@ final class PolicyGenerators {
             if (kind == StatementKind.SET || kind == StatementKind.TRANSACTION) {
                 return Arbitraries.just(facts(kind, List.of(), List.of(), List.of(), Set.of()));
             }
-            Arbitrary<List<String>> tables = Arbitraries.of(TABLES).list().ofMinSize(1).ofMaxSize(3).uniqueElements();
+            Arbitrary<List<String>> tables = Arbitraries.of(TABLES).list().ofMinSize(1).ofMaxSize(2).uniqueElements();
             return tables.flatMap(names -> {
                 Arbitrary<List<ColumnUse>> filters = Combinators.combine(Arbitraries.of(names), Arbitraries.of(COLUMNS))
                         .as((t, c) -> new ColumnUse(table(t), c, Clause.FILTER, false))
                         .list().ofMaxSize(2);
                 Arbitrary<List<ObjectName>> functions =
-                        Arbitraries.of(FUNCTIONS).map(ObjectName::unqualified).list().ofMaxSize(2).uniqueElements();
+                        Arbitraries.of(FUNCTIONS).map(ObjectName::unqualified).list().ofMaxSize(1);
                 Arbitrary<Set<Heuristic>> findings = Arbitraries.of(HEURISTICS).set().ofMaxSize(2);
                 return Combinators.combine(filters, functions, findings).as((f, fn, h) -> {
                     List<TableAccess> accesses = new ArrayList<>();
@@ -235,7 +240,10 @@ final class PolicyGenerators {
     }
 
     static Arbitrary<QueryAnalysis> analyses() {
-        return statements().list().ofMinSize(1).ofMaxSize(3).map(statements -> {
+        Arbitrary<List<StatementFacts>> lists = Arbitraries.frequencyOf(
+                Tuple.of(4, statements().list().ofSize(1)),
+                Tuple.of(1, statements().list().ofMinSize(2).ofMaxSize(3)));
+        return lists.map(statements -> {
             Set<Heuristic> findings = statements.size() > 1
                     ? EnumSet.of(Heuristic.STACKED_STATEMENTS)
                     : EnumSet.noneOf(Heuristic.class);

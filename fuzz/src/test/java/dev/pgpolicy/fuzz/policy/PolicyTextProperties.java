@@ -35,14 +35,14 @@ class PolicyTextProperties {
     }
 
     @Provide
-    Arbitrary<Mutations.Mutation> mutation() {
-        return Mutations.mutations();
+    Arbitrary<List<Mutations.Mutation>> mutationLists() {
+        return Mutations.mutations().list().ofMinSize(1).ofMaxSize(4);
     }
 
     @Property(tries = 400)
     void mutatedExamplesCompileOrReportPositions(
             @ForAll("examplePolicy") Source seed,
-            @ForAll @Size(min = 1, max = 4) List<@ForAll("mutation") Mutations.Mutation> mutations) {
+            @ForAll("mutationLists") List<Mutations.Mutation> mutations) {
         String text = seed.text();
         for (Mutations.Mutation mutation : mutations) {
             text = mutation.apply(text);
@@ -87,7 +87,7 @@ class PolicyTextProperties {
     @Property(tries = 300)
     void mutatedTestFilesParseOrReportPositions(
             @ForAll("exampleTest") Source seed,
-            @ForAll @Size(min = 1, max = 4) List<@ForAll("mutation") Mutations.Mutation> mutations) {
+            @ForAll("mutationLists") List<Mutations.Mutation> mutations) {
         String text = seed.text();
         for (Mutations.Mutation mutation : mutations) {
             text = mutation.apply(text);

@@ -31,8 +31,12 @@ import java.util.regex.Pattern;
  */
 final class ReferenceEvaluator {
 
-    /** The outcome the two evaluators must agree on. */
-    record Outcome(boolean allowed, Set<String> denyingRules, Set<String> warnings) {
+    /**
+     * The outcome the two evaluators must agree on: the effect, the determining rules (for a
+     * denial the matching deny rules and denying guards, empty for the default deny; for an
+     * allow the allow rules that covered a request), and the heuristics reported as warnings.
+     */
+    record Outcome(boolean allowed, Set<String> rules, Set<String> warnings) {
     }
 
     /** One request of a statement: an action on a named resource of some kind (null: no object). */
@@ -44,6 +48,7 @@ final class ReferenceEvaluator {
 
     static Outcome evaluate(Policy policy, SessionModel session, QueryAnalysis analysis) {
         Set<String> denying = new TreeSet<>();
+        Set<String> covering = new TreeSet<>();
         Set<String> warnings = new TreeSet<>();
         boolean everyRequestCovered = true;
 
@@ -59,8 +64,9 @@ final class ReferenceEvaluator {
                     }
                     if (rule.effect() == Effect.DENY) {
                         denying.add(rule.id());
-                    } else {
+                    } else if (request.action() != Action.FILTER) {
                         covered = true;
+                        covering.add(rule.id());
                     }
                 }
                 // filter requests exist for denies; they never need an allow (LANGUAGE.md).
@@ -82,7 +88,8 @@ final class ReferenceEvaluator {
                 warnings.add(heuristic.keyword());
             }
         }
-        return new Outcome(denying.isEmpty() && everyRequestCovered, denying, warnings);
+        boolean allowed = denying.isEmpty() && everyRequestCovered;
+        return new Outcome(allowed, allowed ? covering : denying, warnings);
     }
 
     private static GuardAction stronger(GuardAction current, GuardAction candidate) {

@@ -2,6 +2,7 @@ package dev.pgpolicy.policy.testing;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.StringJoiner;
 import java.util.TreeSet;
@@ -17,6 +18,8 @@ record ObservedDecision(
         List<String> ruleIds,
         String reason,
         Map<String, AppliedMask> masks,
+        Set<String> tables,
+        MaskLookup maskLookup,
         Set<String> warnings,
         Set<String> findings) {
 
@@ -28,11 +31,41 @@ record ObservedDecision(
         }
     }
 
+    /** The principal's mask for a column of a table, whether or not the statement names it. */
+    interface MaskLookup {
+        Optional<AppliedMask> maskFor(String schema, String table, String column);
+    }
+
     ObservedDecision {
         ruleIds = List.copyOf(ruleIds);
         masks = Map.copyOf(masks);
+        tables = Set.copyOf(tables);
         warnings = Set.copyOf(warnings);
         findings = Set.copyOf(findings);
+    }
+
+    /**
+     * The mask of {@code schema.table.column}: the one the decision names for a column the
+     * statement uses, otherwise the one the proxy would apply to that column of a table the
+     * statement touches (it reaches the client through {@code SELECT *} or a view). Null when the
+     * column is not masked or the query does not touch its table.
+     */
+    AppliedMask maskOf(String qualifiedColumn) {
+        AppliedMask named = masks.get(qualifiedColumn);
+        if (named != null) {
+            return named;
+        }
+        int lastDot = qualifiedColumn.lastIndexOf('.');
+        int firstDot = qualifiedColumn.indexOf('.');
+        if (firstDot < 0 || firstDot == lastDot) {
+            return null;
+        }
+        String table = qualifiedColumn.substring(0, lastDot);
+        if (!tables.contains(table)) {
+            return null;
+        }
+        return maskLookup.maskFor(table.substring(0, firstDot), table.substring(firstDot + 1),
+                qualifiedColumn.substring(lastDot + 1)).orElse(null);
     }
 
     String describeEffect() {

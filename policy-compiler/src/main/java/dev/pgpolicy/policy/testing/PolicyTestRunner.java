@@ -8,6 +8,7 @@ import dev.pgpolicy.lang.Severity;
 import dev.pgpolicy.lang.TestCase;
 import dev.pgpolicy.lang.TestQuery;
 import dev.pgpolicy.policy.testing.ObservedDecision.AppliedMask;
+import dev.pgpolicy.sql.SqlAnalyzer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -29,20 +30,38 @@ import java.util.stream.Collectors;
  * running (a policy set or test file with errors) fail the case and are reported as
  * diagnostics, so a broken set can never pass by running nothing.
  */
-public final class PolicyTestRunner {
+public final class PolicyTestRunner implements AutoCloseable {
 
+    private final SqlAnalyzer analyzer;
+    private final boolean ownsAnalyzer;
     private final OfflineEngine engine;
     private final Clock clock;
     private final Map<Path, OfflineEngine.CompiledSet> setsByDirectory = new HashMap<>();
 
     public PolicyTestRunner() {
-        this(Clock.systemUTC());
+        this(new SqlAnalyzer(), true, Clock.systemUTC());
     }
 
-    /** {@code clock} supplies "time now" for cases whose {@code as} gives no time. */
-    public PolicyTestRunner(Clock clock) {
-        this.engine = new OfflineEngine();
+    /**
+     * @param analyzer the analyzer to use, left open by {@link #close()}
+     * @param clock    supplies "time now" for cases whose {@code as} gives no time
+     */
+    public PolicyTestRunner(SqlAnalyzer analyzer, Clock clock) {
+        this(analyzer, false, clock);
+    }
+
+    private PolicyTestRunner(SqlAnalyzer analyzer, boolean ownsAnalyzer, Clock clock) {
+        this.analyzer = analyzer;
+        this.ownsAnalyzer = ownsAnalyzer;
+        this.engine = new OfflineEngine(analyzer);
         this.clock = clock;
+    }
+
+    @Override
+    public void close() {
+        if (ownsAnalyzer) {
+            analyzer.close();
+        }
     }
 
     /** Runs every {@code .pgtest} file under each root (a directory, or a {@code .pgtest} file). */
@@ -74,12 +93,15 @@ public final class PolicyTestRunner {
         }
         PolicySources.SourceFile source = loaded.files().get(0);
         ParsedTests parsed = PolicyParser.parseTests(source.name(), source.text());
-        Path directory = testFile.toAbsolutePath().normalize().getParent();
-        OfflineEngine.CompiledSet set = setsByDirectory.computeIfAbsent(directory,
-                dir -> engine.compile(PolicySources.policySet(relativeLike(testFile, dir))));
-
+        // The set of the file's own directory tree, spelled as the user spelled the test file's
+        // path so diagnostics point where they look; compiled and reported once per directory.
+        Path directory = testFile.getParent() != null ? testFile.getParent() : Path.of(".");
+        Path key = directory.toAbsolutePath().normalize();
         List<Diagnostic> diagnostics = new ArrayList<>(parsed.diagnostics());
-        if (!set.diagnostics().isEmpty() && reportedSets.add(directory)) {
+        OfflineEngine.CompiledSet set = setsByDirectory.get(key);
+        if (set == null) {
+            set = engine.compile(PolicySources.policySet(directory));
+            setsByDirectory.put(key, set);
             diagnostics.addAll(set.diagnostics());
         }
         List<TestCase> cases = parsed.ast().cases();
@@ -106,14 +128,6 @@ public final class PolicyTestRunner {
             }
         }
         return new TestReport(passed, failed, failures, diagnostics);
-    }
-
-    private final java.util.Set<Path> reportedSets = new java.util.HashSet<>();
-
-    /** The policy directory spelled the way the user spelled the test file's path. */
-    private static Path relativeLike(Path testFile, Path absoluteDirectory) {
-        Path parent = testFile.getParent();
-        return parent != null ? parent : Path.of(".");
     }
 
     private List<TestFailure> runCase(OfflineEngine.CompiledSet set, TestCase testCase) {
@@ -160,14 +174,18 @@ public final class PolicyTestRunner {
             String column = mask.column().patternText().toLowerCase(Locale.ROOT);
             String function = mask.function().text().toLowerCase(Locale.ROOT);
             String wanted = "mask " + column + " with " + function;
-            AppliedMask applied = observed.masks().get(column);
-            if (applied == null || !applied.function().equals(function)) {
-                return "expected " + wanted + ", got " + observed.describeMasks();
+            AppliedMask applied = observed.maskOf(column);
+            if (applied == null) {
+                return "expected " + wanted + ", got no mask on " + column + " (" + observed.describeMasks() + ")";
+            }
+            if (!applied.function().equals(function)) {
+                return "expected " + wanted + ", got mask " + column + " with " + applied;
             }
             if (mask.argumentsGiven()) {
                 List<String> arguments = mask.arguments().stream().map(OfflineEngine::literalText).toList();
                 if (!arguments.equals(applied.arguments())) {
-                    return "expected " + wanted + "(" + String.join(", ", arguments) + "), got " + observed.describeMasks();
+                    return "expected " + wanted + "(" + String.join(", ", arguments) + "), got mask " + column
+                            + " with " + applied;
                 }
             }
             return null;
