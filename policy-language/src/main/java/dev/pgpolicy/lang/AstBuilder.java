@@ -390,7 +390,7 @@ final class AstBuilder {
                 querySession = session;
                 expectations = new ArrayList<>();
             } else if (step instanceof PolicyGrammarParser.ExpectStepContext expect) {
-                Expectation expectation = expectation(expect.expectation());
+                Expectation expectation = expectation(expect.expectation(), span(expect.getStart()));
                 if (sql == null) {
                     diagnostics.add(Diagnostic.error(expectation.span(), "expect must follow a query"));
                 } else {
@@ -514,8 +514,8 @@ final class AstBuilder {
         }
     }
 
-    private Expectation expectation(PolicyGrammarParser.ExpectationContext ctx) {
-        Span span = span(ctx.getStart());
+    /** {@code span} is the position of the {@code expect} keyword, where a test failure points. */
+    private Expectation expectation(PolicyGrammarParser.ExpectationContext ctx, Span span) {
         if (ctx instanceof PolicyGrammarParser.ExpectAllowContext) {
             return new Expectation.Allow(span);
         }

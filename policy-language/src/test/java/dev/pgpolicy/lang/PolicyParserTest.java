@@ -244,7 +244,7 @@ class PolicyParserTest {
                 test "b" { query "x" expect allow; }
                 """);
         assertThat(parsed.diagnostics()).extracting(Diagnostic::toString).containsExactly(
-                "t.pgtest:2:10: error: expect must follow a query",
+                "t.pgtest:2:3: error: expect must follow a query",
                 "t.pgtest:3:15: error: unknown session attribute 'colour'; expected one of user, groups, from, app, at, db_user, database, auth, tls, cert_cn",
                 "t.pgtest:3:31: error: 'yesterday' is not an ISO-8601 time with an offset, such as 2026-03-04T10:00:00Z",
                 "t.pgtest:4:3: error: query has no expect",
