@@ -38,12 +38,12 @@ public final class LexedStatement {
         return significant.isEmpty();
     }
 
-    /** The statement's source text, from its first to its last token. */
+    /** The statement's source text from its first to its last significant token. */
     public String text() {
-        if (tokens.isEmpty()) {
+        if (significant.isEmpty()) {
             return "";
         }
-        return message.substring(tokens.get(0).start(), tokens.get(tokens.size() - 1).end());
+        return message.substring(significant.get(0).start(), significant.get(significant.size() - 1).end());
     }
 
     /** Source text between two significant tokens, both included. */

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import net.sf.jsqlparser.expression.AnalyticExpression;
+import net.sf.jsqlparser.expression.AnyComparisonExpression;
 import net.sf.jsqlparser.expression.BooleanValue;
 import net.sf.jsqlparser.expression.CastExpression;
 import net.sf.jsqlparser.expression.DateValue;
@@ -28,6 +29,7 @@ import net.sf.jsqlparser.expression.SignedExpression;
 import net.sf.jsqlparser.expression.StringValue;
 import net.sf.jsqlparser.expression.TimeValue;
 import net.sf.jsqlparser.expression.TimestampValue;
+import net.sf.jsqlparser.expression.TrimFunction;
 import net.sf.jsqlparser.expression.UserVariable;
 import net.sf.jsqlparser.expression.operators.conditional.OrExpression;
 import net.sf.jsqlparser.expression.operators.relational.ExpressionList;
@@ -83,6 +85,8 @@ final class QueryFactsCollector {
     private static final Set<String> VALUE_FUNCTIONS = Set.of("current_date", "current_time", "current_timestamp",
             "localtime", "localtimestamp", "current_user", "session_user", "user", "current_role",
             "current_catalog", "current_schema", "true", "false", "null", "default");
+
+    private static final Set<String> QUANTIFIERS = Set.of("any", "some", "all");
 
     static final class UnsupportedConstruct extends RuntimeException {
         private static final long serialVersionUID = 1L;
@@ -146,6 +150,8 @@ final class QueryFactsCollector {
     private final Deque<Scope> scopes = new ArrayDeque<>();
     private final ExpressionWalker walker = new ExpressionWalker();
     private Clause clause = Clause.PROJECTION;
+    /** SELECT and VALUES bodies visited, checked against the count in the text (ParserInput.queryBodies). */
+    private int queryBodies;
     private boolean insideExpression;
     /** Depth of subqueries inside expressions: their select lists feed an expression, never a result column. */
     private int nestedQueries;
@@ -196,8 +202,10 @@ final class QueryFactsCollector {
                 select(((ParenthesedSelect) select).getSelect());
                 orderAndLimit(select);
             } else if (select instanceof Values) {
+                queryBodies++;
                 expressions(((Values) select).getExpressions(), Clause.PROJECTION);
             } else if (select instanceof TableStatement) {
+                queryBodies++;
                 Table table = ((TableStatement) select).getTable();
                 bindTable(table, Action.SELECT, scope());
                 orderAndLimit(select);
@@ -259,7 +267,12 @@ final class QueryFactsCollector {
         return scope;
     }
 
+    int queryBodies() {
+        return queryBodies;
+    }
+
     private void plainSelect(PlainSelect select) {
+        queryBodies++;
         Scope scope = pushScope();
         try {
             if (select.getFromItem() != null) {
@@ -540,6 +553,7 @@ final class QueryFactsCollector {
                         }
                     }
                     if (insert.getValues() != null) {
+                        queryBodies++;
                         expressions(insert.getValues(), Clause.PROJECTION);
                     }
                     condition(insert.getWhereCondition());
@@ -647,6 +661,9 @@ final class QueryFactsCollector {
                 projectionFilters = savedFilters;
             }
             bindDerived(scope, item);
+        } else if (item instanceof Values) {
+            select((Values) item);
+            bindDerived(scope, item);
         } else if (item instanceof ParenthesedFromItem) {
             ParenthesedFromItem nested = (ParenthesedFromItem) item;
             fromItem(nested.getFromItem(), scope);
@@ -725,7 +742,7 @@ final class QueryFactsCollector {
         boolean savedInside = insideExpression;
         clause = where;
         try {
-            if (expression instanceof Column) {
+            if (expression instanceof Column && ((Column) expression).getArrayConstructor() == null) {
                 column((Column) expression);
             } else {
                 insideExpression = true;
@@ -786,19 +803,80 @@ final class QueryFactsCollector {
 
         @Override
         public <S> Void visit(Function function, S context) {
-            facts.function(Names.function(function.getMultipartName()));
+            ObjectName name = Names.function(function.getMultipartName());
+            // "x = ANY (array)" and ALL/SOME reach here as calls; they are operators, not functions.
+            if (name.schema() != null || !QUANTIFIERS.contains(name.name())) {
+                facts.function(name);
+            }
+            // The adapter skips named parameters: substring(x FROM 1), position(a IN x), overlay(...).
+            if (function.getNamedParameters() != null) {
+                for (Expression parameter : function.getNamedParameters()) {
+                    accept(parameter, context);
+                }
+            }
             return super.visit(function, context);
         }
 
+        /** Aggregates with FILTER, WITHIN GROUP or OVER; the adapter visits only part of them. */
         @Override
         public <S> Void visit(AnalyticExpression expression, S context) {
             facts.function(ObjectName.unqualified(Names.fold(expression.getName())));
-            return super.visit(expression, context);
+            accept(expression.getExpression(), context);
+            accept(expression.getOffset(), context);
+            accept(expression.getDefaultValue(), context);
+            accept(expression.getFilterExpression(), context);
+            if (expression.getPartitionExpressionList() != null) {
+                for (Object partition : expression.getPartitionExpressionList()) {
+                    accept((Expression) partition, context);
+                }
+            }
+            orderElements(expression.getOrderByElements(), context);
+            orderElements(expression.getFuncOrderBy(), context);
+            if (expression.getWindowDefinition() != null) {
+                var window = expression.getWindowDefinition();
+                if (window.getPartitionExpressionList() != null) {
+                    for (Object partition : window.getPartitionExpressionList()) {
+                        accept((Expression) partition, context);
+                    }
+                }
+                orderElements(window.getOrderByElements(), context);
+            }
+            if (expression.getKeep() != null) {
+                expression.getKeep().accept(this, context);
+            }
+            return null;
+        }
+
+        @Override
+        public <S> Void visit(TrimFunction function, S context) {
+            accept(function.getExpression(), context);
+            accept(function.getFromExpression(), context);
+            return null;
+        }
+
+        private <S> void orderElements(List<OrderByElement> elements, S context) {
+            if (elements != null) {
+                for (OrderByElement element : elements) {
+                    accept(element.getExpression(), context);
+                }
+            }
+        }
+
+        private <S> void accept(Expression expression, S context) {
+            if (expression != null) {
+                expression.accept(this, context);
+            }
         }
 
         @Override
         public <S> Void visit(ParenthesedSelect select, S context) {
             subquery(select);
+            return null;
+        }
+
+        @Override
+        public <S> Void visit(AnyComparisonExpression expression, S context) {
+            subquery(expression.getSelect());
             return null;
         }
 

@@ -17,6 +17,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import net.sf.jsqlparser.parser.CCJSqlParser;
 import net.sf.jsqlparser.parser.StringProvider;
 import net.sf.jsqlparser.statement.Statement;
@@ -35,6 +36,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class SqlAnalyzer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SqlAnalyzer.class);
+    private static final String WARM_UP_STATEMENT = "WITH w AS (SELECT a.x, count(*) FROM s.a a JOIN b ON b.y = a.y "
+            + "WHERE a.z = $1 GROUP BY a.x) UPDATE c SET d = w.x FROM w WHERE c.e IN (SELECT f FROM g) RETURNING *";
+    private static final Duration WARM_UP_WAIT = Duration.ofSeconds(20);
     private static final Set<StatementKind> PARSER_KINDS = EnumSet.of(StatementKind.SELECT, StatementKind.VALUES,
             StatementKind.INSERT, StatementKind.UPDATE, StatementKind.DELETE, StatementKind.MERGE);
 
@@ -75,6 +79,12 @@ public final class SqlAnalyzer implements AutoCloseable {
     private final Settings settings;
     private final ThreadPoolExecutor executor;
     private final Cache<String, StatementFacts> cache;
+    /**
+     * JSqlParser's first parse loads and initialises its very large generated parser, which
+     * takes far longer than the budget; statements wait for this warm-up instead of failing.
+     */
+    private final Future<?> warmUp;
+    private final AtomicLong parses = new AtomicLong();
 
     public SqlAnalyzer() {
         this(Settings.defaults());
@@ -87,6 +97,12 @@ public final class SqlAnalyzer implements AutoCloseable {
                 new ParserThreadFactory(), new ThreadPoolExecutor.AbortPolicy());
         this.executor.allowCoreThreadTimeOut(true);
         this.cache = Caffeine.newBuilder().maximumSize(settings.cacheEntries()).build();
+        this.warmUp = executor.submit(() -> new CCJSqlParser(new StringProvider(WARM_UP_STATEMENT)).Statement());
+    }
+
+    /** Parser invocations so far; with a warm cache, repeated traffic leaves it unchanged. */
+    public long parses() {
+        return parses.get();
     }
 
     public Settings settings() {
@@ -198,7 +214,8 @@ public final class SqlAnalyzer implements AutoCloseable {
             if (nesting(words) > settings.maxNesting()) {
                 return false;
             }
-            String input = ParserInput.of(words);
+            List<Token> rewritten = ParserInput.rewrite(words);
+            String input = ParserInput.render(rewritten);
             if (input.length() > settings.maxParseLength()) {
                 return false;
             }
@@ -209,10 +226,17 @@ public final class SqlAnalyzer implements AutoCloseable {
             // Collect into a scratch builder first: a walk that gives up half way must not leave
             // partial facts that look complete.
             FactsBuilder scratch = new FactsBuilder();
+            QueryFactsCollector walker = new QueryFactsCollector(scratch);
             try {
-                new QueryFactsCollector(scratch).statement(statement);
+                walker.statement(statement);
             } catch (QueryFactsCollector.UnsupportedConstruct e) {
                 LOG.debug("unsupported construct in {}: {}", input, e.getMessage());
+                return false;
+            }
+            int expected = ParserInput.queryBodies(rewritten);
+            if (walker.queryBodies() != expected) {
+                // A subquery sits where the walker does not look: its tables would be missing.
+                LOG.debug("walker saw {} of {} query bodies in {}", walker.queryBodies(), expected, input);
                 return false;
             }
             into.mergeFrom(scratch);
@@ -220,6 +244,8 @@ public final class SqlAnalyzer implements AutoCloseable {
         }
 
         private Statement parse(String input) {
+            awaitWarmUp();
+            parses.incrementAndGet();
             CCJSqlParser parser = new CCJSqlParser(new StringProvider(input));
             Future<Statement> future;
             try {
@@ -248,6 +274,19 @@ public final class SqlAnalyzer implements AutoCloseable {
                 failure = ParseFailure.TRANSIENT;
                 return null;
             }
+        }
+    }
+
+    private void awaitWarmUp() {
+        if (warmUp.isDone()) {
+            return;
+        }
+        try {
+            warmUp.get(WARM_UP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.debug("parser warm-up did not finish cleanly", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -43,7 +43,8 @@ final class UtilityFacts {
         switch (kind) {
             case TRUNCATE:
                 optional("table");
-                return relationList(Action.TRUNCATE, Set.of("restart", "continue", "cascade", "restrict")) && done();
+                return relationList(Action.TRUNCATE, Set.of("restart", "continue", "cascade", "restrict"))
+                        && onlyWords(Set.of("restart", "continue", "identity", "cascade", "restrict"));
             case LOCK:
                 optional("table");
                 return relationList(Action.LOCK, Set.of("in", "nowait")) && skipRest();
@@ -131,6 +132,15 @@ final class UtilityFacts {
 
     private boolean done() {
         return at >= words.size();
+    }
+
+    private boolean onlyWords(Set<String> allowed) {
+        for (; at < words.size(); at++) {
+            if (!words.get(at).is(TokenType.WORD) || !allowed.contains(words.get(at).value())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private boolean skipRest() {

@@ -1,0 +1,48 @@
+package dev.pgpolicy.sql;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class NormalizerTest {
+
+    private static String normalize(String sql) {
+        return Normalizer.normalize(StatementSplitter.split(sql).get(0));
+    }
+
+    @Test
+    void constantsBecomePlaceholdersAndParametersStay() {
+        assertThat(normalize("SELECT * FROM t WHERE a = 'x' AND b = 42 AND c = $1 AND d = E'y\\'' AND e = $$z$$ AND f = B'1'"))
+                .isEqualTo("select * from t where a = ? and b = ? and c = $1 and d = ? and e = ? and f = ?");
+    }
+
+    @Test
+    void commentsWhitespaceAndCaseCollapse() {
+        assertThat(normalize("SELECT  a /* x */,\n\tB -- y\nFROM  T"))
+                .isEqualTo(normalize("select a, b from t"))
+                .isEqualTo("select a, b from t");
+    }
+
+    @Test
+    void quotedIdentifiersStayDistinctFromFoldedOnes() {
+        assertThat(normalize("SELECT \"A\" FROM \"T\"")).isEqualTo("select \"A\" from \"T\"");
+        assertThat(normalize("SELECT \"A\" FROM t")).isNotEqualTo(normalize("SELECT a FROM t"));
+    }
+
+    @Test
+    void inListsOfConstantsCollapse() {
+        assertThat(normalize("SELECT * FROM t WHERE id IN (1, 2, 3)"))
+                .isEqualTo(normalize("SELECT * FROM t WHERE id IN (7, -8)"))
+                .isEqualTo("select * from t where id in(?)");
+        assertThat(normalize("SELECT * FROM t WHERE id IN (1, b)")).isEqualTo("select * from t where id in(?, b)");
+    }
+
+    @Test
+    void fingerprintIsStableAcrossLiteralValuesAndDiffersAcrossStructure() {
+        String first = Normalizer.fingerprint(normalize("SELECT abalance FROM pgbench_accounts WHERE aid = 12345"));
+        String second = Normalizer.fingerprint(normalize("select abalance from pgbench_accounts where aid = 99"));
+        String other = Normalizer.fingerprint(normalize("SELECT abalance FROM pgbench_accounts WHERE bid = 12345"));
+        assertThat(first).isEqualTo(second).hasSize(16).matches("[0-9a-f]{16}");
+        assertThat(other).isNotEqualTo(first);
+    }
+}
