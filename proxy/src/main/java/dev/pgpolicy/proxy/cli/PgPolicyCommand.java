@@ -14,6 +14,9 @@ import picocli.CommandLine.Command;
         description = "PostgreSQL security proxy enforcing .pgpolicy policies.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            CheckCommand.class,
+            TestCommand.class,
+            ExplainCommand.class,
         })
 public final class PgPolicyCommand implements Runnable {
 
