@@ -14,11 +14,11 @@ jar="$root/bench/target/benchmarks.jar"
 
 filter=${1:-dev.pgpolicy.bench}
 results="$root/bench/target/jmh-results.json"
-# SampleTime gives a distribution per benchmark: p0.50 is the median the targets refer to.
-# One fork, short warm-up: enough for the JIT to settle on these small methods.
+# Each benchmark class sets sample mode (p0.50 is the median the targets refer to), its time
+# unit and its warm-up: JSqlParser needs longer than the small policy and lexer methods before
+# the JIT has settled. One fork keeps the whole run to about two minutes.
 java -jar "$jar" "$filter" \
-  -bm sample -tu us \
-  -f 1 -wi 3 -w 2s -i 5 -r 2s \
+  -f 1 \
   -rf json -rff "$results" \
   ${JMH_OPTS:-}
 
@@ -28,6 +28,9 @@ python3 - "$results" <<'PY' 2>/dev/null || echo "(python3 missing: read the p0.5
 import json, sys
 for run in json.load(open(sys.argv[1])):
     p = run["primaryMetric"]
-    print(f'{run["benchmark"].rsplit(".", 2)[-2] + "." + run["benchmark"].rsplit(".", 1)[-1]:60s}'
-          f' median {p["scorePercentiles"]["50.0"]:10.3f} {p["scoreUnit"]}')
+    name = ".".join(run["benchmark"].rsplit(".", 2)[-2:])
+    params = run.get("params") or {}
+    if params:
+        name += " [" + ", ".join(f"{k}={v[:40]}" for k, v in params.items()) + "]"
+    print(f'{name:100s} median {p["scorePercentiles"]["50.0"]:10.3f} {p["scoreUnit"]}')
 PY

@@ -18,6 +18,7 @@ import dev.pgpolicy.sql.SqlAnalyzer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -40,13 +41,25 @@ public final class PolicyTestRunner implements AutoCloseable {
 
     private static final SearchPathResolver OFFLINE_PATH = SearchPathResolver.defaultPath();
 
+    /**
+     * The proxy gives the parser a short budget so a hostile statement cannot stall a session;
+     * offline, a statement that is merely slow to parse on a busy machine must not turn into
+     * {@code unparsed} and flip a test's outcome, so the budget is generous.
+     */
+    public static final Duration OFFLINE_PARSE_BUDGET = Duration.ofSeconds(20);
+
     private final SqlAnalyzer analyzer;
     private final boolean ownsAnalyzer;
     private final Clock clock;
     private final Map<Path, CompileResult> setsByDirectory = new HashMap<>();
 
     public PolicyTestRunner() {
-        this(new SqlAnalyzer(), true, Clock.systemUTC());
+        this(offlineAnalyzer(), true, Clock.systemUTC());
+    }
+
+    /** An analyzer for the offline commands ({@code test}, {@code explain}); see {@link #OFFLINE_PARSE_BUDGET}. */
+    public static SqlAnalyzer offlineAnalyzer() {
+        return new SqlAnalyzer(SqlAnalyzer.Settings.defaults().withBudget(OFFLINE_PARSE_BUDGET));
     }
 
     /**

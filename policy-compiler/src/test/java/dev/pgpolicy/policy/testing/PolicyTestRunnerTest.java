@@ -47,7 +47,7 @@ class PolicyTestRunnerTest {
 
     @BeforeAll
     static void startAnalyzer() {
-        analyzer = new SqlAnalyzer();
+        analyzer = PolicyTestRunner.offlineAnalyzer();
     }
 
     @AfterAll

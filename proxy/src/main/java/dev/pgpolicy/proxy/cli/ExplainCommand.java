@@ -23,6 +23,7 @@ import dev.pgpolicy.policy.SearchPathResolver;
 import dev.pgpolicy.policy.SessionContext;
 import dev.pgpolicy.policy.SourceFile;
 import dev.pgpolicy.policy.testing.PolicySources;
+import dev.pgpolicy.policy.testing.PolicyTestRunner;
 import dev.pgpolicy.sql.ColumnUse;
 import dev.pgpolicy.sql.Heuristic;
 import dev.pgpolicy.sql.ObjectName;
@@ -132,7 +133,7 @@ public final class ExplainCommand implements Callable<Integer> {
         List<String> searchPath = option.searchPath().isEmpty() ? SearchPathResolver.DEFAULT_SEARCH_PATH : option.searchPath();
         SearchPathResolver resolver = SearchPathResolver.offline(searchPath);
         QueryAnalysis analysis;
-        try (SqlAnalyzer analyzer = new SqlAnalyzer()) {
+        try (SqlAnalyzer analyzer = PolicyTestRunner.offlineAnalyzer()) {
             analysis = analyzer.analyze(text);
         }
         Explanation explanation = set.explain(session, analysis, resolver);
