@@ -10,6 +10,7 @@ import dev.pgpolicy.lang.GuardRule;
 import dev.pgpolicy.lang.LimitEntry;
 import dev.pgpolicy.lang.LimitKind;
 import dev.pgpolicy.lang.LimitRule;
+import dev.pgpolicy.lang.MaskCall;
 import dev.pgpolicy.lang.MaskRule;
 import dev.pgpolicy.lang.ModeDirective;
 import dev.pgpolicy.lang.Name;
@@ -38,6 +39,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -65,6 +67,8 @@ public final class PolicyCompiler {
     private static final Set<Action> TABLE_ACTIONS = EnumSet.of(Action.SELECT, Action.INSERT, Action.UPDATE,
             Action.DELETE, Action.MERGE, Action.TRUNCATE, Action.COPY_IN, Action.COPY_OUT, Action.COPY_PROGRAM,
             Action.DDL, Action.LOCK, Action.MAINTENANCE, Action.FILTER, Action.UNPARSED, Action.EXPLAIN, Action.PREPARE);
+
+    private static final int MAX_IDENTIFIER_BYTES = 63;
 
     private static final Pattern RULE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:/-]*");
 
@@ -101,8 +105,7 @@ public final class PolicyCompiler {
         } catch (RuntimeException | StackOverflowError e) {
             // A defect in the compiler must not load a half-checked set, nor escape as an exception.
             String file = files.isEmpty() ? "<policy>" : files.get(0).fileName();
-            diagnostics.add(new Diagnostic(file, 1, 1, dev.pgpolicy.lang.Severity.ERROR,
-                    "internal compiler error (" + e.getClass().getSimpleName() + "); the policy set is not loaded"));
+            diagnostics.add(Diagnostic.error(new Span(file, 1, 1), "internal compiler error (" + e.getClass().getSimpleName() + "); the policy set is not loaded"));
             diagnostics.sort(Diagnostic.ORDER);
             return new CompileResult(diagnostics, Optional.empty());
         }
@@ -365,7 +368,7 @@ public final class PolicyCompiler {
             LimitKind kind = entry.kind();
             if (kind.isDuration()) {
                 if (entry.duration().isZero() || entry.duration().isNegative()) {
-                    error(entry.span(), kind.name().toLowerCase(java.util.Locale.ROOT) + " must be longer than zero");
+                    error(entry.span(), kind.name().toLowerCase(Locale.ROOT) + " must be longer than zero");
                     return null;
                 }
                 return new EffectiveLimit(kind, LimitScope.NONE, 0, entry.duration(), ruleId);
@@ -543,6 +546,14 @@ public final class PolicyCompiler {
         /** Checks the number of name parts for the kind and compiles the pattern. */
         private ResourceMatcher resource(Resource resource) {
             List<PatternPart> parts = resource.parts();
+            for (PatternPart part : parts) {
+                // PostgreSQL truncates identifiers to NAMEDATALEN - 1 = 63 bytes, so a longer literal
+                // name can never equal a name the server uses.
+                if (!part.isGlob() && part.text().getBytes(StandardCharsets.UTF_8).length > MAX_IDENTIFIER_BYTES) {
+                    warning(resource.span(), "'" + part.text() + "' is longer than PostgreSQL's " + MAX_IDENTIFIER_BYTES
+                            + "-byte identifier limit and can never match");
+                }
+            }
             int count = parts.size();
             String text = resource.patternText();
             switch (resource.kind()) {
@@ -599,7 +610,7 @@ public final class PolicyCompiler {
             }
         }
 
-        private MaskSpec maskSpec(dev.pgpolicy.lang.MaskCall call) {
+        private MaskSpec maskSpec(MaskCall call) {
             String name = call.function().text();
             Optional<MaskFunction> function = MaskFunction.fromKeyword(name);
             if (function.isEmpty()) {
@@ -663,6 +674,10 @@ public final class PolicyCompiler {
 
         private void error(Span at, String message) {
             diagnostics.add(Diagnostic.error(at, message));
+        }
+
+        private void warning(Span at, String message) {
+            diagnostics.add(Diagnostic.warning(at, message));
         }
     }
 }

@@ -137,8 +137,31 @@ public final class PolicySet {
         return new PrincipalClass(revision, bits, ruleCount, timeDependent);
     }
 
+    /** What depends on the principal class alone, cached on it so each decision does not recompute it. */
+    private record Derived(MaskSet masks, MaskSet detectMasks, List<EffectiveLimit> limits, AuditLevel auditLevel) {
+    }
+
+    private Derived derived(PrincipalClass principal) {
+        if (!principal.revision().equals(revision)) {
+            // Bits of another revision index other rules: using them would apply the wrong rules.
+            throw new IllegalArgumentException("the principal class was computed for policy revision "
+                    + principal.revision() + ", not " + revision);
+        }
+        if (principal.derived() instanceof Derived cached) {
+            return cached;
+        }
+        Derived derived = new Derived(new MaskSet(applicableMasks(principal, false)),
+                new MaskSet(applicableMasks(principal, true)), computeLimits(principal), computeAuditLevel(principal));
+        principal.derived(derived);
+        return derived;
+    }
+
     /** The limits in force for the principal, the smallest per (kind, scope); detect-mode files do not limit. */
     public List<EffectiveLimit> limits(PrincipalClass principal) {
+        return derived(principal).limits();
+    }
+
+    private List<EffectiveLimit> computeLimits(PrincipalClass principal) {
         Map<LimitKind, Map<LimitScope, EffectiveLimit>> smallest = new EnumMap<>(LimitKind.class);
         for (CompiledRule.Limit rule : limitRules) {
             if (rule.head().detect() || !principal.applies(rule.head().index())) {
@@ -161,11 +184,15 @@ public final class PolicySet {
 
     /** The masks that apply to the principal (enforced ones; detect-mode masks are only reported). */
     public MaskSet masks(PrincipalClass principal) {
-        return new MaskSet(applicableMasks(principal, false));
+        return derived(principal).masks();
     }
 
     /** The highest audit level of the rules that apply to the principal; NONE when none does. */
     public AuditLevel auditLevel(PrincipalClass principal) {
+        return derived(principal).auditLevel();
+    }
+
+    private AuditLevel computeAuditLevel(PrincipalClass principal) {
         AuditLevel level = AuditLevel.NONE;
         for (CompiledRule.Audit audit : audits) {
             if (principal.applies(audit.head().index())) {
@@ -206,7 +233,7 @@ public final class PolicySet {
             return explain(principalClass(session), query, resolver, true);
         } catch (RuntimeException | StackOverflowError e) {
             return new Explanation(Decision.internalError("the policy engine failed (" + e.getClass().getSimpleName() + ")"),
-                    List.of(), List.of());
+                    List.of(), List.of(), List.of());
         }
     }
 
@@ -215,18 +242,25 @@ public final class PolicySet {
         Objects.requireNonNull(resolver, "resolver");
         if (!principal.revision().equals(revision)) {
             return new Explanation(Decision.internalError("the principal class was computed for policy revision "
-                    + principal.revision() + ", not " + revision), List.of(), List.of());
+                    + principal.revision() + ", not " + revision), List.of(), List.of(), List.of());
         }
-        MaskSet maskSet = masks(principal);
-        MaskSet detectMasks = new MaskSet(applicableMasks(principal, true));
-        List<EffectiveLimit> limits = limits(principal);
-        AuditLevel baseAudit = auditLevel(principal);
+        Derived derived = derived(principal);
+        MaskSet maskSet = derived.masks();
+        MaskSet detectMasks = derived.detectMasks();
+        List<EffectiveLimit> limits = derived.limits();
+        AuditLevel baseAudit = derived.auditLevel();
 
+        Set<String> matched = trace ? new LinkedHashSet<>() : null;
         List<Explanation.StatementExplanation> statements = new ArrayList<>();
         for (StatementFacts facts : query.statements()) {
-            statements.add(decide(principal, facts, resolver, maskSet, detectMasks, limits, baseAudit, trace));
+            statements.add(decide(principal, facts, resolver, maskSet, detectMasks, limits, baseAudit, matched));
         }
-        GuardOutcome message = guards(principal, query.findings());
+        GuardOutcome message = guards(principal, query.findings(), matched);
+        if (statements.size() == 1 && message.findings.isEmpty()) {
+            // The usual message, one statement: its decision is the message's decision.
+            return new Explanation(statements.get(0).decision(), statements, List.of(),
+                    trace ? inSourceOrder(matched, principal) : List.of());
+        }
 
         boolean denied = !message.enforcedDenyIds.isEmpty();
         boolean wouldDeny = denied || !message.detectDenyIds.isEmpty();
@@ -260,12 +294,35 @@ public final class PolicySet {
         Decision decision = new Decision(denied ? Effect.DENY : Effect.ALLOW,
                 List.copyOf(denied ? denyIds : allowIds), denied ? reason : "", columnMasks, maskSet, limits,
                 findings, audit, wouldDeny, List.copyOf(detectIds));
-        return new Explanation(decision, statements, message.findings);
+        return new Explanation(decision, statements, message.findings, trace ? inSourceOrder(matched, principal) : List.of());
+    }
+
+    /** The matched ids plus the principal's limit and audit rules, ordered as the rules are. */
+    private List<String> inSourceOrder(Set<String> matched, PrincipalClass principal) {
+        for (CompiledRule.Limit limit : limitRules) {
+            if (principal.applies(limit.head().index())) {
+                matched.add(limit.head().id());
+            }
+        }
+        for (CompiledRule.Audit audit : audits) {
+            if (principal.applies(audit.head().index())) {
+                matched.add(audit.head().id());
+            }
+        }
+        List<String> ordered = new ArrayList<>();
+        for (CompiledRule rule : rules) {
+            String id = rule.head().id();
+            if (matched.contains(id) && !ordered.contains(id)) {
+                ordered.add(id);
+            }
+        }
+        return ordered;
     }
 
     private Explanation.StatementExplanation decide(PrincipalClass principal, StatementFacts facts, NameResolver resolver,
                                                     MaskSet maskSet, MaskSet detectMasks, List<EffectiveLimit> limits,
-                                                    AuditLevel baseAudit, boolean trace) {
+                                                    AuditLevel baseAudit, Set<String> matched) {
+        boolean trace = matched != null;
         List<Request> requests = Requests.of(facts, resolver);
         int count = requests.size();
         List<List<CompiledRule.Access>> denyMatches = new ArrayList<>(count);
@@ -304,7 +361,7 @@ public final class PolicySet {
         if (!analysed) {
             heuristics.add(Heuristic.UNPARSED);
         }
-        GuardOutcome guard = guards(principal, heuristics);
+        GuardOutcome guard = guards(principal, heuristics, matched);
 
         Map<String, MaskSpec> columnMasks = new LinkedHashMap<>();
         LinkedHashSet<String> detectIds = new LinkedHashSet<>();
@@ -331,6 +388,10 @@ public final class PolicySet {
                 Optional<MaskBinding> mask = maskSet.maskFor(request.object(), use.column());
                 Optional<MaskBinding> detectMask = detectMasks.maskFor(request.object(), use.column());
                 mask.ifPresent(b -> columnMasks.putIfAbsent(column, b.mask()));
+                if (trace) {
+                    mask.ifPresent(b -> matched.add(b.ruleId()));
+                    detectMask.ifPresent(b -> matched.add(b.ruleId()));
+                }
                 detectMask.ifPresent(b -> detectIds.add(b.ruleId()));
                 if (use.insideExpression() && mask.isPresent()) {
                     maskDenyIds.add(mask.get().ruleId());
@@ -378,6 +439,8 @@ public final class PolicySet {
         if (trace) {
             traces = new ArrayList<>(count);
             for (int i = 0; i < count; i++) {
+                matched.addAll(ids(denyMatches.get(i)));
+                matched.addAll(ids(allowMatches.get(i)));
                 traces.add(new RequestTrace(requests.get(i), ids(denyMatches.get(i)), ids(allowMatches.get(i)), covered[i]));
             }
         }
@@ -461,7 +524,7 @@ public final class PolicySet {
      * it is denied: DESIGN.md makes {@code unparsed} deny by default, because a statement the
      * analyser could not read may hide anything.
      */
-    private GuardOutcome guards(PrincipalClass principal, Set<Heuristic> heuristics) {
+    private GuardOutcome guards(PrincipalClass principal, Set<Heuristic> heuristics, Set<String> matched) {
         GuardOutcome outcome = new GuardOutcome();
         for (Heuristic heuristic : Heuristic.values()) {
             if (!heuristics.contains(heuristic)) {
@@ -472,6 +535,9 @@ public final class PolicySet {
             for (CompiledRule.Guard guard : guards) {
                 if (guard.heuristic() != heuristic || !principal.applies(guard.head().index())) {
                     continue;
+                }
+                if (matched != null) {
+                    matched.add(guard.head().id());
                 }
                 if (guard.head().detect()) {
                     detect = strongest(detect, guard.action());

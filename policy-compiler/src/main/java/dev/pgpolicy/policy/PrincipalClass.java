@@ -21,6 +21,11 @@ public final class PrincipalClass {
     private final int databaseOffset;
     private final boolean timeDependent;
     private final int hash;
+    /**
+     * What the policy set derives from the class alone (masks, limits, audit level), computed on
+     * first use. A race computes it twice with equal results, so no lock is needed.
+     */
+    private volatile Object derived;
 
     /** Bits {@code [0, databaseOffset)} are rules; the rest say which database patterns match the session. */
     PrincipalClass(String revision, long[] bits, int databaseOffset, boolean timeDependent) {
@@ -40,7 +45,16 @@ public final class PrincipalClass {
     }
 
     boolean applies(int ruleIndex) {
-        return (bits[ruleIndex >>> 6] & (1L << ruleIndex)) != 0;
+        int word = ruleIndex >>> 6;
+        return word < bits.length && (bits[word] & (1L << ruleIndex)) != 0;
+    }
+
+    Object derived() {
+        return derived;
+    }
+
+    void derived(Object value) {
+        derived = value;
     }
 
     boolean databaseMatches(int patternIndex) {

@@ -3,7 +3,6 @@ package dev.pgpolicy.policy;
 import dev.pgpolicy.sql.ObjectName;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -66,7 +65,7 @@ public final class SearchPathResolver implements NameResolver {
             if (schema.startsWith("\"") && schema.endsWith("\"") && schema.length() >= 2) {
                 schema = schema.substring(1, schema.length() - 1).replace("\"\"", "\"");
             } else {
-                schema = schema.toLowerCase(Locale.ROOT);
+                schema = foldAscii(schema);
             }
             if (schema.equals("pg_catalog")) {
                 catalogListed = true;
@@ -78,9 +77,53 @@ public final class SearchPathResolver implements NameResolver {
         return new SearchPathResolver(schemas, catalogListed);
     }
 
+    /**
+     * The offline resolver for a search_path setting as PostgreSQL reports it
+     * ({@code "$user", public, "My Schema"}): comma-separated, double quotes around names that
+     * need them, {@code ""} for a quote inside.
+     */
+    public static SearchPathResolver fromSetting(String setting) {
+        return offline(splitSetting(setting));
+    }
+
+    /** Splits a search_path setting at the commas outside double quotes, keeping the quotes. */
+    static List<String> splitSetting(String setting) {
+        List<String> entries = new ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < setting.length(); i++) {
+            char c = setting.charAt(i);
+            if (c == '"') {
+                quoted = !quoted;
+            }
+            if (c == ',' && !quoted) {
+                entries.add(current.toString());
+                current.setLength(0);
+            } else {
+                current.append(c);
+            }
+        }
+        entries.add(current.toString());
+        return entries;
+    }
+
     /** The offline resolver for {@code "$user", public}. */
     public static SearchPathResolver defaultPath() {
         return offline(DEFAULT_SEARCH_PATH);
+    }
+
+    /** PostgreSQL folds unquoted identifiers by lower-casing ASCII letters only. */
+    private static String foldAscii(String text) {
+        StringBuilder folded = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            folded.append(c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c);
+        }
+        return folded.toString();
+    }
+
+    public List<String> schemas() {
+        return schemas;
     }
 
     @Override

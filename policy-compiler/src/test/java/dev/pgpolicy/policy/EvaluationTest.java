@@ -517,6 +517,11 @@ class EvaluationTest {
                 Facts.of(StatementKind.SELECT).table("payments.orders", Action.SELECT).query(), PUBLIC);
         assertThat(decision.effect()).isEqualTo(Effect.DENY);
         assertThat(decision.reason()).contains("principal class was computed for policy revision");
+        org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+                .isThrownBy(() -> EXAMPLE.limits(other.principalClass(analyst())));
+        PolicySet sameContent = PolicyCompiler.compile(List.of(new SourceFile("example.pgpolicy",
+                Policies.resource("language-example.pgpolicy")))).policySet().orElseThrow();
+        assertThat(sameContent.limits(EXAMPLE.principalClass(analyst()))).isEqualTo(EXAMPLE.limits(EXAMPLE.principalClass(analyst())));
     }
 
     @Test
@@ -535,6 +540,20 @@ class EvaluationTest {
         assertThat(requests.get(0).allowRuleIds()).containsExactly("example.pgpolicy:7");
         assertThat(requests.get(1).covered()).isFalse();
         assertThat(requests.get(2).denyRuleIds()).containsExactly("no-ssn-filter");
+    }
+
+    @Test
+    void explainListsEveryRuleThatApplied() {
+        Explanation explanation = EXAMPLE.explain(analyst(), Facts.stacked(Facts.of(StatementKind.SELECT)
+                .table("payments.customers", Action.SELECT)
+                .column("payments.customers", "email", Clause.PROJECTION)
+                .column("payments.customers", "ssn", Clause.FILTER).finding(Heuristic.TAUTOLOGY).build()), PUBLIC);
+        assertThat(explanation.matchedRuleIds()).containsExactly(
+                "example.pgpolicy:7", "no-ssn-filter", "example.pgpolicy:17",
+                "example.pgpolicy:21", "example.pgpolicy:22", "example.pgpolicy:24", "example.pgpolicy:25",
+                "example.pgpolicy:30", "example.pgpolicy:31");
+        assertThat(explanation.messageFindings()).extracting(GuardFinding::ruleId).containsExactly("guard.stacked_statements");
+        assertThat(EXAMPLE.evaluate(analyst(), Facts.of(StatementKind.SELECT).query(), PUBLIC).allowed()).isTrue();
     }
 
     @Test

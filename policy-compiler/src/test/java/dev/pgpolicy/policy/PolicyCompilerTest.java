@@ -235,6 +235,14 @@ class PolicyCompilerTest {
     }
 
     @Test
+    void namesLongerThanPostgresAllowsAreFlagged() {
+        String longName = "t".repeat(64);
+        assertThat(diagnostics("allow any select on " + longName + ", " + "u".repeat(63) + ", x" + "*".repeat(70) + ";"))
+                .containsExactly("p.pgpolicy:1:21: warning: '" + longName
+                        + "' is longer than PostgreSQL's 63-byte identifier limit and can never match");
+    }
+
+    @Test
     void limitShapes() {
         assertThat(diagnostics("""
                 limit any { queries 0 per second per user; concurrent 3 per client_ip; connections 5 per role;
@@ -268,7 +276,7 @@ class PolicyCompilerTest {
                 "five.pgpolicy:2:15: error: unknown action 'selct'; did you mean 'select'?",
                 "five.pgpolicy:3:6: error: unknown role 'auditor'",
                 "five.pgpolicy:4:33: error: hour is 0 to 23; 25 is out of range",
-                "five.pgpolicy:6:1: error: unexpected 'guard'; expected one of 'when', 'unless', ';'",
+                "five.pgpolicy:6:1: error: unexpected 'guard'; expected 'when', 'unless' or ';'",
                 "five.pgpolicy:7:55: error: partial() argument 2 must be a string");
         assertThat(result.policySet()).isEmpty();
     }

@@ -193,9 +193,10 @@ IPV4 : DIGIT+ '.' DIGIT+ '.' DIGIT+ '.' DIGIT+ ('/' DIGIT+)? ;
 IPV6 : HEX* ':' (HEX | ':' | '.')* ('/' DIGIT+)? ;
 DURATION : DIGIT+ ('ms' | 's' | 'm' | 'h') ;
 INT : DIGIT+ ;
-IDENT : [a-zA-Z_] [a-zA-Z0-9_]* ;
+// As PostgreSQL's identifiers: letters (any non-ASCII character counts as one), digits, _ and $.
+IDENT : IDENT_START IDENT_PART* ;
 // A name pattern part with at least one '*'.
-GLOB : [a-zA-Z0-9_*]* '*' [a-zA-Z0-9_*]* ;
+GLOB : (IDENT_PART | '*')* '*' (IDENT_PART | '*')* ;
 
 // Escapes are checked by the AST builder so that `\n` gets a precise message.
 STRING : '"' ('\\' . | ~["\\])* '"' ;
@@ -210,5 +211,8 @@ WS : [ \t\r\n\f\u00a0\ufeff]+ -> skip ;
 // Anything else becomes a token the parser rejects with its position, so the lexer never fails.
 ERROR_CHAR : . ;
 
+// Non-ASCII, minus C1 controls, the no-break space and the byte-order mark (white space here).
+fragment IDENT_START : [a-zA-Z_\u00A1-\uFEFE\uFF00-\uFFFD] ;
+fragment IDENT_PART : [a-zA-Z0-9_$\u00A1-\uFEFE\uFF00-\uFFFD] ;
 fragment DIGIT : [0-9] ;
 fragment HEX : [0-9a-fA-F] ;

@@ -17,7 +17,6 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import org.antlr.v4.runtime.ParserRuleContext;
@@ -179,8 +178,7 @@ final class AstBuilder {
                 }
                 parts.add(new PatternPart(text, true));
             } else {
-                // PostgreSQL folds unquoted identifiers to lower case; patterns follow the same rule.
-                parts.add(new PatternPart(part.getText().toLowerCase(Locale.ROOT), false));
+                parts.add(new PatternPart(foldIdentifier(part.getText()), false));
             }
         }
         return parts;
@@ -575,6 +573,20 @@ final class AstBuilder {
             }
         }
         return value.toString();
+    }
+
+    /**
+     * PostgreSQL folds unquoted identifiers by lower-casing ASCII letters only (scansup.c,
+     * downcase_identifier, for multibyte server encodings); patterns fold the same way so that a
+     * name written like the SQL spells it matches the same object.
+     */
+    static String foldIdentifier(String text) {
+        StringBuilder folded = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            folded.append(c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c);
+        }
+        return folded.toString();
     }
 
     private long integer(Token token) {

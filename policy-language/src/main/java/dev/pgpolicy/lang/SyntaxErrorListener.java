@@ -2,6 +2,7 @@ package dev.pgpolicy.lang;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.antlr.v4.runtime.BaseErrorListener;
 import org.antlr.v4.runtime.CommonTokenStream;
 import org.antlr.v4.runtime.Parser;
@@ -20,6 +21,18 @@ final class SyntaxErrorListener extends BaseErrorListener {
 
     /** Beyond this many alternatives a list of expected tokens stops helping. */
     private static final int MAX_EXPECTED_SHOWN = 6;
+
+    /** The tokens of the grammar's {@code ident} rule besides IDENT. */
+    private static final Set<Integer> SOFT_KEYWORDS = Set.of(
+            PolicyGrammarLexer.ROLE, PolicyGrammarLexer.ALLOW, PolicyGrammarLexer.DENY, PolicyGrammarLexer.MASK,
+            PolicyGrammarLexer.LIMIT, PolicyGrammarLexer.GUARD, PolicyGrammarLexer.AUDIT, PolicyGrammarLexer.MODE,
+            PolicyGrammarLexer.ON, PolicyGrammarLexer.WHEN, PolicyGrammarLexer.UNLESS, PolicyGrammarLexer.WITH,
+            PolicyGrammarLexer.TABLE, PolicyGrammarLexer.COLUMN, PolicyGrammarLexer.FUNCTION, PolicyGrammarLexer.SCHEMA,
+            PolicyGrammarLexer.DATABASE, PolicyGrammarLexer.PER, PolicyGrammarLexer.QUERIES,
+            PolicyGrammarLexer.CONCURRENT, PolicyGrammarLexer.CONNECTIONS, PolicyGrammarLexer.ROWS,
+            PolicyGrammarLexer.SECOND, PolicyGrammarLexer.STATEMENT_TIMEOUT, PolicyGrammarLexer.IDLE,
+            PolicyGrammarLexer.IDLE_IN_TRANSACTION, PolicyGrammarLexer.TEST, PolicyGrammarLexer.AS,
+            PolicyGrammarLexer.QUERY, PolicyGrammarLexer.EXPECT, PolicyGrammarLexer.BY, PolicyGrammarLexer.WARN);
 
     private final String fileName;
     private final CommonTokenStream tokens;
@@ -88,7 +101,18 @@ final class SyntaxErrorListener extends BaseErrorListener {
         } catch (RuntimeException e) {
             return "";
         }
-        List<Integer> types = expected.toList();
+        List<Integer> types = new ArrayList<>(expected.toList());
+        if (types.contains(PolicyGrammarLexer.IDENT)) {
+            // Keywords that may serve as names are implied by "a name"; listing them buries the point.
+            types.removeIf(SOFT_KEYWORDS::contains);
+        }
+        if (types.contains(PolicyGrammarLexer.NOT) && types.contains(PolicyGrammarLexer.LPAREN)) {
+            return "a condition";
+        }
+        if (types.contains(PolicyGrammarLexer.IDENT) && types.contains(PolicyGrammarLexer.INT)
+                && types.contains(PolicyGrammarLexer.IPV4)) {
+            return "a value";
+        }
         if (types.isEmpty() || types.size() > MAX_EXPECTED_SHOWN) {
             return "";
         }
@@ -97,7 +121,10 @@ final class SyntaxErrorListener extends BaseErrorListener {
         for (int type : types) {
             names.add(tokenName(vocabulary, type));
         }
-        return names.size() == 1 ? names.get(0) : "one of " + String.join(", ", names);
+        if (names.size() == 1) {
+            return names.get(0);
+        }
+        return String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
     }
 
     private static String tokenName(Vocabulary vocabulary, int type) {

@@ -150,16 +150,17 @@ class PolicyParserTest {
                 // slash comment
                 /* block
                    comment */ allow any session; /* trailing */
+                \ufeffallow\u00a0any select;
                 """);
         assertThat(messages(parsed)).isEmpty();
-        assertThat(parsed.ast().statements()).hasSize(1);
+        assertThat(parsed.ast().statements()).hasSize(2);
     }
 
     @Test
     void syntaxErrorHasPositionAndHumanMessage() {
         ParsedPolicy parsed = parse("allow any select on payments.orders\n");
         assertThat(messages(parsed)).containsExactly(
-                "p.pgpolicy:2:1: error: unexpected end of file; expected one of 'when', 'unless', ';'");
+                "p.pgpolicy:2:1: error: unexpected end of file; expected 'when', 'unless' or ';'");
     }
 
     @Test
@@ -174,9 +175,9 @@ class PolicyParserTest {
                 allow any $ ;
                 """);
         assertThat(messages(parsed)).containsExactly(
-                "p.pgpolicy:1:21: error: unexpected ';'",
-                "p.pgpolicy:3:23: error: unexpected ';'",
-                "p.pgpolicy:4:18: error: unexpected ';'",
+                "p.pgpolicy:1:21: error: unexpected ';'; expected a name, a name pattern or a string",
+                "p.pgpolicy:3:23: error: unexpected ';'; expected a condition",
+                "p.pgpolicy:4:18: error: unexpected ';'; expected a value",
                 "p.pgpolicy:6:1: error: unexpected 'guard'; expected ';'",
                 "p.pgpolicy:7:11: error: unexpected character '$'");
         assertThat(parsed.diagnostics().get(4).message()).isEqualTo("unexpected character '$'");
@@ -271,6 +272,13 @@ class PolicyParserTest {
         assertThat(query.expectations()).hasSize(4);
         assertThat(((Expectation.Warn) query.expectations().get(1)).heuristic().text()).isEqualTo("stacked_statements");
         assertThat(((Expectation.Mask) query.expectations().get(2)).argumentsGiven()).isTrue();
+    }
+
+    @Test
+    void patternsFoldLikePostgresIdentifiers() {
+        AccessRule rule = (AccessRule) parse("allow any select on Sales.Orders$2024, Übersicht, \"MiXed\";").ast().statements().get(0);
+        assertThat(rule.resources()).extracting(Resource::patternText)
+                .containsExactly("sales.orders$2024", "Übersicht", "\"MiXed\"");
     }
 
     @Test
