@@ -25,7 +25,7 @@ SELECT c.name, o.total FROM customers c, orders o WHERE o.customer_id = c.id
 ----
 SELECT o.id, oi.qty, p.name FROM orders o JOIN order_items oi ON oi.order_id = o.id JOIN products p ON p.id = oi.product_id
 ----
-SELECT o.id, count(*) FROM orders o JOIN order_items oi USING (id) GROUP BY o.id
+SELECT o.id, count(*) FROM orders o JOIN payments.cards k USING (customer_id) GROUP BY o.id
 ----
 SELECT order_id, product_id FROM order_items JOIN orders ON orders.id = order_items.order_id
 ----
@@ -518,7 +518,7 @@ SELECT id FROM customers WHERE email = '' OR 2 > 1
 ----
 SELECT name FROM customers WHERE id = 1 UNION SELECT relname FROM pg_class
 ----
-SELECT name FROM customers WHERE id = 1 UNION ALL SELECT NULL, NULL::text LIMIT 0 OFFSET 0
+SELECT name, email FROM customers WHERE id = 1 UNION ALL SELECT NULL, NULL::text OFFSET 0
 ----
 SELECT customers.name, orders.total FROM customers JOIN orders ON customers.id = orders.customer_id
 ----
@@ -580,7 +580,7 @@ SELECT country, mode() WITHIN GROUP (ORDER BY name) FROM customers GROUP BY coun
 ----
 SELECT bool_and(active), bool_or(active) FROM users
 ----
-SELECT u.id FROM users u WHERE u.password_hash = crypt('x', u.password_hash)
+SELECT u.id FROM users u WHERE u.password_hash = md5('x' || u.username)
 ----
 SELECT id FROM customers ORDER BY random() LIMIT 1
 ----
@@ -673,3 +673,141 @@ SELECT n FROM (SELECT id AS n FROM orders UNION SELECT id FROM order_items JOIN 
 SELECT * FROM customers WHERE id IN (SELECT customer_id FROM orders UNION SELECT customer_id FROM payments.cards)
 ----
 SELECT * FROM orders WHERE id IN (SELECT order_id FROM order_items EXCEPT SELECT id FROM orders WHERE status = 'x')
+----
+SELECT id FROM customers WHERE email = lower($x$MIXED@Example.COM$x$)
+----
+SELECT c.id FROM customers c WHERE c.name = ANY (ARRAY['a', 'b']::text[]) AND c.id <> ALL ('{1,2}')
+----
+SELECT o.id FROM orders o WHERE o.items @? '$.sku' OR o.items @@ '$.qty > 1'
+----
+SELECT id FROM orders WHERE status = 'paid' UNION SELECT order_id FROM order_items WHERE qty > 1 ORDER BY 1 LIMIT 5
+----
+SELECT e.name FROM hr.employees e WHERE EXISTS (TABLE hr.departments)
+----
+SELECT sum(revenue) FILTER (WHERE quarter IN (1, 2)) AS h1, sum(revenue) FILTER (WHERE quarter IN (3, 4)) AS h2 FROM "Sales".quarterly
+----
+SELECT string_agg(DISTINCT "Region", ',') FROM "Sales"."Orders"
+----
+SELECT * FROM customers WHERE name ~~ 'A%' AND email !~~ '%spam%'
+----
+INSERT INTO "MixedCase" ("Id", "Value", lower_col) SELECT "CustomerId", "Region", 1 FROM "Sales"."Orders" ON CONFLICT ("Id") DO UPDATE SET "Value" = EXCLUDED."Value"
+----
+UPDATE customers SET name = substring(name FROM 1 FOR 10), email = trim(both ' ' FROM email) WHERE position('@' IN email) > 0
+----
+DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log ORDER BY at LIMIT 10 FOR UPDATE SKIP LOCKED) RETURNING id
+----
+SET search_path = public, payments
+----
+SET LOCAL statement_timeout = '5s'
+----
+SET ROLE app_reader
+----
+RESET ALL
+----
+SHOW server_version
+----
+BEGIN ISOLATION LEVEL REPEATABLE READ
+----
+COMMIT
+----
+ROLLBACK TO SAVEPOINT before_import
+----
+LISTEN order_events
+----
+NOTIFY order_events, 'created'
+----
+UNLISTEN *
+----
+LOCK TABLE orders, order_items IN SHARE ROW EXCLUSIVE MODE
+----
+TRUNCATE TABLE audit_log, events RESTART IDENTITY
+----
+VACUUM (VERBOSE, ANALYZE) customers, payments.cards (card_number)
+----
+ANALYZE hr.employees
+----
+REINDEX TABLE payments.transactions
+----
+CLUSTER orders USING orders_pkey
+----
+COPY customers (id, email) TO STDOUT WITH (FORMAT csv, HEADER true)
+----
+COPY payments.cards FROM STDIN (FORMAT binary)
+----
+COPY (SELECT c.name, t.amount FROM customers c JOIN payments.cards k ON k.customer_id = c.id JOIN payments.transactions t ON t.card_id = k.id) TO STDOUT
+----
+CREATE TABLE IF NOT EXISTS archive.orders_2020 (LIKE orders INCLUDING ALL)
+----
+CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_status_idx ON orders (status) WHERE status <> 'done'
+----
+ALTER TABLE payments.cards ADD COLUMN last4 text GENERATED ALWAYS AS (right(card_number, 4)) STORED
+----
+ALTER TABLE IF EXISTS ONLY "Sales"."Orders" RENAME COLUMN "Amount" TO "Total"
+----
+DROP TABLE IF EXISTS tmp_a, tmp_b CASCADE
+----
+COMMENT ON COLUMN payments.cards.card_number IS 'PAN, masked for analysts'
+----
+CREATE OR REPLACE FUNCTION order_total(oid int) RETURNS numeric LANGUAGE sql STABLE AS $fn$ SELECT sum(qty * price) FROM order_items WHERE order_id = oid; $fn$
+----
+CREATE FUNCTION add_one(i int) RETURNS int LANGUAGE sql IMMUTABLE BEGIN ATOMIC SELECT i + 1; END
+----
+DO $do$ BEGIN RAISE NOTICE 'hello; world'; END $do$
+----
+CALL refresh_totals(42)
+----
+GRANT SELECT, INSERT ON TABLE orders, payments.cards TO app_writer
+----
+REVOKE ALL ON ALL TABLES IN SCHEMA payments FROM PUBLIC
+----
+CREATE ROLE analyst NOLOGIN
+----
+ALTER SYSTEM SET log_statement = 'all'
+----
+PREPARE fetch_customer (int) AS SELECT * FROM customers WHERE id = $1
+----
+EXECUTE fetch_customer(1)
+----
+DEALLOCATE fetch_customer
+----
+DISCARD ALL
+----
+CHECKPOINT
+----
+REFRESH MATERIALIZED VIEW CONCURRENTLY order_totals
+----
+WITH customers AS (SELECT 1 AS id) UPDATE customers SET name = 'x' WHERE id IN (SELECT id FROM customers)
+----
+WITH orders AS (SELECT id FROM payments.transactions) DELETE FROM orders WHERE id IN (SELECT id FROM orders)
+----
+SELECT * FROM ROWS FROM (generate_series(1, 2), generate_series(1, 3)) AS r(a, b)
+----
+SELECT country FROM customers GROUP BY DISTINCT ROLLUP (country), CUBE (country)
+----
+SELECT id FROM orders ORDER BY total USING >
+----
+SELECT id, total FROM orders ORDER BY total DESC FETCH FIRST 3 ROWS WITH TIES
+----
+SELECT * FROM orders TABLESAMPLE BERNOULLI (5) REPEATABLE (42)
+----
+SELECT * FROM orders WHERE status LIKE ANY (ARRAY['a%', 'b%'])
+----
+SELECT name FROM customers WHERE name ^@ 'A'
+----
+SELECT j.customer_id FROM orders o JOIN payments.cards k USING (customer_id) AS j WHERE j.customer_id > 0
+----
+UPDATE orders SET (status, total) = (SELECT 'recalculated', sum(qty * price) FROM order_items WHERE order_id = orders.id)
+----
+UPDATE customers SET country = DEFAULT WHERE country = ''
+----
+SELECT * FROM customers c FOR KEY SHARE OF c
+----
+SELECT (SELECT max(id) FROM orders) IS NULL AS empty, EXISTS (SELECT 1 FROM customers) AND NOT EXISTS (SELECT 1 FROM users)
+----
+SELECT jsonb_path_query(attrs, '$.sizes[*] ? (@ > $min)', '{"min": 2}') FROM products
+----
+SELECT xmlelement(name customer, xmlattributes(id AS id), name) FROM customers
+----
+INSERT INTO hr.employees OVERRIDING USER VALUE SELECT * FROM hr.employees WHERE id = 1
+----
+SELECT count(*) FROM customers c WHERE c.data IS NOT NULL AND (c.data -> 'address') ? 'city'

@@ -39,24 +39,18 @@ final class FactsBuilder {
         findings.addAll(other.findings);
     }
 
-    boolean hasTable(ObjectName table) {
+    /**
+     * Tables a query has touched so far, for {@code COPY (query) TO}: whatever the query reads
+     * or returns (a {@code DELETE ... RETURNING} returns the rows it removes) is copied out.
+     */
+    Set<ObjectName> tablesTouched() {
+        Set<ObjectName> touched = new LinkedHashSet<>();
         for (TableAccess access : tables) {
-            if (access.table().equals(table)) {
-                return true;
+            if (access.action() != Action.DDL) {
+                touched.add(access.table());
             }
         }
-        return false;
-    }
-
-    /** Tables read so far (action select), for COPY (query) TO, which reads them out. */
-    Set<ObjectName> tablesRead() {
-        Set<ObjectName> read = new LinkedHashSet<>();
-        for (TableAccess access : tables) {
-            if (access.action() == Action.SELECT) {
-                read.add(access.table());
-            }
-        }
-        return read;
+        return touched;
     }
 
     Set<TableAccess> tables() {

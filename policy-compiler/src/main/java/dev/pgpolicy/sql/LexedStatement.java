@@ -46,11 +46,6 @@ public final class LexedStatement {
         return message.substring(significant.get(0).start(), significant.get(significant.size() - 1).end());
     }
 
-    /** Source text between two significant tokens, both included. */
-    String source(Token from, Token to) {
-        return message.substring(from.start(), to.end());
-    }
-
     /** True when every token is one PostgreSQL's lexer would accept. */
     public boolean wellFormed() {
         for (Token token : tokens) {
@@ -59,9 +54,5 @@ public final class LexedStatement {
             }
         }
         return true;
-    }
-
-    String message() {
-        return message;
     }
 }

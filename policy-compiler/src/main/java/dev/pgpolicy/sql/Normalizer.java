@@ -9,8 +9,8 @@ import java.util.List;
 /**
  * The literal-free form of a statement and its fingerprint. Constants become {@code ?},
  * positional parameters stay {@code $n}, comments and white space collapse, unquoted identifiers
- * are folded, and a parenthesised list of only constants and parameters (as after {@code IN})
- * collapses to {@code (?)}. Two statements with the same normalized text differ only in constant
+ * are folded, a parenthesised list of only constants and parameters (as after {@code IN})
+ * collapses to {@code (?)}, and so do further such lists after it (the rows of a VALUES batch). Two statements with the same normalized text differ only in constant
  * values, comments and spacing; nothing the facts depend on, so facts are cached by it.
  */
 public final class Normalizer {
@@ -29,10 +29,21 @@ public final class Normalizer {
         for (int i = 0; i < words.size(); i++) {
             Token token = words.get(i);
             if (token.is(TokenType.LEFT_PAREN)) {
-                int close = constantListEnd(words, i);
+                // A single constant in parentheses is just a constant, except as a VALUES row.
+                int close = constantListEnd(words, i, previous != null && previous.isWord("values") ? 1 : 2);
                 if (close > 0) {
                     space(out, previous, token);
                     out.append("(?)");
+                    // Further rows of constants, as in a multi-row VALUES batch, add nothing:
+                    // batches of any size share one normalized text and one cache entry.
+                    while (close + 2 < words.size() && words.get(close + 1).is(TokenType.COMMA)
+                            && words.get(close + 2).is(TokenType.LEFT_PAREN)) {
+                        int next = constantListEnd(words, close + 2, 1);
+                        if (next < 0) {
+                            break;
+                        }
+                        close = next;
+                    }
                     previous = words.get(close);
                     i = close;
                     continue;
@@ -45,8 +56,8 @@ public final class Normalizer {
         return out.toString();
     }
 
-    /** The index of the ")" closing a list of at least two constants or parameters starting at {@code open}, or -1. */
-    private static int constantListEnd(List<Token> words, int open) {
+    /** The index of the ")" closing a list of at least {@code minimum} constants or parameters starting at {@code open}, or -1. */
+    private static int constantListEnd(List<Token> words, int open, int minimum) {
         int index = open + 1;
         int elements = 0;
         while (index < words.size()) {
@@ -66,7 +77,7 @@ public final class Normalizer {
             }
             Token separator = words.get(index);
             if (separator.is(TokenType.RIGHT_PAREN)) {
-                return elements >= 2 ? index : -1;
+                return elements >= minimum ? index : -1;
             }
             if (!separator.is(TokenType.COMMA)) {
                 return -1;

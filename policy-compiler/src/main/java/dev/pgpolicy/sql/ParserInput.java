@@ -17,7 +17,8 @@ import java.util.Set;
  * such operator the same precedence as {@code ||}), {@code TABLE t} becomes
  * {@code SELECT * FROM t}, and modifiers that change no object ({@code NOT MATERIALIZED},
  * {@code BETWEEN SYMMETRIC}, {@code COLLATE "C"}, {@code ONLY}, {@code OVERRIDING ... VALUE},
- * {@code GROUP BY DISTINCT}, {@code ORDER BY ... USING op}, {@code INTO TEMP}) are dropped.
+ * {@code GROUP BY DISTINCT}, {@code ORDER BY ... USING op}, {@code INTO TEMP}, the alias of
+ * {@code JOIN ... USING (...) AS j}) are dropped.
  * The rewrite reads token types and words only, never constant values, so it is the same for
  * every statement with the same normalized text, which is what the facts cache relies on.
  */
@@ -119,6 +120,19 @@ final class ParserInput {
                         if (next != null && next.is(TokenType.OPERATOR)) {
                             i++;
                             continue;
+                        }
+                        // JOIN ... USING (a, b) AS alias (PostgreSQL 14+): keep the columns, drop
+                        // the alias; references through it then have an unknown owner.
+                        if (next != null && next.is(TokenType.LEFT_PAREN)) {
+                            int close = i + 1;
+                            while (close < words.size() && !words.get(close).is(TokenType.RIGHT_PAREN)) {
+                                close++;
+                            }
+                            if (close + 2 < words.size() && words.get(close + 1).isWord("as") && isIdentifier(words.get(close + 2))) {
+                                out.addAll(words.subList(i, close + 1));
+                                i = close + 2;
+                                continue;
+                            }
                         }
                         break;
                     case "temp":

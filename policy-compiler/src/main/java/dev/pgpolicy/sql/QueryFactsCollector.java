@@ -131,18 +131,28 @@ final class QueryFactsCollector {
         }
 
         /**
-         * The table an unqualified column belongs to: the only FROM item of the innermost level
-         * that has any. PostgreSQL resolves an unqualified name to the innermost level whose
-         * tables have such a column; with one table at that level this is it, unless the column is
-         * an outer reference, which the catalog alone could tell.
+         * The table an unqualified column belongs to, when certain: the only FROM item of the
+         * innermost level that has any, and no table at an enclosing level. PostgreSQL resolves
+         * an unqualified name to the innermost level whose tables have such a column, so inside
+         * a subquery the name may be an outer reference ({@code WHERE EXISTS (SELECT 1 FROM orders
+         * WHERE ssn = ...)} filters on the outer table's ssn when orders has none); only the
+         * catalog could tell, so the owner is then unknown (null), which policies treat as any
+         * table of the statement.
          */
         ObjectName soleTable() {
-            for (Scope scope = this; scope != null; scope = scope.parent) {
-                if (!scope.items.isEmpty()) {
-                    return scope.items.size() == 1 ? scope.items.get(0).table() : null;
+            Scope scope = this;
+            while (scope != null && scope.items.isEmpty()) {
+                scope = scope.parent;
+            }
+            if (scope == null || scope.items.size() != 1) {
+                return null;
+            }
+            for (Scope outer = scope.parent; outer != null; outer = outer.parent) {
+                if (!outer.items.isEmpty()) {
+                    return null;
                 }
             }
-            return null;
+            return scope.items.get(0).table();
         }
     }
 
@@ -271,7 +281,20 @@ final class QueryFactsCollector {
         return queryBodies;
     }
 
+    /** Clauses of other dialects that PostgreSQL would reject; the walker does not look inside them. */
+    private static void rejectForeignClauses(PlainSelect select) {
+        if (select.getQualify() != null || select.getOracleHierarchical() != null || select.getTop() != null
+                || select.getSkip() != null || select.getFirst() != null || select.getKsqlWindow() != null
+                || select.getPreferringClause() != null || select.getIntoTempTable() != null
+                || select.getOptimizeFor() != null || select.getForXmlPath() != null
+                || select.getLateralViews() != null && !select.getLateralViews().isEmpty()
+                || select.getPivot() != null || select.getUnPivot() != null || select.getLimitBy() != null) {
+            throw new UnsupportedConstruct(select);
+        }
+    }
+
     private void plainSelect(PlainSelect select) {
+        rejectForeignClauses(select);
         queryBodies++;
         Scope scope = pushScope();
         try {
@@ -402,9 +425,14 @@ final class QueryFactsCollector {
         return current;
     }
 
-    /** A select arm with no FROM whose items are all constants or NULLs, as in {@code UNION SELECT NULL, NULL}. */
+    /**
+     * A select arm of only constants or NULLs, as in {@code UNION SELECT NULL, NULL}, with no
+     * FROM or a FROM of only a function ({@code FROM generate_series(1, 1)}), and no WHERE.
+     */
     private static boolean isConstantRow(PlainSelect select) {
-        if (select.getFromItem() != null || select.getWhere() != null) {
+        boolean onlyFunction = select.getFromItem() instanceof TableFunction
+                && (select.getJoins() == null || select.getJoins().isEmpty());
+        if (select.getFromItem() != null && !onlyFunction || select.getWhere() != null) {
             return false;
         }
         for (SelectItem<?> item : select.getSelectItems()) {
@@ -581,7 +609,7 @@ final class QueryFactsCollector {
         }
         for (UpdateSet set : sets) {
             for (Column column : set.getColumns()) {
-                facts.column(target, Names.fold(lastPart(column)), Clause.ASSIGNMENT, false);
+                facts.column(target, Names.fold(column.getColumnName()), Clause.ASSIGNMENT, false);
             }
             for (Expression value : set.getValues()) {
                 boolean saved = insideExpression;
@@ -596,11 +624,6 @@ final class QueryFactsCollector {
                 }
             }
         }
-    }
-
-    /** The column of {@code SET col = ...} or {@code SET col[1] = ...} or {@code SET col.field = ...}. */
-    private static String lastPart(Column column) {
-        return column.getColumnName();
     }
 
     private void returning(ReturningClause returning) {
@@ -621,17 +644,18 @@ final class QueryFactsCollector {
 
     // ---------------------------------------------------------------- FROM
 
+    /**
+     * A table in FROM, or the target of UPDATE, DELETE or MERGE. An unqualified name in FROM
+     * may be a CTE; a target never is: PostgreSQL opens the target relation ignoring CTEs
+     * ("CTEs don't hide tables (for this purpose)", setTargetTable in parse_clause.c).
+     */
     private ObjectName bindTable(Table table, Action action, Scope scope) {
         ObjectName name = Names.table(table);
         String alias = table.getAlias() == null ? name.name() : Names.fold(table.getAlias().getName());
-        if (!name.qualified() && scope.isCte(name.name())) {
+        if (action == Action.SELECT && !name.qualified() && scope.isCte(name.name())) {
             Binding binding = new Binding(null);
             scope.bindings.put(alias, binding);
             scope.items.add(binding);
-            if (action != Action.SELECT) {
-                // Only a table, never a CTE, can be the target of INSERT, UPDATE, DELETE or MERGE.
-                throw new UnsupportedConstruct(table);
-            }
             return null;
         }
         facts.table(name, action);

@@ -320,7 +320,7 @@ final class UtilityFacts {
             }
             at = close + 1;
             query = true;
-            targets.addAll(facts.tablesRead());
+            targets.addAll(facts.tablesTouched());
         } else {
             optional("binary");
             ObjectName table = name();

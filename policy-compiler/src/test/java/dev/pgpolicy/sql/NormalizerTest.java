@@ -38,6 +38,16 @@ class NormalizerTest {
     }
 
     @Test
+    void valuesBatchesOfAnySizeShareOneNormalizedText() {
+        assertThat(normalize("INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y'), (3, 'z')"))
+                .isEqualTo(normalize("INSERT INTO t (a, b) VALUES (9, 'q')"))
+                .isEqualTo(normalize("INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"))
+                .isEqualTo("insert into t(a, b) values(?)");
+        assertThat(normalize("INSERT INTO t (a) VALUES (1), (2)")).isEqualTo("insert into t(a) values(?)");
+        assertThat(normalize("INSERT INTO t (a, b) VALUES (1, 2), (3, now())")).isEqualTo("insert into t(a, b) values(?), (?, now())");
+    }
+
+    @Test
     void fingerprintIsStableAcrossLiteralValuesAndDiffersAcrossStructure() {
         String first = Normalizer.fingerprint(normalize("SELECT abalance FROM pgbench_accounts WHERE aid = 12345"));
         String second = Normalizer.fingerprint(normalize("select abalance from pgbench_accounts where aid = 99"));

@@ -113,7 +113,15 @@ public final class EmbeddedPostgres implements AutoCloseable {
         this.socketDirectory = baseDirectory.resolve("sock");
         this.caCertificate = baseDirectory.resolve("ca.crt");
         this.shutdownHook = new Thread(this::stopQuietly, "embedded-postgres-shutdown");
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        try {
+            Runtime.getRuntime().addShutdownHook(shutdownHook);
+        } catch (IllegalStateException shuttingDown) {
+            // Nothing would stop the cluster later, so do not start one.
+            if (deleteOnStop) {
+                deleteRecursively(baseDirectory);
+            }
+            throw new EmbeddedPostgresException("the JVM is shutting down; not starting PostgreSQL", shuttingDown);
+        }
     }
 
     public static Builder builder() {
@@ -294,6 +302,34 @@ public final class EmbeddedPostgres implements AutoCloseable {
     }
 
     /**
+     * Fast shutdown and start again on the same port and data: open sessions end with
+     * {@code 57P01 admin_shutdown}, as clients (and the proxy) see when a real server restarts.
+     */
+    public synchronized void restart() {
+        if (stopped) {
+            throw new IllegalStateException("cluster in " + dataDirectory + " was stopped; start a new one");
+        }
+        long previous = postmasterPid;
+        ProcessResult result = ExternalCommand.of(account.command(List.of(binaries.pgCtl().toString(), "restart",
+                        "--pgdata=" + dataDirectory,
+                        // Without --log the new postmaster would write into our pipe and die of
+                        // SIGPIPE once the pipe closes.
+                        "--log=" + logFile(),
+                        "--mode=fast", "--wait", "--timeout=60")))
+                .environment("LC_ALL", "C")
+                .directory(baseDirectory)
+                .timeout(Duration.ofSeconds(120))
+                .run();
+        if (!result.succeeded()) {
+            throw new EmbeddedPostgresException("restart of " + dataDirectory + " failed:\n" + result.describe()
+                    + "\n--- " + logFile() + " (last lines) ---\n" + logTail(40));
+        }
+        awaitExit(previous, dataDirectory);
+        postmasterPid = readPostmasterPid().orElseThrow(() -> new EmbeddedPostgresException(
+                "pg_ctl restarted " + dataDirectory + " but postmaster.pid is missing"));
+    }
+
+    /**
      * Fast shutdown, wait for the postmaster to exit, then delete the directory (unless it was
      * given to the builder and not marked for deletion). Idempotent.
      */
@@ -328,7 +364,11 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
     // ---------------------------------------------------------------------------------- startup
 
-    private EmbeddedPostgres boot(Builder builder) {
+    // Synchronized with stop(): a shutdown hook arriving mid-start waits, then stops what was started.
+    private synchronized EmbeddedPostgres boot(Builder builder) {
+        if (stopped) {
+            throw new EmbeddedPostgresException("the JVM is shutting down; not starting PostgreSQL in " + baseDirectory);
+        }
         try {
             writeOwnerMarker();
             Files.createDirectories(socketDirectory);
