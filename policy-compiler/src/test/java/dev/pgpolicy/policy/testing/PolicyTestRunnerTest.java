@@ -1,6 +1,7 @@
 package dev.pgpolicy.policy.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.pgpolicy.lang.Diagnostic;
 import dev.pgpolicy.sql.SqlAnalyzer;
@@ -253,6 +254,25 @@ class PolicyTestRunnerTest {
             assertThat(d.file()).endsWith("shop.pgtest");
             assertThat(d.line()).isEqualTo(4);
         });
+    }
+
+    @Test
+    void misspelledHeuristicsAndMaskFunctionsInExpectationsAreErrors() throws IOException {
+        TestReport report = run("""
+                test "typos" {
+                  as user "ana" groups ("bi");
+                  query "SELECT email FROM shop.customers";
+                  expect mask shop.customers.email with emial;
+                  expect warn tautolgy;
+                }
+                """);
+        assertThat(report.successful()).isFalse();
+        assertThat(report.failed()).isEqualTo(1);
+        assertThat(report.diagnostics()).filteredOn(Diagnostic::isError).extracting(Diagnostic::line, Diagnostic::column)
+                .containsExactly(tuple(4, 41), tuple(5, 15));
+        assertThat(report.diagnostics()).filteredOn(Diagnostic::isError).extracting(Diagnostic::message)
+                .anySatisfy(m -> assertThat(m).startsWith("unknown mask function 'emial'"))
+                .anySatisfy(m -> assertThat(m).startsWith("unknown heuristic 'tautolgy'"));
     }
 
     @Test
