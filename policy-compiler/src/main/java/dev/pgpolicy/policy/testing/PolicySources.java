@@ -2,14 +2,15 @@ package dev.pgpolicy.policy.testing;
 
 import dev.pgpolicy.lang.Diagnostic;
 import dev.pgpolicy.lang.Severity;
+import dev.pgpolicy.policy.SourceFile;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -25,11 +26,7 @@ public final class PolicySources {
     public static final String POLICY_SUFFIX = ".pgpolicy";
     public static final String TEST_SUFFIX = ".pgtest";
 
-    /** One readable source file: its display name and its text. */
-    public record SourceFile(String name, Path path, String text) {
-    }
-
-    /** The readable files of a set and the problems met while reading it. */
+    /** The readable files of a set, named for diagnostics, and the problems met while reading it. */
     public record Loaded(List<SourceFile> files, List<Diagnostic> diagnostics) {
         public Loaded {
             files = List.copyOf(files);
@@ -78,7 +75,7 @@ public final class PolicySources {
         for (Path path : paths) {
             String name = display(path);
             try {
-                files.add(new SourceFile(name, path, decode(Files.readAllBytes(path))));
+                files.add(new SourceFile(name, decode(Files.readAllBytes(path))));
             } catch (CharacterCodingException e) {
                 diagnostics.add(error(name, "file is not valid UTF-8"));
             } catch (NoSuchFileException e) {

@@ -110,7 +110,7 @@ public final class PolicyTestRunner implements AutoCloseable {
         if (loaded.files().isEmpty()) {
             return new TestReport(0, 1, List.of(), loaded.diagnostics());
         }
-        PolicySources.SourceFile source = loaded.files().get(0);
+        SourceFile source = loaded.files().get(0);
         ParsedTests parsed = PolicyParser.parseTests(source.name(), source.text());
         List<Diagnostic> diagnostics = new ArrayList<>(parsed.diagnostics());
         diagnostics.addAll(Expectations.check(parsed.ast()));
@@ -159,8 +159,7 @@ public final class PolicyTestRunner implements AutoCloseable {
         if (loaded.files().isEmpty()) {
             return new CompileResult(diagnostics, Optional.empty());
         }
-        List<SourceFile> sources = loaded.files().stream().map(f -> new SourceFile(f.name(), f.text())).toList();
-        CompileResult result = PolicyCompiler.compile(sources);
+        CompileResult result = PolicyCompiler.compile(loaded.files());
         diagnostics.addAll(result.diagnostics());
         return new CompileResult(diagnostics, result.policySet());
     }

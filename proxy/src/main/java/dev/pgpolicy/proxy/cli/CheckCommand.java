@@ -3,7 +3,6 @@ package dev.pgpolicy.proxy.cli;
 import dev.pgpolicy.lang.Diagnostic;
 import dev.pgpolicy.policy.CompileResult;
 import dev.pgpolicy.policy.PolicyCompiler;
-import dev.pgpolicy.policy.SourceFile;
 import dev.pgpolicy.policy.testing.PolicySources;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -61,10 +60,7 @@ public final class CheckCommand implements Callable<Integer> {
         List<Diagnostic> diagnostics = new ArrayList<>(loaded.diagnostics());
         int rules = 0;
         if (!loaded.files().isEmpty()) {
-            List<SourceFile> sources = loaded.files().stream()
-                    .map(f -> new SourceFile(f.name(), f.text()))
-                    .toList();
-            CompileResult result = PolicyCompiler.compile(sources);
+            CompileResult result = PolicyCompiler.compile(loaded.files());
             diagnostics.addAll(result.diagnostics());
             rules = result.policySet().map(set -> set.ruleIds().size()).orElse(0);
         }

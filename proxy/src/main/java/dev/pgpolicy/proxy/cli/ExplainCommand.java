@@ -20,7 +20,6 @@ import dev.pgpolicy.policy.RequestTrace;
 import dev.pgpolicy.policy.ResolvedName;
 import dev.pgpolicy.policy.SearchPathResolver;
 import dev.pgpolicy.policy.SessionContext;
-import dev.pgpolicy.policy.SourceFile;
 import dev.pgpolicy.policy.testing.Expectations;
 import dev.pgpolicy.policy.testing.PolicySources;
 import dev.pgpolicy.policy.testing.PolicyTestRunner;
@@ -115,8 +114,7 @@ public final class ExplainCommand implements Callable<Integer> {
         List<Diagnostic> diagnostics = new ArrayList<>(loaded.diagnostics());
         Optional<PolicySet> compiled = Optional.empty();
         if (!loaded.files().isEmpty()) {
-            CompileResult result = PolicyCompiler.compile(
-                    loaded.files().stream().map(f -> new SourceFile(f.name(), f.text())).toList());
+            CompileResult result = PolicyCompiler.compile(loaded.files());
             diagnostics.addAll(result.diagnostics());
             compiled = result.policySet();
         }
