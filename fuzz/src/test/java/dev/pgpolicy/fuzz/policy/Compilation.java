@@ -63,8 +63,12 @@ final class Compilation {
                 "scram", session.tls(), null, DAY.plusSeconds(session.hour() * 3600L + 1800), ZoneOffset.UTC);
     }
 
-    private static InetAddress address(int ipv4) {
-        byte[] bytes = {(byte) (ipv4 >>> 24), (byte) (ipv4 >>> 16), (byte) (ipv4 >>> 8), (byte) ipv4};
+    private static InetAddress address(Integer ipv4) {
+        if (ipv4 == null) {
+            return null;
+        }
+        int value = ipv4;
+        byte[] bytes = {(byte) (value >>> 24), (byte) (value >>> 16), (byte) (value >>> 8), (byte) value};
         try {
             return InetAddress.getByAddress(bytes);
         } catch (UnknownHostException e) {

@@ -80,7 +80,7 @@ final class PolicyGenerators {
                 Combinators.combine(Arbitraries.of(0x0A000000, 0x0A010000, 0xC0A80000), Arbitraries.of(8, 16, 24))
                         .as((network, prefix) -> new IpIn(network & (-1 << (32 - prefix)), prefix)),
                 Combinators.combine(Arbitraries.integers().between(0, 23), Arbitraries.integers().between(0, 23))
-                        .as((a, b) -> new HourBetween(Math.min(a, b), Math.max(a, b))),
+                        .as(HourBetween::new),
                 Arbitraries.just(new Tls()));
         if (depth <= 0) {
             return leaf;
@@ -173,7 +173,8 @@ final class PolicyGenerators {
         return Combinators.combine(
                         Arbitraries.of(USERS),
                         Arbitraries.of(GROUPS).set().ofMaxSize(3),
-                        Arbitraries.of(ADDRESSES),
+                        // One session in eight has no address: conditions on it fail closed.
+                        Arbitraries.frequencyOf(Tuple.of(7, Arbitraries.of(ADDRESSES)), Tuple.of(1, Arbitraries.just(null))),
                         Arbitraries.integers().between(0, 23),
                         Arbitraries.of(true, false))
                 .as(SessionModel::new);

@@ -9,6 +9,7 @@ import dev.pgpolicy.fuzz.policy.PolicyModel.Resource;
 import dev.pgpolicy.fuzz.policy.PolicyModel.ResourceKind;
 import dev.pgpolicy.fuzz.policy.PolicyModel.Rule;
 import dev.pgpolicy.fuzz.policy.PolicyModel.SessionModel;
+import dev.pgpolicy.fuzz.policy.PolicyModel.Tri;
 import dev.pgpolicy.sql.Action;
 import dev.pgpolicy.sql.Clause;
 import dev.pgpolicy.sql.ColumnUse;
@@ -78,7 +79,9 @@ final class ReferenceEvaluator {
         for (Heuristic heuristic : findings) {
             GuardAction strongest = null;
             for (Guard guard : policy.guards()) {
-                if (guard.heuristic().equals(heuristic.keyword()) && anyPrincipal(guard.principals(), session, policy)) {
+                // A guard is not an allow: an error in its principal counts as a match.
+                if (guard.heuristic().equals(heuristic.keyword())
+                        && principal(guard.principals(), session, policy) != Tri.FALSE) {
                     strongest = stronger(strongest, guard.action());
                 }
             }
@@ -121,7 +124,7 @@ final class ReferenceEvaluator {
     }
 
     private static boolean matches(Rule rule, Request request, SessionModel session, Policy policy) {
-        if (!anyPrincipal(rule.principals(), session, policy)) {
+        if (!applies(rule, session, policy)) {
             return false;
         }
         if (!expand(rule.actions()).contains(request.action())) {
@@ -134,23 +137,33 @@ final class ReferenceEvaluator {
                     anyResource = true;
                 }
             }
-            if (!anyResource) {
-                return false;
-            }
+            return anyResource;
         }
-        if (rule.when() != null && !rule.when().eval(session, policy)) {
-            return false;
-        }
-        return rule.unless() == null || !rule.unless().eval(session, policy);
+        return true;
     }
 
-    private static boolean anyPrincipal(List<Principal> principals, SessionModel session, Policy policy) {
-        for (Principal principal : principals) {
-            if (principal.matches(session, policy)) {
-                return true;
-            }
+    /**
+     * principal and when and not unless, in Kleene logic; an error counts as a match for a deny
+     * (fail closed) and as no match for an allow.
+     */
+    private static boolean applies(Rule rule, SessionModel session, Policy policy) {
+        Tri value = principal(rule.principals(), session, policy);
+        if (rule.when() != null) {
+            value = value.and(rule.when().eval(session, policy));
         }
-        return false;
+        if (rule.unless() != null) {
+            value = value.and(rule.unless().eval(session, policy).not());
+        }
+        return value == Tri.TRUE || (value == Tri.ERROR && rule.effect() == Effect.DENY);
+    }
+
+    /** A principal list matches when any of its terms does. */
+    private static Tri principal(List<Principal> principals, SessionModel session, Policy policy) {
+        Tri value = Tri.FALSE;
+        for (Principal principal : principals) {
+            value = value.or(principal.matches(session, policy));
+        }
+        return value;
     }
 
     /** The generator only puts {@code *} where it stands for a whole name part or its suffix. */
