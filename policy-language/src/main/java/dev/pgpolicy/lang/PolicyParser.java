@@ -94,7 +94,11 @@ public final class PolicyParser {
         parser.getInterpreter().setPredictionMode(PredictionMode.LL);
         parser.setErrorHandler(new StatementRecovery());
         parser.addErrorListener(new SyntaxErrorListener(fileName, tokens, diagnostics));
-        return startRule.apply(parser);
+        try {
+            return startRule.apply(parser);
+        } catch (ParseCancellationException tooManyErrors) {
+            return null;
+        }
     }
 
     /**

@@ -11,6 +11,7 @@ import org.antlr.v4.runtime.Recognizer;
 import org.antlr.v4.runtime.Token;
 import org.antlr.v4.runtime.Vocabulary;
 import org.antlr.v4.runtime.misc.IntervalSet;
+import org.antlr.v4.runtime.misc.ParseCancellationException;
 
 /**
  * Turns ANTLR's syntax errors into diagnostics a policy author can act on, and reports one error
@@ -18,6 +19,12 @@ import org.antlr.v4.runtime.misc.IntervalSet;
  * recovery echoing the same mistake and would only bury the next real one.
  */
 final class SyntaxErrorListener extends BaseErrorListener {
+
+    /** Marks a message from {@link StatementRecovery} that already says what was expected. */
+    static final String EXPECTED_PREFIX = "expected:";
+
+    /** A file with this many syntax errors is not worth reading further; the rest would be noise. */
+    static final int MAX_ERRORS = 100;
 
     /** Beyond this many alternatives a list of expected tokens stops helping. */
     private static final int MAX_EXPECTED_SHOWN = 6;
@@ -38,6 +45,7 @@ final class SyntaxErrorListener extends BaseErrorListener {
     private final CommonTokenStream tokens;
     private final List<Diagnostic> diagnostics;
     private int suppressUntilTokenIndex = -1;
+    private int reported;
 
     SyntaxErrorListener(String fileName, CommonTokenStream tokens, List<Diagnostic> diagnostics) {
         this.fileName = fileName;
@@ -54,8 +62,15 @@ final class SyntaxErrorListener extends BaseErrorListener {
             return;
         }
         suppressUntilTokenIndex = nextTerminator(tokenIndex);
-        String message = describe(recognizer, token);
+        String message = antlrMessage != null && antlrMessage.startsWith(EXPECTED_PREFIX)
+                ? found(token) + "; expected " + antlrMessage.substring(EXPECTED_PREFIX.length())
+                : describe(recognizer, token);
         diagnostics.add(Diagnostic.error(new Span(fileName, line, charPositionInLine + 1), message));
+        if (++reported >= MAX_ERRORS) {
+            diagnostics.add(Diagnostic.error(new Span(fileName, line, charPositionInLine + 1),
+                    "too many syntax errors; the rest of the file is not checked"));
+            throw new ParseCancellationException("too many syntax errors");
+        }
     }
 
     private int nextTerminator(int from) {
@@ -86,9 +101,24 @@ final class SyntaxErrorListener extends BaseErrorListener {
             default:
                 break;
         }
-        String found = token.getType() == Token.EOF ? "unexpected end of file" : "unexpected " + quote(token.getText());
+        String found = found(token);
         String expected = expected(recognizer);
         return expected.isEmpty() ? found : found + "; expected " + expected;
+    }
+
+    private static String found(Token token) {
+        switch (token.getType()) {
+            case Token.EOF:
+                return "unexpected end of file";
+            case PolicyGrammarLexer.ERROR_CHAR:
+                return "unexpected character " + quote(token.getText());
+            case PolicyGrammarLexer.UNTERMINATED_STRING:
+                return "unterminated string: a closing \" is missing";
+            case PolicyGrammarLexer.UNTERMINATED_COMMENT:
+                return "unterminated comment: a closing */ is missing";
+            default:
+                return "unexpected " + quote(token.getText());
+        }
     }
 
     private static String expected(Recognizer<?, ?> recognizer) {

@@ -193,6 +193,37 @@ class PolicyParserTest {
     }
 
     @Test
+    void strayWordsBetweenStatementsCostOnlyThemselves() {
+        ParsedPolicy parsed = parse("""
+                "s" garbage;
+                allow any session;
+                alow any select;
+                } allow any select on t;
+                deny any ddl;
+                trailing words
+                """);
+        assertThat(messages(parsed)).containsExactly(
+                "p.pgpolicy:1:1: error: unexpected '\"s\"'; expected a statement (role, allow, deny, mask, limit, guard, audit or mode)",
+                "p.pgpolicy:3:1: error: unexpected 'alow'; expected a statement (role, allow, deny, mask, limit, guard, audit or mode)",
+                "p.pgpolicy:4:1: error: unexpected '}'; expected a statement (role, allow, deny, mask, limit, guard, audit or mode)",
+                "p.pgpolicy:6:1: error: unexpected 'trailing'; expected a statement (role, allow, deny, mask, limit, guard, audit or mode)");
+        assertThat(parsed.ast().statements()).extracting(s -> s.span().line()).containsExactly(2, 4, 5);
+    }
+
+    @Test
+    void strayWordsInTestFiles() {
+        ParsedTests parsed = PolicyParser.parseTests("t.pgtest", """
+                junk here
+                test "a" { query "SELECT 1"; oops; expect allow; }
+                test "b" { query "SELECT 2"; expect deny; }
+                """);
+        assertThat(parsed.diagnostics()).extracting(Diagnostic::toString).containsExactly(
+                "t.pgtest:1:1: error: unexpected 'junk'; expected test",
+                "t.pgtest:2:30: error: unexpected 'oops'; expected as, query, expect or '}'");
+        assertThat(parsed.ast().cases()).extracting(TestCase::name).contains("b");
+    }
+
+    @Test
     void unterminatedStringAndComment() {
         assertThat(messages(parse("role r = user == \"abc;\n"))).singleElement().asString()
                 .startsWith("p.pgpolicy:1:18: error: unterminated string");
@@ -220,6 +251,15 @@ class PolicyParserTest {
     void inputSizeIsCapped() {
         String huge = "#" + "x".repeat(PolicyParser.MAX_INPUT_CHARS);
         assertThat(messages(parse(huge))).singleElement().asString().contains("the limit is 1048576");
+    }
+
+    @Test
+    void errorsAreCappedPerFile() {
+        ParsedPolicy parsed = parse("nonsense;\n".repeat(500) + "allow any select;");
+        assertThat(parsed.diagnostics()).hasSize(101);
+        assertThat(messages(parsed))
+                .contains("p.pgpolicy:100:1: error: too many syntax errors; the rest of the file is not checked");
+        assertThat(parsed.ast().statements()).isEmpty();
     }
 
     @Test
