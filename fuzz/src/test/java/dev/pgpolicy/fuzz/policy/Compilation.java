@@ -19,8 +19,10 @@ import java.net.UnknownHostException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /** The real front end, compiler and decision tree, seen through the fuzz module's small types. */
@@ -44,7 +46,9 @@ final class Compilation {
                     warnings.add(finding.heuristic().keyword());
                 }
             }
-            return new Outcome(decision.allowed(), new TreeSet<>(decision.ruleIds()), warnings);
+            Map<String, String> masks = new TreeMap<>();
+            decision.masks().forEach((column, mask) -> masks.put(column, mask.toString()));
+            return new Outcome(decision.allowed(), new TreeSet<>(decision.ruleIds()), warnings, masks);
         }
     }
 

@@ -215,7 +215,30 @@ final class PolicyModel {
         }
     }
 
-    record Policy(List<Role> roles, List<Rule> rules, List<Guard> guards) {
+    /**
+     * A mask function with fixed arguments, in increasing order of restriction: when several
+     * mask rules cover a column the most restrictive wins, then the earlier rule.
+     */
+    enum MaskKind {
+        EMAIL("email()"), PARTIAL("partial(0, \"XX\", 2)"), REGEX("regex(\"[0-9]\", \"#\")"), HASH("hash()"),
+        REDACT("redact(\"***\")"), NULL("null()");
+
+        final String text;
+
+        MaskKind(String text) {
+            this.text = text;
+        }
+    }
+
+    record MaskRule(String id, List<Principal> principals, String columnPattern, MaskKind mask) {
+        String render() {
+            return "@id(\"" + id + "\") mask "
+                    + principals.stream().map(Principal::render).collect(Collectors.joining(", "))
+                    + " " + columnPattern + " with " + mask.text + ";";
+        }
+    }
+
+    record Policy(List<Role> roles, List<Rule> rules, List<Guard> guards, List<MaskRule> masks) {
         Expr role(String name) {
             for (Role role : roles) {
                 if (role.name().equals(name)) {
@@ -231,6 +254,7 @@ final class PolicyModel {
             roles.forEach(r -> lines.add(r.render()));
             rules.forEach(r -> lines.add(r.render()));
             guards.forEach(g -> lines.add(g.render()));
+            masks.forEach(m -> lines.add(m.render()));
             return String.join("\n", lines) + "\n";
         }
     }

@@ -2,6 +2,7 @@ package dev.pgpolicy.fuzz.policy;
 
 import dev.pgpolicy.fuzz.policy.PolicyModel.Effect;
 import dev.pgpolicy.fuzz.policy.PolicyModel.Guard;
+import dev.pgpolicy.fuzz.policy.PolicyModel.MaskRule;
 import dev.pgpolicy.fuzz.policy.PolicyModel.GuardAction;
 import dev.pgpolicy.fuzz.policy.PolicyModel.Policy;
 import dev.pgpolicy.fuzz.policy.PolicyModel.Principal;
@@ -21,7 +22,9 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 
@@ -35,9 +38,10 @@ final class ReferenceEvaluator {
     /**
      * The outcome the two evaluators must agree on: the effect, the determining rules (for a
      * denial the matching deny rules and denying guards, empty for the default deny; for an
-     * allow the allow rules that covered a request), and the heuristics reported as warnings.
+     * allow the allow rules that covered a request), the heuristics reported as warnings, and the
+     * mask of every projected column ({@code schema.table.column} to the mask as written).
      */
-    record Outcome(boolean allowed, Set<String> rules, Set<String> warnings) {
+    record Outcome(boolean allowed, Set<String> rules, Set<String> warnings, Map<String, String> masks) {
     }
 
     /** One request of a statement: an action on a named resource of some kind (null: no object). */
@@ -51,6 +55,7 @@ final class ReferenceEvaluator {
         Set<String> denying = new TreeSet<>();
         Set<String> covering = new TreeSet<>();
         Set<String> warnings = new TreeSet<>();
+        Map<String, String> masks = new TreeMap<>();
         boolean everyRequestCovered = true;
 
         Set<Heuristic> findings = EnumSet.noneOf(Heuristic.class);
@@ -75,6 +80,20 @@ final class ReferenceEvaluator {
                     everyRequestCovered = false;
                 }
             }
+            for (ColumnUse use : statement.columns()) {
+                if (use.clause() == Clause.FILTER || use.clause() == Clause.ASSIGNMENT) {
+                    continue;
+                }
+                String column = use.table() + "." + use.column();
+                MaskRule mask = mask(policy, session, column);
+                if (mask != null) {
+                    masks.putIfAbsent(column, mask.mask().text);
+                    // The value of upper(c) cannot be masked, so the statement is refused.
+                    if (use.insideExpression()) {
+                        denying.add(mask.id());
+                    }
+                }
+            }
         }
         for (Heuristic heuristic : findings) {
             GuardAction strongest = null;
@@ -92,7 +111,23 @@ final class ReferenceEvaluator {
             }
         }
         boolean allowed = denying.isEmpty() && everyRequestCovered;
-        return new Outcome(allowed, allowed ? covering : denying, warnings);
+        return new Outcome(allowed, allowed ? covering : denying, warnings, masks);
+    }
+
+    /** The most restrictive mask rule that applies to the session and covers the column, the earlier on a tie. */
+    private static MaskRule mask(Policy policy, SessionModel session, String column) {
+        MaskRule chosen = null;
+        for (MaskRule rule : policy.masks()) {
+            // Like a deny, a mask whose principal cannot be evaluated applies (fail closed).
+            if (principal(rule.principals(), session, policy) == Tri.FALSE
+                    || !glob(rule.columnPattern()).matcher(column).matches()) {
+                continue;
+            }
+            if (chosen == null || rule.mask().ordinal() > chosen.mask().ordinal()) {
+                chosen = rule;
+            }
+        }
+        return chosen;
     }
 
     private static GuardAction stronger(GuardAction current, GuardAction candidate) {

@@ -10,6 +10,7 @@ import dev.pgpolicy.policy.CompileResult;
 import dev.pgpolicy.policy.Decision;
 import dev.pgpolicy.policy.PolicyCompiler;
 import dev.pgpolicy.policy.PolicySet;
+import dev.pgpolicy.policy.PolicyTests;
 import dev.pgpolicy.policy.SearchPathResolver;
 import dev.pgpolicy.policy.SessionContext;
 import dev.pgpolicy.policy.SourceFile;
@@ -29,7 +30,7 @@ import java.util.Optional;
  * Runs {@code .pgtest} files (LANGUAGE.md, "Tests"). Each test file is checked against the
  * policy set made of the {@code *.pgpolicy} files of its own directory tree: the directory that
  * holds it and everything below, compiled once per directory. Sessions and expectations follow
- * {@link Expectations}; names resolve with the default search path, the {@code "$user"} schema
+ * {@link PolicyTests}; names resolve with the default search path, the {@code "$user"} schema
  * assumed not to exist.
  *
  * <p>A case passes when every expectation of every query holds. Problems that stop a case from
@@ -113,7 +114,7 @@ public final class PolicyTestRunner implements AutoCloseable {
         SourceFile source = loaded.files().get(0);
         ParsedTests parsed = PolicyParser.parseTests(source.name(), source.text());
         List<Diagnostic> diagnostics = new ArrayList<>(parsed.diagnostics());
-        diagnostics.addAll(Expectations.check(parsed.ast()));
+        diagnostics.addAll(PolicyTests.check(parsed.ast()));
 
         // The directory is spelled as the user spelled the test file's path, so diagnostics and
         // default rule ids (file:line) point where they look; each set compiles and reports once.
@@ -176,9 +177,9 @@ public final class PolicyTestRunner implements AutoCloseable {
                         "query has no expectation: " + abbreviate(query.sql())));
                 continue;
             }
-            SessionContext session = Expectations.session(query.session(), clock.instant(), ZoneOffset.UTC);
+            SessionContext session = PolicyTests.session(query.session(), clock.instant(), ZoneOffset.UTC);
             Decision decision = policySet.evaluate(session, analyzer.analyze(query.sql()), OFFLINE_PATH);
-            for (Expectations.Failure failure : Expectations.failures(query, decision)) {
+            for (PolicyTests.Failure failure : PolicyTests.failures(query, decision)) {
                 failures.add(new TestFailure(failure.at(), testCase.name(),
                         failure.message() + " for " + abbreviate(query.sql())));
             }
