@@ -99,7 +99,7 @@ public final class PolicyTestRunner implements AutoCloseable {
             }
             report = report.plus(new TestReport(0, 0, List.of(), problems));
             for (Path testFile : testFiles) {
-                report = report.plus(runFile(testFile));
+                report = report.plus(runFile(testFile, root));
             }
         }
         return report;
@@ -107,6 +107,17 @@ public final class PolicyTestRunner implements AutoCloseable {
 
     /** Runs one {@code .pgtest} file against the set of its directory tree. */
     public TestReport runFile(Path testFile) {
+        return runFile(testFile, null);
+    }
+
+    /**
+     * Runs one test file against the policies of the directory that holds it and everything
+     * below. Tests kept in a directory of their own ({@code pci/tests/app.pgtest}) have no
+     * policies there: the nearest enclosing directory that has some is their set, searched no
+     * higher than {@code root} (the directory given to {@code pgpolicy test}), so a stray test
+     * file never picks up an unrelated set.
+     */
+    private TestReport runFile(Path testFile, Path root) {
         PolicySources.Loaded loaded = PolicySources.files(List.of(testFile));
         if (loaded.files().isEmpty()) {
             return new TestReport(0, 1, List.of(), loaded.diagnostics());
@@ -118,7 +129,7 @@ public final class PolicyTestRunner implements AutoCloseable {
 
         // The directory is spelled as the user spelled the test file's path, so diagnostics and
         // default rule ids (file:line) point where they look; each set compiles and reports once.
-        Path directory = testFile.getParent() != null ? testFile.getParent() : Path.of(".");
+        Path directory = policyDirectory(testFile, root);
         Path key = directory.toAbsolutePath().normalize();
         CompileResult set = setsByDirectory.get(key);
         if (set == null) {
@@ -153,6 +164,28 @@ public final class PolicyTestRunner implements AutoCloseable {
             }
         }
         return new TestReport(passed, failed, failures, diagnostics);
+    }
+
+    private static Path policyDirectory(Path testFile, Path root) {
+        Path own = testFile.getParent() != null ? testFile.getParent() : Path.of(".");
+        if (root == null || hasPolicies(own)) {
+            return own;
+        }
+        Path stop = root.toAbsolutePath().normalize();
+        for (Path candidate = own.getParent(); candidate != null; candidate = candidate.getParent()) {
+            Path absolute = candidate.toAbsolutePath().normalize();
+            if (!absolute.startsWith(stop)) {
+                break;
+            }
+            if (hasPolicies(candidate)) {
+                return candidate;
+            }
+        }
+        return own;
+    }
+
+    private static boolean hasPolicies(Path directory) {
+        return !PolicySources.find(directory, PolicySources.POLICY_SUFFIX, new ArrayList<>()).isEmpty();
     }
 
     private static CompileResult compile(PolicySources.Loaded loaded) {
