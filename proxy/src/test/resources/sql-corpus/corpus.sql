@@ -2,7 +2,8 @@
 -- schema.sql. Entries are separated by lines of four dashes. Rules that keep the comparison with
 -- EXPLAIN principled: every LEFT JOIN uses a column of its inner side (so join removal cannot drop
 -- it), every non-modifying CTE is referenced (unreferenced ones are not planned), no view,
--- partition or inheritance child is read, and no condition is constant-false.
+-- partition or inheritance child is read, and no condition is constant-false. Parameters ($n)
+-- must have a type PostgreSQL can infer, since the test prepares such statements to explain them.
 SELECT id, name FROM customers
 ----
 SELECT * FROM customers WHERE id = 42
@@ -811,3 +812,29 @@ SELECT xmlelement(name customer, xmlattributes(id AS id), name) FROM customers
 INSERT INTO hr.employees OVERRIDING USER VALUE SELECT * FROM hr.employees WHERE id = 1
 ----
 SELECT count(*) FROM customers c WHERE c.data IS NOT NULL AND (c.data -> 'address') ? 'city'
+----
+SELECT id, name FROM customers WHERE id = $1
+----
+SELECT * FROM customers WHERE email = $1 AND country = $2
+----
+SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.country = $1 AND o.total > $2 ORDER BY o.placed_at DESC LIMIT $3
+----
+SELECT id FROM orders WHERE customer_id = ANY ($1::int[])
+----
+SELECT id FROM customers WHERE (name = $1 OR $1::text IS NULL) AND (country = $2 OR $2::text IS NULL)
+----
+INSERT INTO customers (name, email) VALUES ($1, $2) RETURNING id
+----
+INSERT INTO products (sku, name, price) VALUES ($1, $2, $3) ON CONFLICT (sku) DO UPDATE SET price = EXCLUDED.price
+----
+UPDATE payments.transactions SET status = $1 WHERE id = $2 AND status <> $1
+----
+UPDATE orders SET total = total + $1 FROM customers WHERE customers.id = orders.customer_id AND customers.email = $2
+----
+DELETE FROM payments.refunds WHERE transaction_id IN (SELECT id FROM payments.transactions WHERE card_id = $1)
+----
+WITH moved AS (DELETE FROM events WHERE kind = $1 RETURNING *) INSERT INTO audit_log (actor, action, detail) SELECT $2, 'purge', to_jsonb(m) FROM moved m
+----
+SELECT "OrderId" FROM "Sales"."Orders" WHERE "Region" = $1 AND "Amount" BETWEEN $2 AND $3
+----
+MERGE INTO hr.departments d USING hr.employees e ON e.dept_id = d.id AND e.id = $1 WHEN MATCHED THEN UPDATE SET budget = d.budget + $2

@@ -57,7 +57,7 @@ public final class Normalizer {
     }
 
     /** The index of the ")" closing a list of at least {@code minimum} constants or parameters starting at {@code open}, or -1. */
-    private static int constantListEnd(List<Token> words, int open, int minimum) {
+    static int constantListEnd(List<Token> words, int open, int minimum) {
         int index = open + 1;
         int elements = 0;
         while (index < words.size()) {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
@@ -109,14 +110,26 @@ public final class SqlAnalyzer implements AutoCloseable {
         return settings;
     }
 
-    /** Analyses one simple-protocol Query message, or the text of one Parse message. */
+    /**
+     * Analyses one simple-protocol Query message, or the text of one Parse message, for a
+     * session with {@code standard_conforming_strings = on} (the server default).
+     */
     public QueryAnalysis analyze(String sql) {
+        return analyze(sql, true);
+    }
+
+    /**
+     * As {@link #analyze(String)}, for a session whose {@code standard_conforming_strings} is as
+     * given (the server reports it in ParameterStatus). It changes where a plain string ends, so
+     * a proxy that ignored it could be shown SQL hidden inside what it takes for a string.
+     */
+    public QueryAnalysis analyze(String sql, boolean standardConformingStrings) {
         if (sql == null) {
             return new QueryAnalysis(List.of(), Set.of());
         }
         List<StatementFacts> statements = new ArrayList<>();
         try {
-            List<Token> tokens = SqlLexer.tokenize(sql);
+            List<Token> tokens = SqlLexer.tokenize(sql, standardConformingStrings);
             List<LexedStatement> lexed = StatementSplitter.split(sql, tokens);
             for (LexedStatement statement : lexed) {
                 statements.add(analyzeStatement(statement));
@@ -283,7 +296,7 @@ public final class SqlAnalyzer implements AutoCloseable {
         }
         try {
             warmUp.get(WARM_UP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException | TimeoutException e) {
+        } catch (ExecutionException | TimeoutException | CancellationException e) {
             LOG.debug("parser warm-up did not finish cleanly", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -9,8 +9,9 @@ import java.util.List;
  * closely enough that statement boundaries, literals and identifiers come out exactly as the
  * server sees them: dollar quotes with and without tags, {@code E''} escapes, {@code U&''} and
  * {@code U&""} with {@code UESCAPE}, bit strings, nested block comments, {@code ::} casts and
- * operator splitting. It assumes {@code standard_conforming_strings = on} (the default since 9.1),
- * so a backslash in {@code '...'} is an ordinary character.
+ * operator splitting. By default it assumes {@code standard_conforming_strings = on} (the default
+ * since 9.1), so a backslash in {@code '...'} is an ordinary character; sessions that turn it off
+ * are lexed with {@link #tokenize(String, boolean)}.
  *
  * <p>It never throws: input the server would reject becomes tokens marked not well-formed.
  */
@@ -23,15 +24,28 @@ public final class SqlLexer {
     private static final String NON_MATH_OPERATOR_CHARS = "~!@#^&|`?%";
 
     private final String sql;
+    private final boolean standardConformingStrings;
     private final List<Token> tokens = new ArrayList<>();
     private int pos;
 
-    private SqlLexer(String sql) {
+    private SqlLexer(String sql, boolean standardConformingStrings) {
         this.sql = sql;
+        this.standardConformingStrings = standardConformingStrings;
     }
 
+    /** Tokens as the server sees them with {@code standard_conforming_strings = on}, the default. */
     public static List<Token> tokenize(String sql) {
-        SqlLexer lexer = new SqlLexer(sql);
+        return tokenize(sql, true);
+    }
+
+    /**
+     * Tokens as the server sees them under the session's {@code standard_conforming_strings}
+     * (reported by the server in ParameterStatus). With it off, a backslash escapes inside
+     * {@code '...'} as it does in {@code E'...'}: the same text can then hide or reveal SQL,
+     * so the proxy must lex with the session's real setting.
+     */
+    public static List<Token> tokenize(String sql, boolean standardConformingStrings) {
+        SqlLexer lexer = new SqlLexer(sql, standardConformingStrings);
         lexer.run();
         return List.copyOf(lexer.tokens);
     }
@@ -55,7 +69,7 @@ public final class SqlLexer {
                 blockComment(start);
             } else if (c == '\'') {
                 pos++;
-                quoted(TokenType.STRING, start, '\'', false);
+                quoted(TokenType.STRING, start, '\'', !standardConformingStrings);
             } else if (c == '"') {
                 pos++;
                 quotedIdentifier(start, false);
@@ -68,7 +82,7 @@ public final class SqlLexer {
             } else if ((c == 'n' || c == 'N') && peek(1) == '\'') {
                 // National character constant: the same as a plain string for PostgreSQL.
                 pos += 2;
-                quoted(TokenType.STRING, start, '\'', false);
+                quoted(TokenType.STRING, start, '\'', !standardConformingStrings);
             } else if ((c == 'u' || c == 'U') && peek(1) == '&' && peek(2) == '\'') {
                 pos += 3;
                 unicodeString(start);
@@ -260,6 +274,10 @@ public final class SqlLexer {
         int before = tokens.size();
         quoted(TokenType.UNICODE_STRING, start, '\'', false);
         Token raw = tokens.remove(before);
+        if (!standardConformingStrings) {
+            // The server refuses U&'...' when standard_conforming_strings is off.
+            raw = new Token(raw.type(), raw.start(), raw.end(), raw.value(), false);
+        }
         finishUnicode(raw, TokenType.UNICODE_STRING, start);
     }
 

@@ -44,6 +44,23 @@ class SqlAnalyzerTest {
     }
 
     @Test
+    void theSessionsStandardConformingStringsDecidesWhatIsAString() {
+        // With the setting off, the server reads "'a\\' || '" as one string and runs the subquery;
+        // with it on, the subquery is inside the second string.
+        String sql = "SELECT 'a\\' || ' , (SELECT password_hash FROM users) , '";
+        try (SqlAnalyzer analyzer = TestAnalyzers.generousBudget()) {
+            StatementFacts on = analyzer.analyze(sql, true).statements().get(0);
+            StatementFacts off = analyzer.analyze(sql, false).statements().get(0);
+            assertThat(on.tables()).isEmpty();
+            assertThat(off.parsed()).isFalse();
+            String closed = sql + "'";
+            StatementFacts offClosed = analyzer.analyze(closed, false).statements().get(0);
+            assertThat(offClosed.parsed()).isTrue();
+            assertThat(offClosed.tables()).extracting(t -> t.table().name()).containsExactly("users");
+        }
+    }
+
+    @Test
     void malformedStatementsNeverUseOrFillTheCache() {
         try (SqlAnalyzer analyzer = TestAnalyzers.generousBudget()) {
             assertThat(analyzer.analyze("SELECT 'x' FROM t").statements().get(0).parsed()).isTrue();
@@ -69,6 +86,26 @@ class SqlAnalyzerTest {
             assertThat(facts.kind()).isEqualTo(StatementKind.SELECT);
             assertThat(facts.findings()).contains(Heuristic.UNPARSED);
             assertThat(analyzer.cachedStatements()).isZero();
+        }
+    }
+
+    @Test
+    void longConstantListsAndBatchesStayWithinTheParseLimit() {
+        StringBuilder in = new StringBuilder("SELECT * FROM orders WHERE id IN (");
+        StringBuilder values = new StringBuilder("INSERT INTO events (kind, payload) VALUES ");
+        for (int i = 0; i < 100_000; i++) {
+            in.append(i == 0 ? "" : ", ").append(i);
+            values.append(i == 0 ? "" : ", ").append("('k").append(i).append("', '{}')");
+        }
+        in.append(")");
+        try (SqlAnalyzer analyzer = TestAnalyzers.generousBudget()) {
+            StatementFacts lookup = analyzer.analyze(in.toString()).statements().get(0);
+            assertThat(lookup.parsed()).isTrue();
+            assertThat(lookup.normalized()).isEqualTo("select * from orders where id in(?)");
+            StatementFacts batch = analyzer.analyze(values.toString()).statements().get(0);
+            assertThat(batch.parsed()).isTrue();
+            assertThat(batch.tables()).containsExactly(new TableAccess(ObjectName.unqualified("events"), Action.INSERT));
+            assertThat(batch.normalized()).isEqualTo("insert into events(kind, payload) values(?)");
         }
     }
 

@@ -76,6 +76,14 @@ class SqlLexerTest {
     }
 
     @Test
+    void withStandardConformingStringsOffBackslashEscapesInPlainStrings() {
+        List<Token> tokens = SqlLexer.tokenize("'a\\' OR 1=1 --'", false).stream().filter(t -> !t.isTrivia()).toList();
+        assertThat(tokens).hasSize(1);
+        assertThat(tokens.get(0).value()).isEqualTo("a' OR 1=1 --");
+        assertThat(SqlLexer.tokenize("U&'x'", false).get(0).wellFormed()).isFalse();
+    }
+
+    @Test
     void doubledQuotesInsideStrings() {
         Token token = only("'O''Brien'");
         assertThat(token.value()).isEqualTo("O'Brien");
