@@ -15,9 +15,12 @@ import picocli.CommandLine.Command;
         subcommands = {
             CommandLine.HelpCommand.class,
             ServeCommand.class,
+            CheckCommand.class,
+            TestCommand.class,
+            ExplainCommand.class,
             AuditCommand.class,
-            DemoCommand.class,
             HashPasswordCommand.class,
+            DemoCommand.class,
         })
 public final class PgPolicyCommand implements Runnable {
 
