@@ -381,7 +381,9 @@ public final class PolicySet {
                 if (request.kind() != ResourceKind.COLUMN || !use.column().equals(request.column())) {
                     continue;
                 }
-                if (use.table() != null && !request.object().name().equals(use.table().name())) {
+                // Compare the resolved owner, schema included: payments.t.ssn masked must not make
+                // archive.t.ssn masked (or deny upper(archive.t.ssn)) in the same statement.
+                if (use.table() != null && !request.object().equals(resolver.relation(use.table()))) {
                     continue;
                 }
                 String column = request.object() + "." + use.column();

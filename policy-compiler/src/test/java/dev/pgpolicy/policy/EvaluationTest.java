@@ -102,6 +102,27 @@ class EvaluationTest {
     }
 
     @Test
+    void maskReachesOnlyItsOwnSchemaWhenTwoTablesShareAName() {
+        PolicySet set = Policies.compile("allow any select on a.t, b.t;\n"
+                + "allow any call on function upper;\n"
+                + "@id(\"m\") mask any a.t.secret with null();\n");
+        // SELECT upper(y.secret) FROM a.t x JOIN b.t y ON x.secret = y.id: the filter puts a
+        // request for a.t.secret beside the projected b.t.secret.
+        QueryAnalysis otherSchema = Facts.of(StatementKind.SELECT).table("a.t", Action.SELECT).table("b.t", Action.SELECT)
+                .expression("b.t", "secret").column("a.t", "secret", Clause.FILTER).column("b.t", "id", Clause.FILTER)
+                .function("upper").query();
+        Decision decision = set.evaluate(analyst(), otherSchema, PUBLIC);
+        assertThat(decision.allowed()).isTrue();
+        assertThat(decision.masks()).doesNotContainKey("a.t.secret").doesNotContainKey("b.t.secret");
+
+        QueryAnalysis maskedSchema = Facts.of(StatementKind.SELECT).table("a.t", Action.SELECT).table("b.t", Action.SELECT)
+                .expression("a.t", "secret").function("upper").query();
+        Decision denied = set.evaluate(analyst(), maskedSchema, PUBLIC);
+        assertThat(denied.effect()).isEqualTo(Effect.DENY);
+        assertThat(denied.ruleIds()).containsExactly("m");
+    }
+
+    @Test
     void filterDenyAlsoCatchesAColumnTheAnalyserCouldNotAttribute() {
         Decision decision = decide(EXAMPLE, analyst(), Facts.of(StatementKind.SELECT)
                 .table("payments.customers", Action.SELECT).table("payments.orders", Action.SELECT)
