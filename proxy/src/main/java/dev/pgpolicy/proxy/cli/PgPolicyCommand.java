@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
         description = "PostgreSQL security proxy enforcing .pgpolicy policies.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            ServeCommand.class,
+            DemoCommand.class,
         })
 public final class PgPolicyCommand implements Runnable {
 

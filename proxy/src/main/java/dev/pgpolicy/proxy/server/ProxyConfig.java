@@ -1,0 +1,402 @@
+package dev.pgpolicy.proxy.server;
+
+import dev.pgpolicy.proxy.config.HostPort;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Everything the proxy needs to run, immutable once built. {@code serve} builds it from the YAML
+ * file and the command-line flags ({@link dev.pgpolicy.proxy.config.ConfigFile}); tests and the
+ * demo build it in code with {@link #builder()}.
+ *
+ * <p>Settings that belong to features not yet in the proxy (policies, audit, admin endpoint,
+ * proxy-terminated authentication, client certificates) are carried here so the configuration
+ * file stays stable; {@link ProxyServer#start} refuses to run with any of them set rather than
+ * silently ignoring a security setting ({@link #unsupportedFeatures()}).
+ */
+public final class ProxyConfig {
+
+    /** How the proxy secures its connection to the server, with libpq's {@code sslmode} meanings. */
+    public enum UpstreamTls {
+        /** Plaintext. */
+        DISABLE,
+        /** Encrypted, the server's certificate is not checked. */
+        REQUIRE,
+        /** Encrypted, the certificate must chain to the configured CA. */
+        VERIFY_CA,
+        /** As VERIFY_CA, and the certificate must name the host the proxy connects to. */
+        VERIFY_FULL;
+
+        public static UpstreamTls parse(String text) {
+            for (UpstreamTls mode : values()) {
+                if (mode.configName().equals(text.trim().toLowerCase(Locale.ROOT))) {
+                    return mode;
+                }
+            }
+            throw new IllegalArgumentException(
+                    "upstream TLS mode must be one of disable, require, verify-ca, verify-full; got '"
+                            + text + "'");
+        }
+
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+
+        public boolean verifiesCertificate() {
+            return this == VERIFY_CA || this == VERIFY_FULL;
+        }
+    }
+
+    /** Who verifies the client's credentials (DESIGN.md, "Identity and authentication"). */
+    public enum AuthMode {
+        PASSTHROUGH,
+        PROXY;
+
+        public static AuthMode parse(String text) {
+            for (AuthMode mode : values()) {
+                if (mode.name().equalsIgnoreCase(text.trim())) {
+                    return mode;
+                }
+            }
+            throw new IllegalArgumentException("auth mode must be passthrough or proxy; got '" + text + "'");
+        }
+    }
+
+    public static final int DEFAULT_LISTEN_PORT = 6432;
+    public static final int DEFAULT_MAX_CLIENT_CONNECTIONS = 100;
+    /** DESIGN.md: one deadline covers SSL negotiation, startup and authentication. */
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_SHUTDOWN_GRACE_PERIOD = Duration.ofSeconds(30);
+
+    private final HostPort listen;
+    private final HostPort upstream;
+    private final UpstreamTls upstreamTls;
+    private final Path upstreamCa;
+    private final Path tlsCert;
+    private final Path tlsKey;
+    private final boolean requireTls;
+    private final Path clientCa;
+    private final AuthMode authMode;
+    private final Path usersFile;
+    private final Path policiesDir;
+    private final Path auditDir;
+    private final Path auditHmacKeyFile;
+    private final boolean auditFailClosed;
+    private final HostPort adminListen;
+    private final int maxClientConnections;
+    private final Duration handshakeTimeout;
+    private final Duration shutdownGracePeriod;
+
+    private ProxyConfig(Builder b) {
+        this.listen = b.listen;
+        if (b.upstream == null) {
+            throw new IllegalArgumentException(
+                    "no upstream server configured: set upstream host and port, or give --upstream HOST:PORT");
+        }
+        this.upstream = b.upstream;
+        this.upstreamTls = b.upstreamTls;
+        this.upstreamCa = b.upstreamCa;
+        this.tlsCert = b.tlsCert;
+        this.tlsKey = b.tlsKey;
+        this.requireTls = b.requireTls;
+        this.clientCa = b.clientCa;
+        this.authMode = b.authMode;
+        this.usersFile = b.usersFile;
+        this.policiesDir = b.policiesDir;
+        this.auditDir = b.auditDir;
+        this.auditHmacKeyFile = b.auditHmacKeyFile;
+        this.auditFailClosed = b.auditFailClosed;
+        this.adminListen = b.adminListen;
+        this.maxClientConnections = b.maxClientConnections;
+        this.handshakeTimeout = b.handshakeTimeout;
+        this.shutdownGracePeriod = b.shutdownGracePeriod;
+        if (upstream.port() == 0) {
+            throw new IllegalArgumentException("upstream port must not be 0");
+        }
+        if ((tlsCert == null) != (tlsKey == null)) {
+            throw new IllegalArgumentException(
+                    "the proxy TLS certificate and key go together: give both or neither");
+        }
+        if (upstreamTls.verifiesCertificate() && upstreamCa == null) {
+            throw new IllegalArgumentException("upstream TLS mode " + upstreamTls.configName()
+                    + " needs the CA file that signed the server's certificate (upstream ca / --upstream-ca)");
+        }
+        if (upstreamTls == UpstreamTls.DISABLE && upstreamCa != null) {
+            throw new IllegalArgumentException(
+                    "an upstream CA file is configured but upstream TLS is disable; choose verify-full");
+        }
+        if (maxClientConnections < 1) {
+            throw new IllegalArgumentException("max client connections must be at least 1");
+        }
+        if (handshakeTimeout.isNegative() || handshakeTimeout.isZero()) {
+            throw new IllegalArgumentException("handshake timeout must be positive");
+        }
+        if (shutdownGracePeriod.isNegative()) {
+            throw new IllegalArgumentException("shutdown grace period must not be negative");
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.listen = listen;
+        b.upstream = upstream;
+        b.upstreamTls = upstreamTls;
+        b.upstreamCa = upstreamCa;
+        b.tlsCert = tlsCert;
+        b.tlsKey = tlsKey;
+        b.requireTls = requireTls;
+        b.clientCa = clientCa;
+        b.authMode = authMode;
+        b.usersFile = usersFile;
+        b.policiesDir = policiesDir;
+        b.auditDir = auditDir;
+        b.auditHmacKeyFile = auditHmacKeyFile;
+        b.auditFailClosed = auditFailClosed;
+        b.adminListen = adminListen;
+        b.maxClientConnections = maxClientConnections;
+        b.handshakeTimeout = handshakeTimeout;
+        b.shutdownGracePeriod = shutdownGracePeriod;
+        return b;
+    }
+
+    public HostPort listen() {
+        return listen;
+    }
+
+    public HostPort upstream() {
+        return upstream;
+    }
+
+    public UpstreamTls upstreamTls() {
+        return upstreamTls;
+    }
+
+    public Optional<Path> upstreamCa() {
+        return Optional.ofNullable(upstreamCa);
+    }
+
+    /** Empty when the proxy generates a self-signed certificate at start. */
+    public Optional<Path> tlsCert() {
+        return Optional.ofNullable(tlsCert);
+    }
+
+    public Optional<Path> tlsKey() {
+        return Optional.ofNullable(tlsKey);
+    }
+
+    public boolean requireTls() {
+        return requireTls;
+    }
+
+    public Optional<Path> clientCa() {
+        return Optional.ofNullable(clientCa);
+    }
+
+    public AuthMode authMode() {
+        return authMode;
+    }
+
+    public Optional<Path> usersFile() {
+        return Optional.ofNullable(usersFile);
+    }
+
+    public Optional<Path> policiesDir() {
+        return Optional.ofNullable(policiesDir);
+    }
+
+    public Optional<Path> auditDir() {
+        return Optional.ofNullable(auditDir);
+    }
+
+    public Optional<Path> auditHmacKeyFile() {
+        return Optional.ofNullable(auditHmacKeyFile);
+    }
+
+    public boolean auditFailClosed() {
+        return auditFailClosed;
+    }
+
+    public Optional<HostPort> adminListen() {
+        return Optional.ofNullable(adminListen);
+    }
+
+    public int maxClientConnections() {
+        return maxClientConnections;
+    }
+
+    public Duration handshakeTimeout() {
+        return handshakeTimeout;
+    }
+
+    public Duration shutdownGracePeriod() {
+        return shutdownGracePeriod;
+    }
+
+    /**
+     * The configured settings whose feature this build of the proxy does not provide yet. Running
+     * without them would silently drop a security control (no policy, no audit), so the server
+     * refuses to start while this list is not empty.
+     */
+    public List<String> unsupportedFeatures() {
+        List<String> unsupported = new ArrayList<>();
+        if (policiesDir != null) {
+            unsupported.add("policies (--policies / policies:): policy enforcement is not available in this build");
+        }
+        if (auditDir != null) {
+            unsupported.add("audit (--audit / audit.dir): the audit log is not available in this build");
+        }
+        if (adminListen != null) {
+            unsupported.add("admin (--admin / admin.listen): the admin endpoint is not available in this build");
+        }
+        if (authMode != AuthMode.PASSTHROUGH) {
+            unsupported.add("auth.mode: proxy: proxy-terminated authentication is not available in this build");
+        }
+        if (usersFile != null) {
+            unsupported.add("auth.users: user mapping needs auth.mode proxy, which is not available in this build");
+        }
+        if (clientCa != null) {
+            unsupported.add("tls.client_ca: client certificate authentication is not available in this build");
+        }
+        return unsupported;
+    }
+
+    @Override
+    public String toString() {
+        return "ProxyConfig{listen=" + listen + ", upstream=" + upstream + ", upstreamTls="
+                + upstreamTls.configName() + ", tlsCert=" + (tlsCert == null ? "generated" : tlsCert)
+                + ", requireTls=" + requireTls + ", maxClientConnections=" + maxClientConnections
+                + ", handshakeTimeout=" + handshakeTimeout + ", shutdownGracePeriod=" + shutdownGracePeriod + "}";
+    }
+
+    /** Mutable collector for {@link ProxyConfig}; {@link #build()} validates the combination. */
+    public static final class Builder {
+        private HostPort listen = new HostPort("127.0.0.1", DEFAULT_LISTEN_PORT);
+        private HostPort upstream;
+        private UpstreamTls upstreamTls = UpstreamTls.DISABLE;
+        private Path upstreamCa;
+        private Path tlsCert;
+        private Path tlsKey;
+        private boolean requireTls;
+        private Path clientCa;
+        private AuthMode authMode = AuthMode.PASSTHROUGH;
+        private Path usersFile;
+        private Path policiesDir;
+        private Path auditDir;
+        private Path auditHmacKeyFile;
+        private boolean auditFailClosed;
+        private HostPort adminListen;
+        private int maxClientConnections = DEFAULT_MAX_CLIENT_CONNECTIONS;
+        private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
+        private Duration shutdownGracePeriod = DEFAULT_SHUTDOWN_GRACE_PERIOD;
+
+        private Builder() {}
+
+        /** Port 0 picks a free port; {@link ProxyServer#address()} tells which. */
+        public Builder listen(HostPort listen) {
+            this.listen = Objects.requireNonNull(listen);
+            return this;
+        }
+
+        public Builder listen(String host, int port) {
+            return listen(new HostPort(host, port));
+        }
+
+        public Builder upstream(HostPort upstream) {
+            this.upstream = Objects.requireNonNull(upstream);
+            return this;
+        }
+
+        public Builder upstream(String host, int port) {
+            return upstream(new HostPort(host, port));
+        }
+
+        public Builder upstreamTls(UpstreamTls mode) {
+            this.upstreamTls = Objects.requireNonNull(mode);
+            return this;
+        }
+
+        public Builder upstreamCa(Path caFile) {
+            this.upstreamCa = caFile;
+            return this;
+        }
+
+        public Builder tls(Path certFile, Path keyFile) {
+            this.tlsCert = certFile;
+            this.tlsKey = keyFile;
+            return this;
+        }
+
+        public Builder requireTls(boolean require) {
+            this.requireTls = require;
+            return this;
+        }
+
+        public Builder clientCa(Path caFile) {
+            this.clientCa = caFile;
+            return this;
+        }
+
+        public Builder authMode(AuthMode mode) {
+            this.authMode = Objects.requireNonNull(mode);
+            return this;
+        }
+
+        public Builder usersFile(Path file) {
+            this.usersFile = file;
+            return this;
+        }
+
+        public Builder policiesDir(Path dir) {
+            this.policiesDir = dir;
+            return this;
+        }
+
+        public Builder auditDir(Path dir) {
+            this.auditDir = dir;
+            return this;
+        }
+
+        public Builder auditHmacKeyFile(Path file) {
+            this.auditHmacKeyFile = file;
+            return this;
+        }
+
+        public Builder auditFailClosed(boolean failClosed) {
+            this.auditFailClosed = failClosed;
+            return this;
+        }
+
+        public Builder adminListen(HostPort listen) {
+            this.adminListen = listen;
+            return this;
+        }
+
+        public Builder maxClientConnections(int max) {
+            this.maxClientConnections = max;
+            return this;
+        }
+
+        public Builder handshakeTimeout(Duration timeout) {
+            this.handshakeTimeout = Objects.requireNonNull(timeout);
+            return this;
+        }
+
+        public Builder shutdownGracePeriod(Duration grace) {
+            this.shutdownGracePeriod = Objects.requireNonNull(grace);
+            return this;
+        }
+
+        public ProxyConfig build() {
+            return new ProxyConfig(this);
+        }
+    }
+}

@@ -1,0 +1,252 @@
+package dev.pgpolicy.proxy.server;
+
+import dev.pgpolicy.proxy.config.HostPort;
+import dev.pgpolicy.proxy.session.ClientSession;
+import dev.pgpolicy.proxy.session.SessionEnvironment;
+import dev.pgpolicy.proxy.session.SessionHooks;
+import dev.pgpolicy.proxy.tls.CertificateAuthority;
+import dev.pgpolicy.proxy.tls.CertifiedKey;
+import dev.pgpolicy.proxy.tls.KeyAlgorithm;
+import dev.pgpolicy.proxy.tls.Validity;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The listening proxy: accepts clients, gives each a {@link ClientSession} with its own upstream
+ * connection, and shuts down gracefully.
+ *
+ * <pre>{@code
+ * try (ProxyServer proxy = ProxyServer.start(config)) {
+ *     InetSocketAddress address = proxy.address();   // port 0 in the config picks a free port
+ *     ...
+ * }
+ * }</pre>
+ */
+public final class ProxyServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
+
+    /** Relay buffers per direction: enough for a burst of rows, small enough that a stalled client costs little. */
+    private static final WriteBufferWaterMark RELAY_WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
+
+    private final ProxyConfig config;
+    private final SessionEnvironment environment;
+    private final EventLoopGroup acceptors;
+    private final EventLoopGroup workers;
+    private final Channel serverChannel;
+    private final String certificateFingerprint;
+    private final Object closeLock = new Object();
+    private boolean closed;
+
+    private ProxyServer(ProxyConfig config, SessionEnvironment environment, EventLoopGroup acceptors,
+            EventLoopGroup workers, Channel serverChannel, String certificateFingerprint) {
+        this.config = config;
+        this.environment = environment;
+        this.acceptors = acceptors;
+        this.workers = workers;
+        this.serverChannel = serverChannel;
+        this.certificateFingerprint = certificateFingerprint;
+    }
+
+    /** Starts a proxy that relays without policy. */
+    public static ProxyServer start(ProxyConfig config) {
+        return start(config, SessionHooks.RELAY);
+    }
+
+    /**
+     * Starts a proxy whose sessions call {@code hooks} at each statement and result (policy
+     * enforcement, masking). Throws {@link IllegalArgumentException} with a message for the
+     * operator when the configuration cannot be used (unreadable certificate, port in use, a
+     * configured feature this build lacks).
+     */
+    public static ProxyServer start(ProxyConfig config, SessionHooks hooks) {
+        List<String> unsupported = config.unsupportedFeatures();
+        if (!unsupported.isEmpty()) {
+            throw new IllegalArgumentException("refusing to start: " + String.join("; ", unsupported));
+        }
+        CertifiedKey serverKey = loadOrGenerateCertificate(config);
+        SslContext clientFacingTls = TlsContexts.server(serverKey.privateKey(), serverKey.chain());
+        SslContext upstreamTls = TlsContexts.upstream(config);
+
+        boolean epoll = Epoll.isAvailable();
+        EventLoopGroup acceptors = epoll
+                ? new EpollEventLoopGroup(1, new DefaultThreadFactory("pgpolicy-accept"))
+                : new NioEventLoopGroup(1, new DefaultThreadFactory("pgpolicy-accept"));
+        EventLoopGroup workers = epoll
+                ? new EpollEventLoopGroup(0, new DefaultThreadFactory("pgpolicy-io"))
+                : new NioEventLoopGroup(0, new DefaultThreadFactory("pgpolicy-io"));
+        Class<? extends ServerChannel> serverChannelClass =
+                epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        Class<? extends SocketChannel> socketChannelClass =
+                epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+
+        SessionEnvironment environment = new SessionEnvironment(
+                config, clientFacingTls, upstreamTls, socketChannelClass, hooks);
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(acceptors, workers)
+                .channel(serverChannelClass)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                // Nothing is read from a client until the session asks: the startup packet first,
+                // the rest only once the upstream connection is ready (backpressure from the start).
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, RELAY_WATER_MARK)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        ClientSession.install(channel, environment);
+                    }
+                });
+        HostPort listen = config.listen();
+        Channel serverChannel;
+        try {
+            serverChannel = bootstrap.bind(listen.host(), listen.port()).syncUninterruptibly().channel();
+        } catch (RuntimeException e) {
+            shutdownGroups(acceptors, workers);
+            throw new IllegalArgumentException("cannot listen on " + listen + ": " + TlsContexts.rootMessage(e), e);
+        }
+        ProxyServer server = new ProxyServer(config, environment, acceptors, workers, serverChannel,
+                serverKey.fingerprint());
+        LOG.info("pgpolicy listening on {} (transport {}), relaying to {} (upstream TLS {}), TLS certificate SHA-256 {}{}",
+                server.address(), epoll ? "epoll" : "nio", config.upstream(), config.upstreamTls().configName(),
+                serverKey.fingerprint(), config.tlsCert().isPresent() ? "" : " (self-signed, generated at start)");
+        return server;
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    public ProxyConfig config() {
+        return config;
+    }
+
+    /** SHA-256 fingerprint of the certificate clients see, as {@code openssl x509 -fingerprint -sha256} prints it. */
+    public String certificateFingerprint() {
+        return certificateFingerprint;
+    }
+
+    /** Sessions currently open (from accepted connection to close). */
+    public int activeSessions() {
+        return environment.sessions().size();
+    }
+
+    /**
+     * Stops accepting, lets open sessions finish for the configured grace period, then ends the
+     * rest the way PostgreSQL's fast shutdown does (FATAL 57P01) and releases all threads.
+     */
+    @Override
+    public void close() {
+        synchronized (closeLock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        serverChannel.close().syncUninterruptibly();
+        Duration grace = config.shutdownGracePeriod();
+        int open = environment.sessions().size();
+        if (open > 0) {
+            LOG.info("shutting down: waiting up to {} ms for {} open session(s) to finish", grace.toMillis(), open);
+        }
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (!environment.sessions().isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        List<ClientSession> remaining = new ArrayList<>(environment.sessions());
+        if (!remaining.isEmpty()) {
+            LOG.info("shutting down: terminating {} session(s) still open after the grace period", remaining.size());
+            remaining.forEach(ClientSession::terminateForShutdown);
+            long hardDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (!environment.sessions().isEmpty() && System.nanoTime() < hardDeadline) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        shutdownGroups(acceptors, workers);
+        LOG.info("pgpolicy stopped");
+    }
+
+    private static void shutdownGroups(EventLoopGroup acceptors, EventLoopGroup workers) {
+        acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        acceptors.terminationFuture().awaitUninterruptibly(3, TimeUnit.SECONDS);
+        workers.terminationFuture().awaitUninterruptibly(3, TimeUnit.SECONDS);
+    }
+
+    private static CertifiedKey loadOrGenerateCertificate(ProxyConfig config) {
+        if (config.tlsCert().isPresent()) {
+            try {
+                return CertifiedKey.load(config.tlsCert().get(), config.tlsKey().orElseThrow());
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("cannot use " + config.tlsCert().get() + " / "
+                        + config.tlsKey().orElseThrow() + " as the proxy's TLS certificate and key: "
+                        + TlsContexts.rootMessage(e), e);
+            }
+        }
+        // Self-signed for the names a local client would use plus the listen address, so clients
+        // can pin it by the fingerprint logged at start, or connect with sslmode=require.
+        List<String> names = new ArrayList<>(CertificateAuthority.LOCALHOST_NAMES);
+        List<InetAddress> addresses = new ArrayList<>(CertificateAuthority.loopbackAddresses());
+        String host = config.listen().host();
+        InetAddress literal = ipLiteral(host);
+        if (literal == null) {
+            if (!names.contains(host)) {
+                names.add(host);
+            }
+        } else if (!literal.isAnyLocalAddress() && !addresses.contains(literal)) {
+            addresses.add(literal);
+        }
+        return CertifiedKey.selfSignedServer(names, addresses,
+                Validity.fromNow(CertificateAuthority.DEFAULT_LIFETIME), KeyAlgorithm.EC_P256);
+    }
+
+    private static InetAddress ipLiteral(String host) {
+        boolean looksLikeIp = host.indexOf(':') >= 0 || host.chars().allMatch(c -> c == '.' || Character.isDigit(c));
+        if (!looksLikeIp) {
+            return null;
+        }
+        try {
+            return InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            return null;
+        }
+    }
+}

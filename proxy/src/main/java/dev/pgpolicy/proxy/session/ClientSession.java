@@ -1,0 +1,1112 @@
+package dev.pgpolicy.proxy.session;
+
+import dev.pgpolicy.proxy.server.ProxyConfig;
+import dev.pgpolicy.proxy.session.InFlightRequest.Kind;
+import dev.pgpolicy.proxy.wire.Authentication;
+import dev.pgpolicy.proxy.wire.AuthenticationCleartextPassword;
+import dev.pgpolicy.proxy.wire.AuthenticationMD5Password;
+import dev.pgpolicy.proxy.wire.AuthenticationOk;
+import dev.pgpolicy.proxy.wire.AuthenticationSASL;
+import dev.pgpolicy.proxy.wire.AuthenticationSASLContinue;
+import dev.pgpolicy.proxy.wire.AuthenticationSASLFinal;
+import dev.pgpolicy.proxy.wire.BackendKeyData;
+import dev.pgpolicy.proxy.wire.BackendMessage;
+import dev.pgpolicy.proxy.wire.BackendMessages;
+import dev.pgpolicy.proxy.wire.Bind;
+import dev.pgpolicy.proxy.wire.CancelRequest;
+import dev.pgpolicy.proxy.wire.Close;
+import dev.pgpolicy.proxy.wire.DataRow;
+import dev.pgpolicy.proxy.wire.Describe;
+import dev.pgpolicy.proxy.wire.ErrorResponse;
+import dev.pgpolicy.proxy.wire.Execute;
+import dev.pgpolicy.proxy.wire.FrameDecoder;
+import dev.pgpolicy.proxy.wire.FrontendMessage;
+import dev.pgpolicy.proxy.wire.FrontendMessages;
+import dev.pgpolicy.proxy.wire.GSSENCRequest;
+import dev.pgpolicy.proxy.wire.NegotiateProtocolVersion;
+import dev.pgpolicy.proxy.wire.NoticeResponse;
+import dev.pgpolicy.proxy.wire.ParameterStatus;
+import dev.pgpolicy.proxy.wire.Parse;
+import dev.pgpolicy.proxy.wire.ProtocolException;
+import dev.pgpolicy.proxy.wire.Query;
+import dev.pgpolicy.proxy.wire.RawFrame;
+import dev.pgpolicy.proxy.wire.ReadyForQuery;
+import dev.pgpolicy.proxy.wire.RowDescription;
+import dev.pgpolicy.proxy.wire.SASLInitialResponse;
+import dev.pgpolicy.proxy.wire.SSLRequest;
+import dev.pgpolicy.proxy.wire.SqlState;
+import dev.pgpolicy.proxy.wire.StartupDecoder;
+import dev.pgpolicy.proxy.wire.StartupMessage;
+import dev.pgpolicy.proxy.wire.StartupPacket;
+import dev.pgpolicy.proxy.wire.TargetKind;
+import dev.pgpolicy.proxy.wire.WireMessage;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection and the upstream connection made for it. All state lives on the client
+ * channel's event loop (the upstream channel shares it), so nothing here is locked.
+ *
+ * <pre>
+ *  client                         proxy                                  server
+ *    │ SSLRequest                   │                                       │
+ *    │◄──────────────── 'S' ────────┤ (TLS 1.2+ handshake)                  │
+ *    │ StartupMessage (3.x) ───────►│ connect, [SSLRequest, TLS] ──────────►│
+ *    │◄─ NegotiateProtocolVersion ──┤ (only when the client asked for 3.x>0)│
+ *    │                              │ StartupMessage 3.0, same parameters ─►│
+ *    │◄─ AuthenticationSASL ────────┤◄── minus SCRAM-SHA-256-PLUS ──────────┤
+ *    │ SASLInitialResponse ... ────►│──────────────────────────────────────►│
+ *    │◄─ AuthenticationOk, ParameterStatus ... ◄───────────────────────────┤
+ *    │◄─ BackendKeyData (proxy-issued) ◄── BackendKeyData (kept for cancel) ┤
+ *    │◄─ ReadyForQuery ─────────────┤◄──────────────────────────────────────┤  READY
+ *    │ Query / Parse / Bind ... ───►│ hooks ─► forward | rewrite | deny ───►│
+ *    │◄─ results, attributed to the in-flight request ◄───────────────────┤
+ * </pre>
+ *
+ * Frames the session does not need to understand pass as the same buffers they arrived in.
+ * Backpressure runs both ways: when one side's outbound buffer is over its high-water mark, the
+ * other side stops reading until it drains.
+ */
+public final class ClientSession extends ChannelInboundHandlerAdapter implements SessionInfo {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClientSession.class);
+
+    private static final String TRAFFIC = "traffic";
+    private static final String TLS = "tls";
+    private static final String STARTUP_DECODER = "startup";
+    private static final String FRAME_DECODER = "frames";
+    private static final String SESSION = "session";
+
+    private static final String SCRAM_SHA_256 = "SCRAM-SHA-256";
+    private static final String SCRAM_SHA_256_PLUS = "SCRAM-SHA-256-PLUS";
+
+    /**
+     * Sent upstream in place of a denied statement, so that the server fails it (and any open
+     * transaction block) itself; the client sees the hook's error instead of this one.
+     */
+    private static final String DENIED_STATEMENT_TEMPLATE =
+            "DO $pgpolicy_denied$BEGIN RAISE EXCEPTION USING ERRCODE = '%s'; END$pgpolicy_denied$";
+
+    /** Which authentication answer the server asked the client for. */
+    private enum ClientAuthAnswer {
+        NONE,
+        PASSWORD,
+        SASL_INITIAL,
+        SASL_CONTINUE
+    }
+
+    private final SessionEnvironment environment;
+    private final SocketChannel client;
+    private final TrafficCounter traffic;
+    private final String id;
+    private final long openedNanos = System.nanoTime();
+    private final InFlightRequests inFlight = new InFlightRequests();
+
+    private Phase phase = Phase.STARTUP;
+    private ScheduledFuture<?> handshakeDeadline;
+    private Channel upstream;
+    private boolean holdsSessionSlot;
+    private boolean tls;
+    private String user;
+    private String database;
+    private String applicationName;
+    private String authMethod;
+    private ClientAuthAnswer expectedAnswer = ClientAuthAnswer.NONE;
+    private List<String> offeredMechanisms = List.of();
+    private CancelKeys.Key cancelKey;
+    private char transactionStatus = 'I';
+    private RowFilter rowFilter = RowFilter.UNCHANGED;
+    private InFlightRequest rowFilterOwner;
+    private boolean clientTerminated;
+    private boolean upstreamSentFatal;
+    private boolean closeLogged;
+
+    private ClientSession(SessionEnvironment environment, SocketChannel client, TrafficCounter traffic) {
+        this.environment = environment;
+        this.client = client;
+        this.traffic = traffic;
+        this.id = environment.randomId(4);
+    }
+
+    /** Sets up a freshly accepted client channel. */
+    public static void install(SocketChannel channel, SessionEnvironment environment) {
+        TrafficCounter traffic = new TrafficCounter();
+        channel.pipeline()
+                .addLast(TRAFFIC, traffic)
+                .addLast(STARTUP_DECODER, new StartupDecoder())
+                .addLast(FRAME_DECODER, new FrameDecoder(FrameDecoder.MAX_FRAME_LENGTH_BEFORE_AUTHENTICATION))
+                .addLast(SESSION, new ClientSession(environment, channel, traffic));
+    }
+
+    // ---------------------------------------------------------------- SessionInfo
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public InetSocketAddress clientAddress() {
+        return client.remoteAddress();
+    }
+
+    @Override
+    public Optional<String> user() {
+        return Optional.ofNullable(user);
+    }
+
+    @Override
+    public Optional<String> database() {
+        return Optional.ofNullable(database);
+    }
+
+    @Override
+    public Optional<String> applicationName() {
+        return Optional.ofNullable(applicationName);
+    }
+
+    @Override
+    public boolean tls() {
+        return tls;
+    }
+
+    @Override
+    public Optional<String> authMethod() {
+        return phase == Phase.READY || phase == Phase.AWAITING_READY ? Optional.ofNullable(authMethod) : Optional.empty();
+    }
+
+    @Override
+    public Phase phase() {
+        return phase;
+    }
+
+    @Override
+    public char transactionStatus() {
+        return transactionStatus;
+    }
+
+    /** Ends the session the way PostgreSQL's fast shutdown does; safe from any thread. */
+    public void terminateForShutdown() {
+        client.eventLoop().execute(() -> {
+            if (phase != Phase.CLOSED) {
+                closeWithError(ErrorResponse.fatal(SqlState.ADMIN_SHUTDOWN,
+                        "terminating connection due to administrator command"));
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- client channel events
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        environment.sessions().add(this);
+        long timeout = environment.config().handshakeTimeout().toMillis();
+        handshakeDeadline = ctx.executor().schedule(this::handshakeDeadlinePassed, timeout, TimeUnit.MILLISECONDS);
+        LOG.debug("session {}: connection from {}", id, clientAddress());
+        ctx.read();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        try {
+            if (phase == Phase.CLOSED) {
+                ReferenceCountUtil.release(msg);
+            } else if (msg instanceof RawFrame frame) {
+                onClientFrame(frame);
+            } else if (msg instanceof StartupPacket packet) {
+                onStartupPacket(ctx, packet);
+            } else {
+                ReferenceCountUtil.release(msg);
+                throw new AssertionError("unexpected pipeline message " + msg.getClass());
+            }
+        } catch (RuntimeException | AssertionError e) {
+            fail(e);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (upstream != null) {
+            upstream.flush();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        // The client drained what the server sent: let the server's data flow again.
+        if (client.isWritable() && upstream != null && phase != Phase.CLOSED) {
+            upstream.config().setAutoRead(true);
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        Phase before = phase;
+        phase = Phase.CLOSED;
+        if (upstream != null) {
+            closeOnFlush(upstream);
+        }
+        if (handshakeDeadline != null) {
+            handshakeDeadline.cancel(false);
+        }
+        if (cancelKey != null) {
+            environment.cancelKeys().release(cancelKey);
+            cancelKey = null;
+        }
+        if (holdsSessionSlot) {
+            holdsSessionSlot = false;
+            environment.releaseSessionSlot();
+        }
+        environment.sessions().remove(this);
+        logClose(before);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (ProtocolException.find(cause).isEmpty() && rootCause(cause) instanceof java.io.IOException) {
+            // Reset connections and failed TLS records: the client is gone or cannot be talked to.
+            LOG.info("session {}: connection from {} failed: {}", id, describe(clientAddress()),
+                    UpstreamTlsNegotiator.rootMessage(cause));
+            phase = Phase.CLOSED;
+            if (upstream != null) {
+                upstream.close();
+            }
+            client.close();
+            return;
+        }
+        fail(cause);
+    }
+
+    private static Throwable rootCause(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            if (root instanceof java.io.IOException) {
+                return root;
+            }
+            root = root.getCause();
+        }
+        return root;
+    }
+
+    // ---------------------------------------------------------------- startup
+
+    private void onStartupPacket(ChannelHandlerContext ctx, StartupPacket packet) {
+        if (phase != Phase.STARTUP) {
+            throw new ProtocolException("unexpected startup packet in phase " + phase);
+        }
+        if (packet instanceof SSLRequest) {
+            startTls(ctx);
+        } else if (packet instanceof GSSENCRequest) {
+            if (tls) {
+                throw new ProtocolException("GSSENCRequest on an encrypted connection");
+            }
+            // GSSAPI encryption is not offered; the client may go on with SSLRequest or in plain text.
+            ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
+            ctx.read();
+        } else if (packet instanceof CancelRequest cancel) {
+            forwardCancel(cancel);
+            phase = Phase.CLOSED;
+            // As PostgreSQL: no answer to a cancel request, the connection just ends.
+            ctx.close();
+        } else if (packet instanceof StartupMessage startup) {
+            onStartupMessage(ctx, startup);
+        } else {
+            throw new AssertionError(packet);
+        }
+    }
+
+    private void startTls(ChannelHandlerContext ctx) {
+        if (tls) {
+            throw new ProtocolException("SSLRequest on an encrypted connection");
+        }
+        // 'S' must leave in plain text, before the SslHandler is in the pipeline.
+        ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('S'));
+        SslHandler handler = environment.clientFacingTls().newHandler(ctx.alloc());
+        handler.setHandshakeTimeoutMillis(environment.config().handshakeTimeout().toMillis());
+        ctx.pipeline().addAfter(TRAFFIC, TLS, handler);
+        phase = Phase.TLS_HANDSHAKE;
+        handler.handshakeFuture().addListener(done -> {
+            if (phase != Phase.TLS_HANDSHAKE) {
+                return;
+            }
+            if (done.isSuccess()) {
+                tls = true;
+                phase = Phase.STARTUP;
+                client.read();
+            } else {
+                LOG.info("session {}: TLS handshake with {} failed: {}", id, clientAddress(),
+                        UpstreamTlsNegotiator.rootMessage(done.cause()));
+                phase = Phase.CLOSED;
+                client.close();
+            }
+        });
+        ctx.read();
+    }
+
+    private void onStartupMessage(ChannelHandlerContext ctx, StartupMessage startup) {
+        ProxyConfig config = environment.config();
+        user = startup.parameter("user").orElse(null);
+        database = startup.parameter("database").filter(d -> !d.isEmpty()).orElse(user);
+        applicationName = startup.parameter("application_name").orElse(null);
+        if (config.requireTls() && !tls) {
+            throw new SessionException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
+                    "pgpolicy requires TLS: connect with sslmode=require, verify-ca or verify-full");
+        }
+        if (user == null || user.isEmpty()) {
+            throw new SessionException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
+                    "no PostgreSQL user name specified in startup packet");
+        }
+        if (startup.parameter("replication").filter(r -> !r.equalsIgnoreCase("false") && !r.equals("0")
+                && !r.equalsIgnoreCase("off") && !r.equalsIgnoreCase("no")).isPresent()) {
+            // Replication streams bypass statement-level policy; refuse rather than relay unchecked.
+            throw new SessionException(SqlState.FEATURE_NOT_SUPPORTED,
+                    "replication connections are not supported through pgpolicy");
+        }
+        if (!environment.tryAcquireSessionSlot()) {
+            throw new SessionException(SqlState.TOO_MANY_CONNECTIONS, "sorry, too many clients already");
+        }
+        holdsSessionSlot = true;
+
+        // Protocol 3.2 and "_pq_." options are answered here, and the server is asked for plain 3.0,
+        // so the client sees one NegotiateProtocolVersion, before authentication, as from PostgreSQL.
+        Map<String, String> upstreamParameters = new LinkedHashMap<>();
+        List<String> unrecognizedOptions = new ArrayList<>();
+        startup.parameters().forEach((name, value) -> {
+            if (name.startsWith("_pq_.")) {
+                unrecognizedOptions.add(name);
+            } else {
+                upstreamParameters.put(name, value);
+            }
+        });
+        if (startup.minorVersion() > 0 || !unrecognizedOptions.isEmpty()) {
+            write(client, new NegotiateProtocolVersion(0, unrecognizedOptions));
+        }
+        StartupMessage upstreamStartup = new StartupMessage(StartupMessage.PROTOCOL_3_0, upstreamParameters);
+        phase = Phase.CONNECTING;
+        connectUpstream(upstreamStartup);
+        // From here on the client speaks typed frames. Bytes it already sent move to the frame
+        // decoder now, and are a violation: nothing may follow the startup packet unasked.
+        ctx.pipeline().remove(STARTUP_DECODER);
+    }
+
+    private void connectUpstream(StartupMessage startup) {
+        ProxyConfig config = environment.config();
+        UpstreamHandler handler = new UpstreamHandler();
+        Runnable ready = () -> client.eventLoop().execute(() -> onUpstreamReady(startup));
+        java.util.function.Consumer<Throwable> failed = cause -> client.eventLoop().execute(() -> fail(cause));
+        ChannelFuture connect = environment.upstreamBootstrap(client.eventLoop())
+                .handler(new io.netty.channel.ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel channel) {
+                        if (environment.upstreamTls() != null) {
+                            channel.pipeline().addLast("upstream-ssl-request",
+                                    new UpstreamTlsNegotiator(environment, ready, failed));
+                        }
+                        channel.pipeline()
+                                .addLast(FRAME_DECODER, new FrameDecoder())
+                                .addLast(SESSION, handler);
+                    }
+                })
+                .connect(config.upstream().host(), config.upstream().port());
+        upstream = connect.channel();
+        connect.addListener((ChannelFutureListener) done -> {
+            if (!done.isSuccess()) {
+                fail(new SessionException(SqlState.CONNECTION_FAILURE, "could not connect to the upstream server at "
+                        + config.upstream() + ": " + UpstreamTlsNegotiator.rootMessage(done.cause()), done.cause()));
+            } else if (environment.upstreamTls() == null) {
+                ready.run();
+            }
+        });
+    }
+
+    private void onUpstreamReady(StartupMessage startup) {
+        if (phase != Phase.CONNECTING) {
+            return;
+        }
+        phase = Phase.AUTHENTICATING;
+        writeAndFlush(upstream, startup);
+        client.config().setAutoRead(true);
+    }
+
+    private void forwardCancel(CancelRequest request) {
+        Optional<CancelKeys.UpstreamKey> target = environment.cancelKeys().resolve(request.processId(), request.secretKey());
+        if (target.isEmpty()) {
+            // As PostgreSQL: an unknown key gets no answer and no hint that it was wrong.
+            LOG.debug("session {}: cancel request with an unknown key dropped", id);
+            return;
+        }
+        CancelKeys.UpstreamKey key = target.get();
+        ProxyConfig config = environment.config();
+        ChannelFuture connect = environment.upstreamBootstrap(client.eventLoop())
+                .handler(new io.netty.channel.ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel channel) {
+                        if (environment.upstreamTls() != null) {
+                            channel.pipeline().addLast(new UpstreamTlsNegotiator(environment,
+                                    () -> sendCancel(channel, key),
+                                    cause -> {
+                                        LOG.warn("session {}: cancel request not delivered: {}", id,
+                                                UpstreamTlsNegotiator.rootMessage(cause));
+                                        channel.close();
+                                    }));
+                        }
+                    }
+                })
+                .connect(config.upstream().host(), config.upstream().port());
+        connect.addListener((ChannelFutureListener) done -> {
+            if (!done.isSuccess()) {
+                LOG.warn("session {}: cancel request not delivered: {}", id,
+                        UpstreamTlsNegotiator.rootMessage(done.cause()));
+            } else if (environment.upstreamTls() == null) {
+                sendCancel(done.channel(), key);
+            }
+        });
+    }
+
+    private static void sendCancel(Channel channel, CancelKeys.UpstreamKey key) {
+        CancelRequest request = new CancelRequest(key.processId(), key.secretKey());
+        channel.writeAndFlush(request.encode(channel.alloc())).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void handshakeDeadlinePassed() {
+        if (!phase.inHandshake()) {
+            return;
+        }
+        LOG.info("session {}: {} did not complete the handshake within {} ms (phase {})", id, clientAddress(),
+                environment.config().handshakeTimeout().toMillis(), phase);
+        if (phase == Phase.STARTUP || phase == Phase.TLS_HANDSHAKE) {
+            // Nothing proves the client speaks the protocol yet; PostgreSQL just closes too.
+            phase = Phase.CLOSED;
+            client.close();
+            return;
+        }
+        closeWithError(ErrorResponse.fatal(SqlState.QUERY_CANCELED, "canceling authentication due to timeout"));
+    }
+
+    // ---------------------------------------------------------------- client frames
+
+    private void onClientFrame(RawFrame frame) {
+        boolean handedOver = false;
+        try {
+            char type = frame.type();
+            if (!phase.accepts(type)) {
+                throw new ProtocolException("unexpected message type '" + printable(type) + "' ("
+                        + FrontendMessages.name(type) + ") " + phaseDescription());
+            }
+            switch (phase) {
+                case AUTHENTICATING:
+                    handedOver = onAuthenticationAnswer(frame);
+                    return;
+                case AWAITING_READY:
+                    // Only Terminate is accepted here: the client gives up before the session is ready.
+                    clientTerminated = true;
+                    client.close();
+                    return;
+                case READY:
+                    handedOver = relayFromClient(frame);
+                    return;
+                case STARTUP:
+                case TLS_HANDSHAKE:
+                case CONNECTING:
+                case CLOSED:
+                    throw new AssertionError("phase " + phase + " accepts no frames");
+            }
+            throw new AssertionError(phase);
+        } finally {
+            if (!handedOver) {
+                frame.release();
+            }
+        }
+    }
+
+    private String phaseDescription() {
+        switch (phase) {
+            case STARTUP:
+            case TLS_HANDSHAKE:
+                return "before the startup packet";
+            case CONNECTING:
+                return "before the server asked for anything";
+            case AUTHENTICATING:
+                return "during authentication";
+            case AWAITING_READY:
+                return "before the session was ready";
+            case READY:
+                return "in a ready session";
+            case CLOSED:
+                return "after the session ended";
+        }
+        throw new AssertionError(phase);
+    }
+
+    /** Returns true when the frame was handed to the upstream channel. */
+    private boolean onAuthenticationAnswer(RawFrame frame) {
+        if (frame.type() == 'X') {
+            clientTerminated = true;
+            client.close();
+            return false;
+        }
+        // Strict: the answer must be the kind the server asked for, and well formed.
+        switch (expectedAnswer) {
+            case NONE:
+                throw new ProtocolException("unexpected authentication response: the server asked for none");
+            case PASSWORD:
+                FrontendMessages.decodePassword(frame);
+                break;
+            case SASL_INITIAL:
+                SASLInitialResponse initial = FrontendMessages.decodeSaslInitialResponse(frame);
+                if (!offeredMechanisms.contains(initial.mechanism())) {
+                    throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "client selected an invalid SASL authentication mechanism");
+                }
+                break;
+            case SASL_CONTINUE:
+                FrontendMessages.decodeSaslResponse(frame);
+                break;
+        }
+        expectedAnswer = ClientAuthAnswer.NONE;
+        upstream.writeAndFlush(frame.content());
+        return true;
+    }
+
+    /** READY: inspect what policy needs, track the request, forward. Returns true when the frame was handed over. */
+    private boolean relayFromClient(RawFrame frame) {
+        char type = frame.type();
+        SessionHooks hooks = environment.hooks();
+        switch (type) {
+            case 'Q': {
+                Query query = (Query) FrontendMessages.decode(frame);
+                Verdict verdict = hooks.onQuery(this, query);
+                InFlightRequest request = InFlightRequest.of(Kind.SIMPLE_QUERY, "", query.sql());
+                switch (verdict.action()) {
+                    case FORWARD:
+                        inFlight.sent(request);
+                        return forward(frame);
+                    case REWRITE:
+                        Query replacement = requireType(verdict, Query.class);
+                        inFlight.sent(InFlightRequest.of(Kind.SIMPLE_QUERY, "", replacement.sql()));
+                        write(upstream, replacement);
+                        return false;
+                    case DENY:
+                        inFlight.sent(request.withDenial(verdict.error()));
+                        write(upstream, new Query(deniedStatement(verdict.error())));
+                        return false;
+                }
+                throw new AssertionError(verdict);
+            }
+            case 'P': {
+                Parse parse = (Parse) FrontendMessages.decode(frame);
+                Verdict verdict = hooks.onParse(this, parse);
+                switch (verdict.action()) {
+                    case FORWARD:
+                        inFlight.statementParsed(parse.statementName(), parse.sql());
+                        inFlight.sent(InFlightRequest.of(Kind.PARSE, parse.statementName(), parse.sql()));
+                        return forward(frame);
+                    case REWRITE:
+                        Parse replacement = requireType(verdict, Parse.class);
+                        inFlight.statementParsed(replacement.statementName(), replacement.sql());
+                        inFlight.sent(InFlightRequest.of(Kind.PARSE, replacement.statementName(), replacement.sql()));
+                        write(upstream, replacement);
+                        return false;
+                    case DENY:
+                        inFlight.closed(true, parse.statementName());
+                        sendDenied(verdict.error());
+                        return false;
+                }
+                throw new AssertionError(verdict);
+            }
+            case 'B': {
+                Bind bind = (Bind) FrontendMessages.decode(frame);
+                Optional<String> sql = inFlight.statementSql(bind.statementName());
+                Verdict verdict = hooks.onBind(this, bind, sql);
+                switch (verdict.action()) {
+                    case FORWARD:
+                        inFlight.portalBound(bind.portalName(), bind.statementName());
+                        inFlight.sent(InFlightRequest.of(Kind.BIND, bind.portalName(), sql.orElse(null)));
+                        return forward(frame);
+                    case REWRITE:
+                        Bind replacement = requireType(verdict, Bind.class);
+                        inFlight.portalBound(replacement.portalName(), replacement.statementName());
+                        inFlight.sent(InFlightRequest.of(Kind.BIND, replacement.portalName(),
+                                inFlight.statementSql(replacement.statementName()).orElse(null)));
+                        write(upstream, replacement);
+                        return false;
+                    case DENY:
+                        inFlight.closed(false, bind.portalName());
+                        sendDenied(verdict.error());
+                        return false;
+                }
+                throw new AssertionError(verdict);
+            }
+            case 'E': {
+                Execute execute = (Execute) FrontendMessages.decode(frame);
+                inFlight.sent(InFlightRequest.of(Kind.EXECUTE, execute.portalName(),
+                        inFlight.portalSql(execute.portalName()).orElse(null)));
+                return forward(frame);
+            }
+            case 'D': {
+                Describe describe = (Describe) FrontendMessages.decode(frame);
+                boolean statement = describe.kind() == TargetKind.STATEMENT;
+                inFlight.sent(InFlightRequest.of(statement ? Kind.DESCRIBE_STATEMENT : Kind.DESCRIBE_PORTAL,
+                        describe.name(), (statement ? inFlight.statementSql(describe.name())
+                                : inFlight.portalSql(describe.name())).orElse(null)));
+                return forward(frame);
+            }
+            case 'C': {
+                Close close = (Close) FrontendMessages.decode(frame);
+                boolean statement = close.kind() == TargetKind.STATEMENT;
+                inFlight.closed(statement, close.name());
+                inFlight.sent(InFlightRequest.of(Kind.CLOSE, close.name(), null));
+                return forward(frame);
+            }
+            case 'S':
+                FrontendMessages.decode(frame);
+                inFlight.sent(InFlightRequest.of(Kind.SYNC, "", null));
+                return forward(frame);
+            case 'F':
+                FrontendMessages.decode(frame);
+                inFlight.sent(InFlightRequest.of(Kind.FUNCTION_CALL, "", null));
+                return forward(frame);
+            case 'X':
+                clientTerminated = true;
+                return forward(frame);
+            case 'H':
+            case 'd':
+            case 'c':
+            case 'f':
+                // Flush and COPY data: no reply of their own, nothing policy needs before the server sees them.
+                return forward(frame);
+            default:
+                throw new AssertionError("phase READY accepted type " + type);
+        }
+    }
+
+    private static <T extends FrontendMessage> T requireType(Verdict verdict, Class<T> type) {
+        FrontendMessage replacement = verdict.replacement();
+        if (!type.isInstance(replacement)) {
+            throw new IllegalStateException("a " + type.getSimpleName() + " may only be rewritten into another "
+                    + type.getSimpleName() + ", not " + replacement.getClass().getSimpleName());
+        }
+        return type.cast(replacement);
+    }
+
+    /**
+     * A denied Parse or Bind: the server runs a statement that fails with the denial's SQLSTATE in
+     * its place (unnamed statement and portal), so it enters the same error state it would have
+     * if it had rejected the client's message itself: the transaction block fails, and everything
+     * up to the client's Sync is discarded. Replies to these stand-ins are not relayed; the error
+     * reaches the client as the hook wrote it.
+     */
+    private void sendDenied(ErrorResponse error) {
+        inFlight.sent(InFlightRequest.synthetic(Kind.PARSE).withDenial(error));
+        inFlight.sent(InFlightRequest.synthetic(Kind.BIND).withDenial(error));
+        inFlight.sent(InFlightRequest.synthetic(Kind.EXECUTE).withDenial(error));
+        write(upstream, new Parse("", deniedStatement(error), List.of()));
+        write(upstream, new Bind("", "", List.of(), List.of(), List.of()));
+        write(upstream, new Execute("", 0));
+    }
+
+    private static String deniedStatement(ErrorResponse error) {
+        String code = error.code();
+        if (!code.matches("[0-9A-Z]{5}")) {
+            throw new IllegalArgumentException("invalid SQLSTATE in denial: " + code);
+        }
+        return String.format(DENIED_STATEMENT_TEMPLATE, code);
+    }
+
+    private boolean forward(RawFrame frame) {
+        upstream.write(frame.content());
+        if (!upstream.isWritable()) {
+            // The server is not keeping up: stop reading the client until the upstream buffer drains.
+            client.config().setAutoRead(false);
+        }
+        return true;
+    }
+
+    // ---------------------------------------------------------------- upstream frames
+
+    private void onUpstreamFrame(RawFrame frame) {
+        boolean handedOver = false;
+        try {
+            switch (phase) {
+                case AUTHENTICATING:
+                    handedOver = onAuthenticationRequest(frame);
+                    return;
+                case AWAITING_READY:
+                    handedOver = onPostAuthentication(frame);
+                    return;
+                case READY:
+                    handedOver = relayFromServer(frame);
+                    return;
+                case CONNECTING:
+                    throw upstreamViolation("sent '" + printable(frame.type()) + "' before the startup packet");
+                case CLOSED:
+                    return;
+                case STARTUP:
+                case TLS_HANDSHAKE:
+                    throw new AssertionError("no upstream connection in phase " + phase);
+            }
+            throw new AssertionError(phase);
+        } finally {
+            if (!handedOver) {
+                frame.release();
+            }
+        }
+    }
+
+    private boolean onAuthenticationRequest(RawFrame frame) {
+        BackendMessage message = BackendMessages.decode(frame);
+        if (message instanceof AuthenticationOk) {
+            if (authMethod == null) {
+                authMethod = "trust";
+            }
+            expectedAnswer = ClientAuthAnswer.NONE;
+            phase = Phase.AWAITING_READY;
+            return relayNow(frame);
+        }
+        if (message instanceof AuthenticationSASL sasl) {
+            // The proxy terminates the client's TLS, so channel binding would bind to the proxy's
+            // certificate, never the server's: SCRAM-SHA-256-PLUS cannot succeed through it.
+            AuthenticationSASL offer = sasl.without(SCRAM_SHA_256_PLUS);
+            if (!offer.mechanisms().contains(SCRAM_SHA_256)) {
+                throw new SessionException(SqlState.FEATURE_NOT_SUPPORTED,
+                        "the server offers no SASL mechanism pgpolicy can relay: " + sasl.mechanisms());
+            }
+            authMethod = "scram-sha-256";
+            offeredMechanisms = offer.mechanisms();
+            expectedAnswer = ClientAuthAnswer.SASL_INITIAL;
+            writeAndFlush(client, offer);
+            return false;
+        }
+        if (message instanceof AuthenticationSASLContinue) {
+            expectedAnswer = ClientAuthAnswer.SASL_CONTINUE;
+            return relayNow(frame);
+        }
+        if (message instanceof AuthenticationSASLFinal) {
+            expectedAnswer = ClientAuthAnswer.NONE;
+            return relayNow(frame);
+        }
+        if (message instanceof AuthenticationMD5Password) {
+            authMethod = "md5";
+            expectedAnswer = ClientAuthAnswer.PASSWORD;
+            return relayNow(frame);
+        }
+        if (message instanceof AuthenticationCleartextPassword) {
+            authMethod = "password";
+            expectedAnswer = ClientAuthAnswer.PASSWORD;
+            return relayNow(frame);
+        }
+        if (message instanceof Authentication other) {
+            throw new SessionException(SqlState.FEATURE_NOT_SUPPORTED, "the server requested an authentication method"
+                    + " pgpolicy cannot relay (code " + other.code() + "); use scram-sha-256, md5 or password");
+        }
+        if (message instanceof ErrorResponse error) {
+            upstreamSentFatal = error.isFatal();
+            return relayNow(frame);
+        }
+        if (message instanceof NoticeResponse) {
+            return relayNow(frame);
+        }
+        throw upstreamViolation("sent " + BackendMessages.name(frame.type()) + " during authentication");
+    }
+
+    private boolean onPostAuthentication(RawFrame frame) {
+        char type = frame.type();
+        switch (type) {
+            case ParameterStatus.TYPE:
+                noteParameterStatus((ParameterStatus) BackendMessages.decode(frame));
+                return relayNow(frame);
+            case BackendKeyData.TYPE: {
+                BackendKeyData serverKey = (BackendKeyData) BackendMessages.decode(frame);
+                if (cancelKey != null) {
+                    throw upstreamViolation("sent BackendKeyData twice");
+                }
+                cancelKey = environment.cancelKeys().issue(
+                        new CancelKeys.UpstreamKey(serverKey.processId(), serverKey.secretKey()));
+                writeAndFlush(client, new BackendKeyData(cancelKey.processId(), cancelKey.secretKey()));
+                return false;
+            }
+            case 'N':
+                return relayNow(frame);
+            case ErrorResponse.TYPE: {
+                ErrorResponse error = (ErrorResponse) BackendMessages.decode(frame);
+                upstreamSentFatal = error.isFatal();
+                return relayNow(frame);
+            }
+            case ReadyForQuery.TYPE: {
+                ReadyForQuery ready = (ReadyForQuery) BackendMessages.decode(frame);
+                transactionStatus = (char) ready.status().code();
+                phase = Phase.READY;
+                handshakeDeadline.cancel(false);
+                // Authenticated: from now on messages may be as large as PostgreSQL allows.
+                FrameDecoder frames = client.pipeline().get(FrameDecoder.class);
+                frames.setMaxFrameLength(FrameDecoder.DEFAULT_MAX_FRAME_LENGTH);
+                LOG.info("session {}: opened for user={} database={} application_name={} client={} tls={} auth={}",
+                        id, user, database, applicationName == null ? "" : applicationName, describe(clientAddress()),
+                        tls, authMethod);
+                return relayNow(frame);
+            }
+            default:
+                throw upstreamViolation("sent " + BackendMessages.name(type) + " before the session was ready");
+        }
+    }
+
+    private boolean relayFromServer(RawFrame frame) {
+        char type = frame.type();
+        Optional<InFlightRequest> answered = inFlight.attribute(type);
+        InFlightRequest request = answered.orElse(null);
+        switch (type) {
+            case ReadyForQuery.TYPE:
+                byte status = frame.body().getByte(0);
+                if (frame.bodyLength() != 1 || (status != 'I' && status != 'T' && status != 'E')) {
+                    BackendMessages.decode(frame); // throws the precise protocol error
+                }
+                transactionStatus = (char) status;
+                endRowFilter();
+                break;
+            case ErrorResponse.TYPE: {
+                ErrorResponse error = (ErrorResponse) BackendMessages.decode(frame);
+                upstreamSentFatal = error.isFatal();
+                endRowFilter();
+                if (request != null && request.denial().isPresent()
+                        && error.code().equals(request.denial().get().code())) {
+                    // The stand-in for a denied request failed as intended: the client sees the denial.
+                    write(client, request.denial().get());
+                    return false;
+                }
+                break;
+            }
+            case ParameterStatus.TYPE:
+                noteParameterStatus((ParameterStatus) BackendMessages.decode(frame));
+                break;
+            case RowDescription.TYPE:
+                if (environment.hooks().inspectsResults() && request != null && !request.synthetic()) {
+                    RowDescription description = (RowDescription) BackendMessages.decode(frame);
+                    RowFilter filter = environment.hooks().onRowDescription(this, request, description);
+                    if (request.kind() == Kind.SIMPLE_QUERY) {
+                        rowFilter = filter;
+                        rowFilterOwner = request;
+                    }
+                }
+                break;
+            case DataRow.TYPE:
+                if (environment.hooks().inspectsResults() && request != null && !request.synthetic()) {
+                    if (request.kind() == Kind.EXECUTE && rowFilterOwner != request) {
+                        rowFilter = environment.hooks().onExecute(this, request);
+                        rowFilterOwner = request;
+                    }
+                    if (rowFilter != RowFilter.UNCHANGED) {
+                        return relayFiltered(frame);
+                    }
+                }
+                break;
+            case 'C':
+            case 'I':
+            case 's':
+                endRowFilter();
+                break;
+            default:
+                break;
+        }
+        if (request != null && request.synthetic()) {
+            return false; // ParseComplete / BindComplete of a denied request's stand-in
+        }
+        return relay(frame);
+    }
+
+    private boolean relayFiltered(RawFrame frame) {
+        DataRow row = (DataRow) BackendMessages.decode(frame);
+        DataRow filtered = rowFilter.filter(row, client.alloc());
+        try {
+            write(client, filtered);
+        } finally {
+            filtered.release();
+        }
+        return false;
+    }
+
+    private void endRowFilter() {
+        rowFilter = RowFilter.UNCHANGED;
+        rowFilterOwner = null;
+    }
+
+    private void noteParameterStatus(ParameterStatus status) {
+        if (status.name().equals("application_name")) {
+            applicationName = status.value();
+        }
+    }
+
+    private boolean relay(RawFrame frame) {
+        client.write(frame.content());
+        if (!client.isWritable()) {
+            // The client is not reading (a large result): stop reading the server until it catches up.
+            upstream.config().setAutoRead(false);
+        }
+        return true;
+    }
+
+    private boolean relayNow(RawFrame frame) {
+        client.writeAndFlush(frame.content());
+        return true;
+    }
+
+    private void onUpstreamClosed() {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        if (clientTerminated || upstreamSentFatal) {
+            // The server said why (or the client asked to end): nothing to add.
+            phase = Phase.CLOSED;
+            closeOnFlush(client);
+            return;
+        }
+        fail(new SessionException(phase == Phase.CONNECTING ? SqlState.CONNECTION_FAILURE : SqlState.CONNECTION_FAILURE,
+                "the upstream server closed the connection unexpectedly"));
+    }
+
+    private static ProtocolException upstreamViolation(String what) {
+        return new ProtocolException(SqlState.PROTOCOL_VIOLATION, "the upstream server " + what);
+    }
+
+    // ---------------------------------------------------------------- the one exit for failures
+
+    /** Ends the session because of {@code failure}: one FATAL error to the client, a log line, both channels closed. */
+    private void fail(Throwable failure) {
+        if (phase == Phase.CLOSED) {
+            LOG.debug("session {}: after close: {}", id, failure.toString());
+            return;
+        }
+        String correlationId = environment.randomId(6);
+        Errors.Classified classified = Errors.classify(failure);
+        if (Errors.isExpected(failure)) {
+            LOG.info("session {}: closing {} ({} {}): {} [correlation id {}]", id, describe(clientAddress()),
+                    classified.state().code(), phase, classified.message(), correlationId);
+        } else {
+            LOG.error("session {}: internal error in phase {} [correlation id {}]", id, phase, correlationId, failure);
+        }
+        closeWithError(Errors.fatal(failure, correlationId));
+    }
+
+    private void closeWithError(ErrorResponse error) {
+        Phase before = phase;
+        phase = Phase.CLOSED;
+        if (upstream != null) {
+            upstream.close();
+        }
+        SslHandler handler = client.pipeline().get(SslHandler.class);
+        boolean clientCanRead = before != Phase.TLS_HANDSHAKE && (handler == null || handler.handshakeFuture().isSuccess());
+        if (client.isActive() && clientCanRead) {
+            client.writeAndFlush(error.encode(client.alloc())).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            client.close();
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static void write(Channel channel, WireMessage message) {
+        channel.write(message.encode(channel.alloc()));
+    }
+
+    private static void writeAndFlush(Channel channel, WireMessage message) {
+        channel.writeAndFlush(message.encode(channel.alloc()));
+    }
+
+    private static void closeOnFlush(Channel channel) {
+        if (channel.isActive()) {
+            channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private void logClose(Phase before) {
+        if (closeLogged) {
+            return;
+        }
+        closeLogged = true;
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - openedNanos);
+        LOG.info("session {}: closed user={} database={} client={} duration={}ms bytes_in={} bytes_out={}{}", id,
+                user == null ? "" : user, database == null ? "" : database, describe(clientAddress()), millis,
+                traffic.bytesIn(), traffic.bytesOut(), before == Phase.READY || before == Phase.CLOSED ? "" : " (during " + before + ")");
+    }
+
+    private static String describe(InetSocketAddress address) {
+        if (address == null) {
+            return "unknown";
+        }
+        return address.getAddress().getHostAddress() + ":" + address.getPort();
+    }
+
+    private static String printable(char type) {
+        return type >= 0x20 && type < 0x7F ? String.valueOf(type) : String.format("\\x%02x", (int) type);
+    }
+
+    /** The session's handler on the upstream channel. */
+    private final class UpstreamHandler extends ChannelInboundHandlerAdapter {
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!(msg instanceof RawFrame frame)) {
+                ReferenceCountUtil.release(msg);
+                fail(new AssertionError("unexpected upstream pipeline message " + msg.getClass()));
+                return;
+            }
+            try {
+                onUpstreamFrame(frame);
+            } catch (RuntimeException | AssertionError e) {
+                fail(e);
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            client.flush();
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            // The server drained what the client sent: read the client again.
+            if (ctx.channel().isWritable() && phase != Phase.CLOSED) {
+                client.config().setAutoRead(true);
+            }
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            onUpstreamClosed();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ProxyConfig config = environment.config();
+            if (ProtocolException.find(cause).isPresent()) {
+                ProtocolException e = ProtocolException.find(cause).get();
+                fail(new ProtocolException(e.sqlState(), "the upstream server broke the protocol: " + e.getMessage(), e));
+            } else if (rootCause(cause) instanceof javax.net.ssl.SSLException) {
+                fail(new SessionException(SqlState.CONNECTION_FAILURE, "TLS handshake with the upstream server at "
+                        + config.upstream() + " failed (upstream TLS " + config.upstreamTls().configName() + "): "
+                        + UpstreamTlsNegotiator.rootMessage(cause), cause));
+            } else if (rootCause(cause) instanceof java.io.IOException) {
+                fail(new SessionException(SqlState.CONNECTION_FAILURE, "the connection to the upstream server at "
+                        + config.upstream() + " failed: " + UpstreamTlsNegotiator.rootMessage(cause), cause));
+            } else {
+                fail(cause);
+            }
+        }
+    }
+}

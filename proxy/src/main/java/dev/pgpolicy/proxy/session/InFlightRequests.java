@@ -1,0 +1,200 @@
+package dev.pgpolicy.proxy.session;
+
+import dev.pgpolicy.proxy.session.InFlightRequest.Kind;
+import dev.pgpolicy.proxy.wire.ProtocolException;
+import dev.pgpolicy.proxy.wire.SqlState;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The ordered queue of requests sent upstream and not yet fully answered, plus the prepared
+ * statements and portals they name. Every server reply is matched against the head of the queue
+ * ({@link #attribute}), following the message flow in the PostgreSQL protocol documentation
+ * ("Message Flow": Simple Query, Extended Query, Pipelining):
+ *
+ * <pre>
+ *   client:  Parse  Bind  Describe(P)  Execute  Parse  Bind  Execute  Sync
+ *   server:  1      2     T            D.. C    1      2     D.. C    Z
+ * </pre>
+ *
+ * After an error in the extended protocol the server discards everything up to the next Sync, so
+ * the queue does the same with the requests it holds and, until a Sync arrives, with new ones.
+ * A reply that does not fit the queue means the proxy no longer knows which statement a row
+ * belongs to; that is a protocol error, never a guess.
+ */
+public final class InFlightRequests {
+
+    private final ArrayDeque<InFlightRequest> queue = new ArrayDeque<>();
+    private final Map<String, String> statements = new HashMap<>();
+    private final Map<String, String> portals = new HashMap<>();
+    /** PostgreSQL's ignore_till_sync: set by an error in the extended protocol, cleared by Sync. */
+    private boolean serverSkippingUntilSync;
+
+    /** Records a request on its way upstream, in order. */
+    public void sent(InFlightRequest request) {
+        if (serverSkippingUntilSync) {
+            if (request.kind() != Kind.SYNC) {
+                return; // the server will discard it without a reply
+            }
+            serverSkippingUntilSync = false;
+        }
+        queue.addLast(request);
+    }
+
+    public void statementParsed(String name, String sql) {
+        statements.put(name, sql);
+    }
+
+    public void portalBound(String portal, String statement) {
+        String sql = statements.get(statement);
+        if (sql == null) {
+            portals.remove(portal);
+        } else {
+            portals.put(portal, sql);
+        }
+    }
+
+    public void closed(boolean statement, String name) {
+        (statement ? statements : portals).remove(name);
+    }
+
+    public Optional<String> statementSql(String name) {
+        return Optional.ofNullable(statements.get(name));
+    }
+
+    public Optional<String> portalSql(String name) {
+        return Optional.ofNullable(portals.get(name));
+    }
+
+    public boolean isEmpty() {
+        return queue.isEmpty();
+    }
+
+    public int size() {
+        return queue.size();
+    }
+
+    public Optional<InFlightRequest> head() {
+        return Optional.ofNullable(queue.peekFirst());
+    }
+
+    /**
+     * Matches one server reply (by type byte) to the request it answers and advances the queue.
+     * Returns the request, or empty for asynchronous messages (NoticeResponse,
+     * NotificationResponse, ParameterStatus) and errors that belong to no request.
+     */
+    public Optional<InFlightRequest> attribute(char type) {
+        InFlightRequest head = queue.peekFirst();
+        switch (type) {
+            case 'A': // NotificationResponse
+            case 'N': // NoticeResponse
+            case 'S': // ParameterStatus
+                return Optional.empty();
+            case '1': // ParseComplete
+                return Optional.of(popExpecting(type, Kind.PARSE));
+            case '2': // BindComplete
+                return Optional.of(popExpecting(type, Kind.BIND));
+            case '3': // CloseComplete
+                return Optional.of(popExpecting(type, Kind.CLOSE));
+            case 't': // ParameterDescription, followed by RowDescription or NoData
+                return Optional.of(expect(type, head, Kind.DESCRIBE_STATEMENT));
+            case 'n': // NoData
+                return Optional.of(popExpecting(type, Kind.DESCRIBE_STATEMENT, Kind.DESCRIBE_PORTAL));
+            case 'T': // RowDescription
+                if (head != null && head.kind() == Kind.SIMPLE_QUERY) {
+                    return Optional.of(head);
+                }
+                return Optional.of(popExpecting(type, Kind.DESCRIBE_STATEMENT, Kind.DESCRIBE_PORTAL));
+            case 'D': // DataRow
+            case 'G': // CopyInResponse
+            case 'H': // CopyOutResponse
+            case 'W': // CopyBothResponse
+            case 'd': // CopyData
+            case 'c': // CopyDone
+                return Optional.of(expect(type, head, Kind.SIMPLE_QUERY, Kind.EXECUTE));
+            case 'C': // CommandComplete
+            case 'I': // EmptyQueryResponse
+                if (head != null && head.kind() == Kind.SIMPLE_QUERY) {
+                    return Optional.of(head);
+                }
+                return Optional.of(popExpecting(type, Kind.EXECUTE));
+            case 's': // PortalSuspended
+                return Optional.of(popExpecting(type, Kind.EXECUTE));
+            case 'V': // FunctionCallResponse
+                return Optional.of(expect(type, head, Kind.FUNCTION_CALL));
+            case 'E': // ErrorResponse
+                return Optional.ofNullable(error(head));
+            case 'Z': // ReadyForQuery
+                return Optional.of(readyForQuery(type, head));
+            default:
+                throw mismatch(type, head);
+        }
+    }
+
+    private InFlightRequest error(InFlightRequest head) {
+        if (head == null) {
+            // Not an answer to anything: a FATAL the server sends on its own (shutdown, termination).
+            return null;
+        }
+        switch (head.kind()) {
+            case SIMPLE_QUERY:
+            case FUNCTION_CALL:
+            case SYNC:
+                // ReadyForQuery follows and ends the request.
+                return head;
+            case PARSE:
+            case BIND:
+            case DESCRIBE_STATEMENT:
+            case DESCRIBE_PORTAL:
+            case EXECUTE:
+            case CLOSE:
+                queue.removeFirst();
+                // The server now ignores every message up to the next Sync.
+                Iterator<InFlightRequest> it = queue.iterator();
+                boolean syncQueued = false;
+                while (it.hasNext()) {
+                    if (it.next().kind() == Kind.SYNC) {
+                        syncQueued = true;
+                        break;
+                    }
+                    it.remove();
+                }
+                serverSkippingUntilSync = !syncQueued;
+                return head;
+        }
+        throw new AssertionError(head.kind());
+    }
+
+    private InFlightRequest readyForQuery(char type, InFlightRequest head) {
+        if (head == null || !head.kind().endsWithReadyForQuery()) {
+            throw mismatch(type, head);
+        }
+        queue.removeFirst();
+        return head;
+    }
+
+    private InFlightRequest popExpecting(char type, Kind... kinds) {
+        InFlightRequest head = queue.peekFirst();
+        expect(type, head, kinds);
+        return queue.removeFirst();
+    }
+
+    private static InFlightRequest expect(char type, InFlightRequest head, Kind... kinds) {
+        if (head != null) {
+            for (Kind kind : kinds) {
+                if (head.kind() == kind) {
+                    return head;
+                }
+            }
+        }
+        throw mismatch(type, head);
+    }
+
+    private static ProtocolException mismatch(char type, InFlightRequest head) {
+        return new ProtocolException(SqlState.PROTOCOL_VIOLATION, "server message '" + type
+                + "' does not answer the request in flight (" + (head == null ? "none" : head.kind()) + ")");
+    }
+}

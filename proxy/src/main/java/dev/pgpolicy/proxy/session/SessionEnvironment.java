@@ -1,0 +1,117 @@
+package dev.pgpolicy.proxy.session;
+
+import dev.pgpolicy.proxy.server.ProxyConfig;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What all sessions of one proxy share: configuration, TLS contexts, cancel keys, the session
+ * count behind the connection limit, and the hooks. Created once by the server.
+ */
+public final class SessionEnvironment {
+
+    private static final WriteBufferWaterMark RELAY_WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
+
+    private final ProxyConfig config;
+    private final SslContext clientFacingTls;
+    private final SslContext upstreamTls;
+    private final Class<? extends SocketChannel> socketChannelClass;
+    private final SessionHooks hooks;
+    private final CancelKeys cancelKeys = new CancelKeys();
+    private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger authenticatingOrReady = new AtomicInteger();
+    private final SecureRandom random = new SecureRandom();
+
+    /**
+     * @param upstreamTls null when upstream TLS is disabled
+     */
+    public SessionEnvironment(ProxyConfig config, SslContext clientFacingTls, SslContext upstreamTls,
+            Class<? extends SocketChannel> socketChannelClass, SessionHooks hooks) {
+        this.config = Objects.requireNonNull(config);
+        this.clientFacingTls = Objects.requireNonNull(clientFacingTls);
+        this.upstreamTls = upstreamTls;
+        this.socketChannelClass = Objects.requireNonNull(socketChannelClass);
+        this.hooks = Objects.requireNonNull(hooks);
+        if ((upstreamTls == null) != (config.upstreamTls() == ProxyConfig.UpstreamTls.DISABLE)) {
+            throw new IllegalArgumentException("upstream TLS context does not match mode " + config.upstreamTls());
+        }
+    }
+
+    public ProxyConfig config() {
+        return config;
+    }
+
+    SslContext clientFacingTls() {
+        return clientFacingTls;
+    }
+
+    /** Null when upstream TLS is disabled. */
+    SslContext upstreamTls() {
+        return upstreamTls;
+    }
+
+    SessionHooks hooks() {
+        return hooks;
+    }
+
+    public CancelKeys cancelKeys() {
+        return cancelKeys;
+    }
+
+    /** Every session from accept to close; the server waits for it to drain on shutdown. */
+    public Set<ClientSession> sessions() {
+        return sessions;
+    }
+
+    /**
+     * Takes one of the {@code max client connections} slots. Connections that only negotiate TLS
+     * or send a CancelRequest do not hold one, as in PostgreSQL, so cancelling still works when
+     * the proxy is full.
+     */
+    boolean tryAcquireSessionSlot() {
+        while (true) {
+            int current = authenticatingOrReady.get();
+            if (current >= config.maxClientConnections()) {
+                return false;
+            }
+            if (authenticatingOrReady.compareAndSet(current, current + 1)) {
+                return true;
+            }
+        }
+    }
+
+    void releaseSessionSlot() {
+        authenticatingOrReady.decrementAndGet();
+    }
+
+    /** A bootstrap for one upstream connection on the session's own event loop (no thread hop in the relay). */
+    Bootstrap upstreamBootstrap(EventLoop loop) {
+        long connectTimeout = Math.min(Integer.MAX_VALUE, config.handshakeTimeout().toMillis());
+        return new Bootstrap()
+                .group(loop)
+                .channel(socketChannelClass)
+                .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, RELAY_WATER_MARK);
+    }
+
+    /** Random hexadecimal id for sessions and error correlation. */
+    String randomId(int bytes) {
+        byte[] id = new byte[bytes];
+        random.nextBytes(id);
+        return HexFormat.of().formatHex(id);
+    }
+}

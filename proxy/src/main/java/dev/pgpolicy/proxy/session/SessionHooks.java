@@ -1,0 +1,62 @@
+package dev.pgpolicy.proxy.session;
+
+import dev.pgpolicy.proxy.wire.Bind;
+import dev.pgpolicy.proxy.wire.Parse;
+import dev.pgpolicy.proxy.wire.Query;
+import dev.pgpolicy.proxy.wire.RowDescription;
+import java.util.Optional;
+
+/**
+ * Where policy enforcement and masking act on a session. The session calls these on its event
+ * loop, in protocol order, before it forwards the message; an implementation must not block
+ * (expensive analysis belongs in a cache filled elsewhere). With {@link #RELAY} every message is
+ * forwarded unchanged and results are never decoded.
+ *
+ * <pre>
+ *   client ── Query / Parse / Bind ──► onQuery / onParse / onBind ──► FORWARD | REWRITE | DENY
+ *   client ◄── RowDescription, DataRow ── onRowDescription / onExecute ── RowFilter ◄── server
+ * </pre>
+ *
+ * A denied request never runs, and the transaction outcome is the server's: the session sends a
+ * statement that fails in its place, so an open transaction block is failed exactly as if the
+ * server had rejected the statement, and the client sees the hook's error in the server's place.
+ */
+public interface SessionHooks {
+
+    /** Forwards everything, inspects nothing. */
+    SessionHooks RELAY = new SessionHooks() {};
+
+    default Verdict onQuery(SessionInfo session, Query query) {
+        return Verdict.FORWARD;
+    }
+
+    default Verdict onParse(SessionInfo session, Parse parse) {
+        return Verdict.FORWARD;
+    }
+
+    /** {@code statementSql} is the text of the statement bound, when the session saw its Parse. */
+    default Verdict onBind(SessionInfo session, Bind bind, Optional<String> statementSql) {
+        return Verdict.FORWARD;
+    }
+
+    /**
+     * Whether results must be inspected. When false (the default) RowDescription and DataRow
+     * frames pass without being decoded and the two methods below are never called.
+     */
+    default boolean inspectsResults() {
+        return false;
+    }
+
+    /**
+     * A RowDescription from the server, answering {@code request} (a simple Query or a
+     * Describe). The returned filter sees the DataRows that follow it within a simple Query.
+     */
+    default RowFilter onRowDescription(SessionInfo session, InFlightRequest request, RowDescription description) {
+        return RowFilter.UNCHANGED;
+    }
+
+    /** The first result of an Execute; the filter sees the DataRows of that Execute. */
+    default RowFilter onExecute(SessionInfo session, InFlightRequest request) {
+        return RowFilter.UNCHANGED;
+    }
+}

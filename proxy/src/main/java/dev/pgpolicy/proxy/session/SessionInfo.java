@@ -1,0 +1,40 @@
+package dev.pgpolicy.proxy.session;
+
+import java.net.InetSocketAddress;
+import java.util.Optional;
+
+/**
+ * What the proxy knows about a session, for policies, audit and logs. Attributes appear as the
+ * session progresses: the client address at accept, user and database with the StartupMessage,
+ * the authentication method during authentication.
+ */
+public interface SessionInfo {
+
+    /** Short hexadecimal id used in logs and, later, audit records. */
+    String id();
+
+    InetSocketAddress clientAddress();
+
+    /** The user the server accepted (passthrough: the user the client named). */
+    Optional<String> user();
+
+    /** The database; PostgreSQL defaults it to the user name. */
+    Optional<String> database();
+
+    /** The current application_name: from the StartupMessage, updated by the server's ParameterStatus. */
+    Optional<String> applicationName();
+
+    /** Whether the client's connection to the proxy is encrypted. */
+    boolean tls();
+
+    /**
+     * How the client proved its identity to the server: {@code scram-sha-256}, {@code md5},
+     * {@code password} or {@code trust}; empty until authentication completes.
+     */
+    Optional<String> authMethod();
+
+    Phase phase();
+
+    /** Transaction status from the last ReadyForQuery: 'I' idle, 'T' in a block, 'E' failed block. */
+    char transactionStatus();
+}

@@ -1,0 +1,75 @@
+package dev.pgpolicy.proxy.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class ServeCommandTest {
+
+    private record Run(int exitCode, String err) {}
+
+    private static Run run(String... args) {
+        StringWriter err = new StringWriter();
+        CommandLine cli = PgPolicyCommand.newCommandLine();
+        cli.setErr(new PrintWriter(err));
+        int code = cli.execute(args);
+        return new Run(code, err.toString());
+    }
+
+    @Test
+    void featuresOfLaterReleasesAreRefusedNotIgnored(@TempDir Path dir) {
+        Run run = run("serve", "--upstream", "127.0.0.1:5432", "--listen", "127.0.0.1:0", "--policies", dir.toString(),
+                "--audit", dir.resolve("audit").toString(), "--admin", "127.0.0.1:9187");
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("refusing to start").contains("policies (--policies")
+                .contains("audit (--audit").contains("admin (--admin");
+    }
+
+    @Test
+    void missingUpstreamIsAUsageError() {
+        Run run = run("serve", "--listen", "127.0.0.1:0");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("no upstream server configured");
+    }
+
+    @Test
+    void badFlagValuesAreNamed() {
+        assertThat(run("serve", "--upstream", "nowhere").err()).contains("--upstream: expected HOST:PORT");
+        assertThat(run("serve", "--upstream", "127.0.0.1:5432", "--upstream-tls", "maybe").err())
+                .contains("--upstream-tls: upstream TLS mode must be one of");
+        assertThat(run("serve", "--upstream", "127.0.0.1:5432", "--tls-cert", "a.crt").err())
+                .contains("--tls-cert and --tls-key go together");
+    }
+
+    @Test
+    void unreadableCertificateIsReportedBeforeListening(@TempDir Path dir) throws Exception {
+        Path cert = Files.writeString(dir.resolve("proxy.crt"), "not a certificate");
+        Path key = Files.writeString(dir.resolve("proxy.key"), "not a key");
+        Run run = run("serve", "--upstream", "127.0.0.1:5432", "--listen", "127.0.0.1:0",
+                "--tls-cert", cert.toString(), "--tls-key", key.toString());
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("cannot use " + cert);
+    }
+
+    @Test
+    void flagsOverrideTheConfigFile(@TempDir Path dir) throws Exception {
+        Path config = Files.writeString(dir.resolve("pgpolicy.yaml"), """
+                listen: 127.0.0.1:7000
+                upstream: { host: 127.0.0.1, port: 5432, tls: require }
+                max_client_connections: 5
+                """);
+        ServeCommand serve = new ServeCommand();
+        new CommandLine(serve).parseArgs("--config", config.toString(), "--listen", "127.0.0.1:7001",
+                "--upstream-tls", "disable");
+        var built = serve.configuration();
+        assertThat(built.listen().port()).isEqualTo(7001);
+        assertThat(built.upstreamTls().configName()).isEqualTo("disable");
+        assertThat(built.maxClientConnections()).isEqualTo(5);
+    }
+}

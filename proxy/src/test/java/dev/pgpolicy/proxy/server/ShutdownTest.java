@@ -1,0 +1,118 @@
+package dev.pgpolicy.proxy.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
+import dev.pgpolicy.proxy.testing.PostgresExtension;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Graceful shutdown: stop accepting, let sessions finish within the grace period, then end the rest. */
+@ExtendWith(PostgresExtension.class)
+class ShutdownTest {
+
+    @Test
+    void runningStatementFinishesWithinTheGracePeriod(EmbeddedPostgres postgres) throws Exception {
+        ProxyFixture fixture = ProxyFixture.start(postgres, b -> b.shutdownGracePeriod(Duration.ofSeconds(20)));
+        int port = fixture.port();
+        Connection connection = fixture.jdbc("postgres", "");
+        CompletableFuture<String> statement = CompletableFuture.supplyAsync(() -> {
+            try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_sleep(1), 'finished'")) {
+                rs.next();
+                String result = rs.getString(2);
+                connection.close();
+                return result;
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Thread.sleep(300);
+        long start = System.nanoTime();
+        fixture.close();
+        long took = System.nanoTime() - start;
+        assertThat(statement.get(10, TimeUnit.SECONDS)).isEqualTo("finished");
+        // close() returned once the session ended, well before the grace period.
+        assertThat(Duration.ofNanos(took)).isLessThan(Duration.ofSeconds(10));
+        assertThatThrownBy(() -> new Socket("127.0.0.1", port).close()).isInstanceOf(ConnectException.class);
+    }
+
+    @Test
+    void sessionsStillOpenAfterTheGracePeriodAreTerminatedLikeAFastShutdown(EmbeddedPostgres postgres) throws Exception {
+        ProxyFixture fixture = ProxyFixture.start(postgres, b -> b.shutdownGracePeriod(Duration.ofMillis(300)));
+        try (Connection idle = fixture.jdbc("postgres", "")) {
+            fixture.close();
+            assertThatThrownBy(() -> {
+                try (Statement s = idle.createStatement()) {
+                    s.execute("SELECT 1");
+                }
+            }).isInstanceOf(SQLException.class);
+            assertThat(fixture.proxy.activeSessions()).isZero();
+        }
+    }
+
+    @Test
+    void serveStopsCleanlyOnSigterm(EmbeddedPostgres postgres) throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        String javaBinary = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path logFile = Files.createTempFile("pgpolicy-serve", ".log");
+        Process serve = new ProcessBuilder(javaBinary, "-cp", System.getProperty("java.class.path"),
+                "dev.pgpolicy.proxy.cli.PgPolicyCommand", "serve", "--listen", "127.0.0.1:" + port,
+                "--upstream", postgres.host() + ":" + postgres.port())
+                .redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
+        Supplier<List<String>> log = () -> {
+            try {
+                return Files.readAllLines(logFile, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        };
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!contains(log.get(), "pgpolicy listening on") && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(contains(log.get(), "pgpolicy listening on")).as(String.join("\n", log.get())).isTrue();
+            assertThat(contains(log.get(), "self-signed, generated at start")).isTrue();
+            var result = dev.pgpolicy.proxy.testing.PgClient.to("127.0.0.1", port)
+                    .user(postgres.superuser()).password(postgres.superuserPassword()).database("postgres")
+                    .sslMode("require").psql("SELECT 'through serve'");
+            assertThat(result.succeeded()).as(result.describe()).isTrue();
+            assertThat(result.stdout().strip()).isEqualTo("through serve");
+            serve.destroy(); // SIGTERM
+            assertThat(serve.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(serve.exitValue()).isEqualTo(143);
+            assertThat(contains(log.get(), "closed user=" + postgres.superuser() + " database=postgres client=127.0.0.1:"))
+                    .as(String.join("\n", log.get())).isTrue();
+            assertThat(contains(log.get(), "bytes_in=")).isTrue();
+            assertThat(contains(log.get(), "pgpolicy stopped")).as(String.join("\n", log.get())).isTrue();
+        } finally {
+            serve.destroyForcibly();
+            Files.deleteIfExists(logFile);
+        }
+    }
+
+    private static boolean contains(List<String> log, String text) {
+        return log.stream().anyMatch(line -> line.contains(text));
+    }
+}
