@@ -21,6 +21,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -109,7 +110,7 @@ public final class DemoCommand implements Callable<Integer> {
     public static final class Demo implements AutoCloseable {
         public static final String DATABASE = "demo";
         /** The roles schema.sql grants to, in the order the instructions present them. */
-        public static final String[] ROLES = {"app", "analyst", "dba"};
+        public static final List<String> ROLES = List.of("app", "analyst", "dba");
 
         private final EmbeddedPostgres postgres;
         private final ProxyServer proxy;

@@ -75,6 +75,13 @@ public final class EmbeddedPostgres implements AutoCloseable {
     private static final int PORT_ATTEMPTS = 5;
     private static final Pattern SETTING_NAME = Pattern.compile("[a-z_][a-z0-9_.]*");
     private static final Duration ADMIN_TIMEOUT = Duration.ofMinutes(5);
+    /*
+     * Others may traverse but not list the cluster directory: a client running as another local
+     * user can read ca.crt by its path. Everything secret is below it with its own mode: data/
+     * is 0700 (PostgreSQL insists), keys are 0600, the Unix socket is 0700.
+     */
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> BASE_DIRECTORY_MODE =
+            PosixFilePermissions.fromString("rwx--x--x");
 
     private final PostgresBinaries binaries;
     private final ServerAccount account;
@@ -692,6 +699,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
         try {
             Path directory = Files.createTempDirectory(root, DIRECTORY_PREFIX,
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Files.setPosixFilePermissions(directory, BASE_DIRECTORY_MODE);
             return directory.toRealPath();
         } catch (IOException e) {
             throw new EmbeddedPostgresException("cannot create a directory for the cluster under " + root + ": " + e, e);
@@ -711,7 +719,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
             } else {
                 Files.createDirectories(absolute);
             }
-            Files.setPosixFilePermissions(absolute, PosixFilePermissions.fromString("rwx------"));
+            Files.setPosixFilePermissions(absolute, BASE_DIRECTORY_MODE);
             return absolute.toRealPath();
         } catch (IOException e) {
             throw new EmbeddedPostgresException("cannot prepare data directory " + directory + ": " + e, e);

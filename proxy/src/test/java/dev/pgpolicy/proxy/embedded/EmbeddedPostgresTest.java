@@ -24,11 +24,15 @@ class EmbeddedPostgresTest {
         EmbeddedPostgres postgres = EmbeddedPostgres.start();
         long pid;
         Path base;
+        List<ProcessHandle> serverProcesses;
         try {
             pid = postgres.postmasterPid();
             base = postgres.baseDirectory();
             assertThat(postgres.isRunning()).isTrue();
             assertThat(ProcessHandle.of(pid)).isPresent();
+            // The postmaster and its auxiliary processes (checkpointer, walwriter, ...).
+            serverProcesses = ProcessHandle.of(pid).orElseThrow().descendants().toList();
+            assertThat(serverProcesses).isNotEmpty();
 
             postgres.createRole("alice", "correct horse 'battery' staple");
             postgres.createDatabase("shop", "alice");
@@ -48,6 +52,7 @@ class EmbeddedPostgresTest {
             postgres.stop();
         }
         assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        assertThat(serverProcesses).noneMatch(ProcessHandle::isAlive);
         assertThat(base).doesNotExist();
         assertThat(postgres.isRunning()).isFalse();
     }
@@ -67,6 +72,22 @@ class EmbeddedPostgresTest {
             ProcessResult result = PgClient.superuserOf(postgres).psql("SELECT v FROM kept");
             assertThat(result.exitCode()).as(result.describe()).isZero();
             assertThat(result.stdout().strip()).isEqualTo("7");
+        }
+    }
+
+    @Test
+    void serverAccountIsLookedUpAtStartAndAMissingOneIsExplained() {
+        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder().osUser("pgpolicy_no_such_account");
+        if (new com.sun.security.auth.module.UnixSystem().getUid() == 0) {
+            assertThatThrownBy(builder::start)
+                    .isInstanceOf(EmbeddedPostgresException.class)
+                    .hasMessageContaining("'pgpolicy_no_such_account', which does not exist")
+                    .hasMessageContaining("bin/install-prerequisites");
+        } else {
+            // Not root: PostgreSQL runs as this JVM's user and the account setting does not apply.
+            try (EmbeddedPostgres postgres = builder.start()) {
+                assertThat(postgres.isRunning()).isTrue();
+            }
         }
     }
 
@@ -211,9 +232,18 @@ class EmbeddedPostgresTest {
     }
 
     @Test
-    void serverKeyIsPrivateToTheServerAccount() throws Exception {
-        Path key = shared().dataDirectory().resolve("server.key");
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key))).isEqualTo("rw-------");
-        assertThat(Files.getOwner(key)).isEqualTo(Files.getOwner(shared().dataDirectory().resolve("PG_VERSION")));
+    void serverKeyIsPrivateToTheServerAccountWhileTheCaIsReadableByPath() throws Exception {
+        EmbeddedPostgres postgres = shared();
+        Path key = postgres.dataDirectory().resolve("server.key");
+        assertThat(mode(key)).isEqualTo("rw-------");
+        assertThat(Files.getOwner(key)).isEqualTo(Files.getOwner(postgres.dataDirectory().resolve("PG_VERSION")));
+        assertThat(mode(postgres.dataDirectory())).isEqualTo("rwx------");
+        assertThat(mode(postgres.baseDirectory())).isEqualTo("rwx--x--x");
+        assertThat(mode(postgres.caCertificate())).isEqualTo("rw-r--r--");
+        assertThat(postgres.baseDirectory().resolve("superuser.pw")).doesNotExist();
+    }
+
+    private static String mode(Path path) throws java.io.IOException {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
     }
 }
