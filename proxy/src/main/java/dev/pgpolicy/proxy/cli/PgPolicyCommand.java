@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             CommandLine.HelpCommand.class,
             ServeCommand.class,
             DemoCommand.class,
+            AuditCommand.class,
         })
 public final class PgPolicyCommand implements Runnable {
 

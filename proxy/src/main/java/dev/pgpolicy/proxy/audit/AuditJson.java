@@ -1,0 +1,195 @@
+package dev.pgpolicy.proxy.audit;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamWriteFeature;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Encodes records as audit lines. A line is
+ * <pre>
+ * {"seq":N,"time":"...","event":"...", ...event fields... ,"alg":"sha256","prev":"&lt;64 hex&gt;","hash":"&lt;64 hex&gt;"}\n
+ * </pre>
+ * Its canonical bytes are the line's UTF-8 bytes up to, not including, the {@code ,"hash":"} that
+ * ends every line; {@code hash} is the chain function over them and {@code prev} is the previous
+ * line's {@code hash}. Verification never re-serialises JSON: it hashes the bytes as written.
+ * Fields come in a fixed order per event; absent values are written as {@code null} so every line
+ * of an event has the same fields.
+ *
+ * <p>Owned by one thread (it reuses its buffer).
+ */
+final class AuditJson {
+    static final byte[] HASH_PREFIX = ",\"hash\":\"".getBytes(StandardCharsets.US_ASCII);
+    static final int HASH_HEX_LENGTH = 64;
+    /** {@code ,"hash":"} + 64 hex digits + {@code "}}. */
+    static final int HASH_SUFFIX_LENGTH = HASH_PREFIX.length + HASH_HEX_LENGTH + 2;
+    static final String FORMAT = "pgpolicy-audit/1";
+
+    static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
+
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
+            // The object is left open: the canonical bytes end before the hash field.
+            .disable(StreamWriteFeature.AUTO_CLOSE_CONTENT)
+            .build();
+
+    private final ChainKey key;
+    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(1024);
+
+    /** A finished line (with its newline) and its chain value. */
+    record Line(byte[] bytes, long seq, String hash) {
+    }
+
+    AuditJson(ChainKey key) {
+        this.key = key;
+    }
+
+    Line encode(AuditRecord record, long seq, String prev) {
+        return finish(seq, prev, generator -> {
+            header(generator, seq, record.time(), record.event().jsonName());
+            generator.writeStringField("session", record.sessionId());
+            connection(generator, record.connection());
+            switch (record.event()) {
+                case CONNECTION_OPEN -> { }
+                case AUTH -> {
+                    generator.writeStringField("auth_method", record.authMethod());
+                    generator.writeStringField("outcome", record.authSucceeded() ? "success" : "failure");
+                    generator.writeStringField("reason", record.reason());
+                }
+                case CONNECTION_CLOSE -> {
+                    micros(generator, "duration_us", record.duration());
+                    generator.writeStringField("reason", record.reason());
+                }
+                case STATEMENT -> statement(generator, record.statement());
+                case LOG_START -> throw new AssertionError("log_start is not an AuditRecord");
+            }
+            generator.writeStringField("policy_revision", record.policyRevision());
+        });
+    }
+
+    Line encode(LogStart start, Instant time, long seq, String prev) {
+        return finish(seq, prev, generator -> {
+            header(generator, seq, time, AuditEvent.LOG_START.jsonName());
+            generator.writeStringField("format", FORMAT);
+            generator.writeStringField("reason", start.reason().jsonName());
+            generator.writeStringField("prev_file", start.prevFile());
+            if (start.torn() == null) {
+                generator.writeNullField("torn");
+            } else {
+                generator.writeObjectFieldStart("torn");
+                generator.writeStringField("file", start.torn().file());
+                generator.writeNumberField("offset", start.torn().offset());
+                generator.writeNumberField("length", start.torn().length());
+                generator.writeEndObject();
+            }
+            generator.writeNumberField("lost", start.lost());
+            generator.writeStringField("detail", start.detail());
+        });
+    }
+
+    private interface Fields {
+        void write(JsonGenerator generator) throws IOException;
+    }
+
+    private Line finish(long seq, String prev, Fields fields) {
+        buffer.reset();
+        try (JsonGenerator generator = JSON.createGenerator(buffer, JsonEncoding.UTF8)) {
+            generator.writeStartObject();
+            fields.write(generator);
+            generator.writeStringField("alg", key.algorithm());
+            generator.writeStringField("prev", prev);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing JSON to memory", e);
+        }
+        byte[] body = buffer.toByteArray();
+        if (body[body.length - 1] != '"') {
+            throw new AssertionError("canonical bytes must end with the prev value");
+        }
+        String hash = key.chain(body, 0, body.length);
+        byte[] line = Arrays.copyOf(body, body.length + HASH_SUFFIX_LENGTH + 1);
+        int at = body.length;
+        System.arraycopy(HASH_PREFIX, 0, line, at, HASH_PREFIX.length);
+        at += HASH_PREFIX.length;
+        byte[] hex = hash.getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(hex, 0, line, at, hex.length);
+        at += hex.length;
+        line[at++] = '"';
+        line[at++] = '}';
+        line[at] = '\n';
+        return new Line(line, seq, hash);
+    }
+
+    private static void header(JsonGenerator generator, long seq, Instant time, String event) throws IOException {
+        generator.writeNumberField("seq", seq);
+        generator.writeStringField("time", TIME.format(time));
+        generator.writeStringField("event", event);
+    }
+
+    private static void connection(JsonGenerator generator, AuditConnection connection) throws IOException {
+        generator.writeStringField("user", connection.user());
+        strings(generator, "groups", connection.groups());
+        generator.writeStringField("db_user", connection.dbUser());
+        generator.writeStringField("database", connection.database());
+        generator.writeStringField("application_name", connection.applicationName());
+        generator.writeStringField("client_addr", connection.clientAddress());
+        generator.writeNumberField("client_port", connection.clientPort());
+        generator.writeBooleanField("tls", connection.tls());
+    }
+
+    private static void statement(JsonGenerator generator, AuditStatement statement) throws IOException {
+        generator.writeStringField("kind", statement.kind());
+        generator.writeArrayFieldStart("objects");
+        for (AuditObject object : statement.objects()) {
+            generator.writeStartObject();
+            generator.writeStringField("name", object.name());
+            generator.writeStringField("action", object.action());
+            generator.writeEndObject();
+        }
+        generator.writeEndArray();
+        generator.writeStringField("fingerprint", statement.fingerprint());
+        generator.writeStringField("level", statement.level().jsonName());
+        generator.writeStringField("text", statement.text());
+        if (statement.level() == AuditLevel.FULL) {
+            strings(generator, "parameters", statement.parameters());
+        } else {
+            generator.writeNullField("parameters");
+        }
+        generator.writeStringField("decision", statement.decision().jsonName());
+        strings(generator, "rules", statement.rules());
+        strings(generator, "masks", statement.masks());
+        if (statement.rows() == null) {
+            generator.writeNullField("rows");
+        } else {
+            generator.writeNumberField("rows", statement.rows());
+        }
+        micros(generator, "duration_us", statement.duration());
+        generator.writeStringField("reason", statement.reason());
+    }
+
+    private static void strings(JsonGenerator generator, String field, List<String> values) throws IOException {
+        generator.writeArrayFieldStart(field);
+        for (String value : values) {
+            generator.writeString(value);
+        }
+        generator.writeEndArray();
+    }
+
+    private static void micros(JsonGenerator generator, String field, Duration duration) throws IOException {
+        if (duration == null) {
+            generator.writeNullField(field);
+        } else {
+            generator.writeNumberField(field, duration.toNanos() / 1_000);
+        }
+    }
+}
