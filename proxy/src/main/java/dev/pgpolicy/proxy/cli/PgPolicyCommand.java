@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             ServeCommand.class,
             DemoCommand.class,
             AuditCommand.class,
+            DryRunCommand.class,
         })
 public final class PgPolicyCommand implements Runnable {
 

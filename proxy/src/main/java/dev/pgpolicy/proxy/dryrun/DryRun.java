@@ -101,7 +101,9 @@ public final class DryRun implements TrafficSink {
     public void statement(CapturedStatement captured) {
         CapturedSession from = captured.session();
         String user = from.user().orElse("");
-        SessionContext session = new SessionContext(user, groups.apply(user), "", from.database(), from.applicationName(),
+        Set<String> sessionGroups = new HashSet<>(from.groups());
+        sessionGroups.addAll(groups.apply(user));
+        SessionContext session = new SessionContext(user, sessionGroups, from.dbUser(), from.database(), from.applicationName(),
                 from.clientIp(), "", false, null, captured.time(), ZoneOffset.UTC);
         boolean timeDependent = policy.timeDependent() || baseline.map(PolicySet::timeDependent).orElse(false);
         CacheKey key = new CacheKey(timeDependent ? session : session.withTime(Instant.EPOCH), captured.sql());

@@ -248,7 +248,7 @@ final class FrontendStreamDecoder {
             state = State.IGNORED;
         } else if (packet instanceof StartupMessage startup) {
             String user = startup.parameter("user").orElse("");
-            session = new CapturedSession(Optional.of(user), startup.parameter("database").orElse(user),
+            session = CapturedSession.of(Optional.of(user), startup.parameter("database").orElse(user),
                     startup.parameter("application_name").orElse(""), clientIp);
             state = State.FRAMES;
         } else if (packet == null) {

@@ -7,7 +7,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Reader;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -143,7 +142,7 @@ final class ServerLogReader {
             return Instant.EPOCH;
         });
         Optional<String> knownUser = user.isEmpty() ? Optional.empty() : Optional.of(user);
-        sink.statement(new CapturedStatement(new CapturedSession(knownUser, database, application, client.orElse(null)), sql, at));
+        sink.statement(new CapturedStatement(CapturedSession.of(knownUser, database, application, client.orElse(null)), sql, at));
     }
 
     /** {@code 2026-03-04 10:00:00.123 UTC}: PostgreSQL's log time, in log_timezone, named by abbreviation or offset. */
@@ -182,15 +181,7 @@ final class ServerLogReader {
                 host = host.substring(0, colon);
             }
         }
-        // Only literal addresses: a host name (log_hostname = on) must never cause a DNS lookup.
-        if (!host.matches("[0-9a-fA-F:.%]+") || host.indexOf(':') < 0 && !host.matches("[0-9.]+")) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(InetAddress.getByName(host));
-        } catch (UnknownHostException e) {
-            return Optional.empty();
-        }
+        return Addresses.literal(host);
     }
 
     /** RFC 4180 records from a character stream, quoted fields spanning lines included. */

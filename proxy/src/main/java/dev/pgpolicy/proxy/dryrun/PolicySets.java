@@ -22,21 +22,21 @@ import java.util.stream.Stream;
  * (or one file), compiled together. Unreadable files and an empty directory are diagnostics too,
  * so a typo in a path cannot pass as an empty, deny-everything set.
  */
-final class PolicyDirectory {
-    private PolicyDirectory() {
+public final class PolicySets {
+    private PolicySets() {
     }
 
-    record Loaded(List<Diagnostic> diagnostics, Optional<PolicySet> policySet) {
-        Loaded {
+    public record Loaded(List<Diagnostic> diagnostics, Optional<PolicySet> policySet) {
+        public Loaded {
             diagnostics = List.copyOf(diagnostics);
         }
 
-        boolean hasErrors() {
+        public boolean hasErrors() {
             return policySet.isEmpty() || diagnostics.stream().anyMatch(Diagnostic::isError);
         }
     }
 
-    static Loaded load(Path location) {
+    public static Loaded load(Path location) {
         List<Diagnostic> diagnostics = new ArrayList<>();
         List<Path> paths = new ArrayList<>();
         String where = location.toString();
