@@ -110,7 +110,7 @@ final class PacketCaptureReader {
                 throw new DamagedCaptureException(recordOffset, "packet record with impossible captured length "
                         + Integer.toUnsignedString(captured));
             }
-            byte[] data = in.readFully(captured, "packet record");
+            byte[] data = in.readFully(captured, "packet record", recordOffset);
             Instant time = Instant.ofEpochSecond(seconds, nanos ? fraction : fraction * 1000);
             packets.accept(new CapturedPacket(recordOffset, linkType, time, data, Math.max(captured, original)));
         }
@@ -127,10 +127,10 @@ final class PacketCaptureReader {
         while (type != null) {
             long blockOffset = in.offset() - 4;
             int blockType = ByteBuffer.wrap(type).order(order).getInt();
-            byte[] lengthBytes = in.readFully(4, "block length");
+            byte[] lengthBytes = in.readFully(4, "block header", blockOffset);
             if (blockType == PCAPNG_SECTION_HEADER) {
                 // 0x0A0D0D0A reads the same in either byte order. The byte-order magic that follows the length decides how this section (and its length) reads.
-                byte[] byteOrderMagic = in.readFully(4, "section header");
+                byte[] byteOrderMagic = in.readFully(4, "section header", blockOffset);
                 if (ByteBuffer.wrap(byteOrderMagic).order(ByteOrder.BIG_ENDIAN).getInt() == PCAPNG_BYTE_ORDER_MAGIC) {
                     order = ByteOrder.BIG_ENDIAN;
                 } else if (ByteBuffer.wrap(byteOrderMagic).order(ByteOrder.LITTLE_ENDIAN).getInt() == PCAPNG_BYTE_ORDER_MAGIC) {
@@ -139,14 +139,14 @@ final class PacketCaptureReader {
                     throw new DamagedCaptureException(blockOffset, "section header block without a valid byte-order magic");
                 }
                 int length = blockLength(lengthBytes, order, blockOffset, 28);
-                in.readFully(length - 12 - 4, "section header");
+                in.readFully(length - 12 - 4, "section header", blockOffset);
                 checkTrailer(order, length, blockOffset);
                 interfaces.clear();
                 type = in.readOrEnd(4);
                 continue;
             }
             int length = blockLength(lengthBytes, order, blockOffset, 12);
-            ByteBuffer body = ByteBuffer.wrap(in.readFully(length - 12, "block body")).order(order);
+            ByteBuffer body = ByteBuffer.wrap(in.readFully(length - 12, "block", blockOffset)).order(order);
             checkTrailer(order, length, blockOffset);
             switch (blockType) {
                 case PCAPNG_INTERFACE_DESCRIPTION:
@@ -175,7 +175,7 @@ final class PacketCaptureReader {
     }
 
     private void checkTrailer(ByteOrder order, int length, long blockOffset) throws IOException, DamagedCaptureException {
-        int trailer = ByteBuffer.wrap(in.readFully(4, "block trailer")).order(order).getInt();
+        int trailer = ByteBuffer.wrap(in.readFully(4, "block", blockOffset)).order(order).getInt();
         if (trailer != length) {
             throw new DamagedCaptureException(blockOffset, "block length " + length + " does not match its trailing copy "
                     + Integer.toUnsignedString(trailer));
@@ -298,7 +298,12 @@ final class PacketCaptureReader {
         }
 
         byte[] readFully(int n, String what) throws IOException, DamagedCaptureException {
-            long start = offset;
+            return readFully(n, what, offset);
+        }
+
+        /** As {@link #readFully(int, String)}, naming {@code reportedOffset} (where the record began) if the file ends. */
+        byte[] readFully(int n, String what, long reportedOffset) throws IOException, DamagedCaptureException {
+            long start = reportedOffset;
             byte[] bytes = new byte[n];
             int read = in.readNBytes(bytes, 0, n);
             offset += read;
