@@ -15,7 +15,7 @@ import java.util.Set;
  * <p>PostgreSQL syntax JSqlParser 5.3 lacks is rewritten into syntax that names the same tables,
  * columns and functions: operators it does not know become {@code ||} (PostgreSQL gives every
  * such operator the same precedence as {@code ||}), {@code TABLE t} becomes
- * {@code SELECT * FROM t}, and modifiers that change no object ({@code NOT MATERIALIZED},
+ * {@code SELECT * FROM t}, {@code ROWS FROM (f(), g())} becomes {@code (SELECT f(), g())}, and modifiers that change no object ({@code NOT MATERIALIZED},
  * {@code BETWEEN SYMMETRIC}, {@code COLLATE "C"}, {@code ONLY}, {@code OVERRIDING ... VALUE},
  * {@code GROUP BY DISTINCT}, {@code ORDER BY ... USING op}, {@code INTO TEMP}, the alias of
  * {@code JOIN ... USING (...) AS j}) are dropped.
@@ -97,6 +97,18 @@ final class ParserInput {
                         out.add(new Token(TokenType.OPERATOR, token.start(), token.end(), "*", true));
                         out.add(word(token, "from"));
                         continue;
+                    case "rows":
+                        // ROWS FROM (f(a), g(b)) calls the same functions as (SELECT f(a), g(b)).
+                        if (next != null && next.isWord("from") && i + 2 < words.size()
+                                && words.get(i + 2).is(TokenType.LEFT_PAREN) && previous != null
+                                && (previous.isWord("from") || previous.isWord("join") || previous.isWord("lateral")
+                                || previous.is(TokenType.COMMA))) {
+                            out.add(words.get(i + 2));
+                            out.add(word(token, "select"));
+                            i += 2;
+                            continue;
+                        }
+                        break;
                     case "when":
                         // MERGE's "WHEN [NOT] MATCHED THEN DO NOTHING" changes nothing; JSqlParser lacks it.
                         int end = doNothingClauseEnd(words, i);

@@ -229,6 +229,14 @@ class StatementFactsTest {
     }
 
     @Test
+    void rowsFromCallsEachFunction() {
+        assertThat(functions("SELECT * FROM ROWS FROM (generate_series(1, 2), unnest((SELECT tags FROM t LIMIT 1))) AS r(a, b)"))
+                .contains("generate_series", "unnest");
+        assertThat(tables("SELECT * FROM ROWS FROM (generate_series(1, 2), unnest((SELECT tags FROM t LIMIT 1))) AS r(a, b)"))
+                .containsExactly("t:select");
+    }
+
+    @Test
     void tableCommandAndValues() {
         assertThat(tables("TABLE payments.cards")).containsExactly("payments.cards:select");
         assertThat(parsed("VALUES (1, 2), (3, 4)").tables()).isEmpty();
@@ -326,7 +334,7 @@ class StatementFactsTest {
 
     @Test
     void whatTheParserCannotAnalyseIsUnparsedNotGuessed() {
-        StatementFacts facts = facts("SELECT * FROM ROWS FROM (f(1), g(2)) AS x");
+        StatementFacts facts = facts("SELECT xmlelement(name customer, xmlattributes(id AS id), name) FROM customers");
         assertThat(facts.parsed()).isFalse();
         assertThat(facts.findings()).contains(Heuristic.UNPARSED);
         assertThat(facts.kind()).isEqualTo(StatementKind.SELECT);

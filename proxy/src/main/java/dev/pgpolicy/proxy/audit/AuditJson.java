@@ -58,43 +58,43 @@ final class AuditJson {
     Line encode(AuditRecord record, long seq, String prev) {
         return finish(seq, prev, generator -> {
             header(generator, seq, record.time(), record.event().jsonName());
-            generator.writeStringField("session", record.sessionId());
+            string(generator, "session", record.sessionId());
             connection(generator, record.connection());
             switch (record.event()) {
                 case CONNECTION_OPEN -> { }
                 case AUTH -> {
-                    generator.writeStringField("auth_method", record.authMethod());
-                    generator.writeStringField("outcome", record.authSucceeded() ? "success" : "failure");
-                    generator.writeStringField("reason", record.reason());
+                    string(generator, "auth_method", record.authMethod());
+                    string(generator, "outcome", record.authSucceeded() ? "success" : "failure");
+                    string(generator, "reason", record.reason());
                 }
                 case CONNECTION_CLOSE -> {
                     micros(generator, "duration_us", record.duration());
-                    generator.writeStringField("reason", record.reason());
+                    string(generator, "reason", record.reason());
                 }
                 case STATEMENT -> statement(generator, record.statement());
                 case LOG_START -> throw new AssertionError("log_start is not an AuditRecord");
             }
-            generator.writeStringField("policy_revision", record.policyRevision());
+            string(generator, "policy_revision", record.policyRevision());
         });
     }
 
     Line encode(LogStart start, Instant time, long seq, String prev) {
         return finish(seq, prev, generator -> {
             header(generator, seq, time, AuditEvent.LOG_START.jsonName());
-            generator.writeStringField("format", FORMAT);
-            generator.writeStringField("reason", start.reason().jsonName());
-            generator.writeStringField("prev_file", start.prevFile());
+            string(generator, "format", FORMAT);
+            string(generator, "reason", start.reason().jsonName());
+            string(generator, "prev_file", start.prevFile());
             if (start.torn() == null) {
                 generator.writeNullField("torn");
             } else {
                 generator.writeObjectFieldStart("torn");
-                generator.writeStringField("file", start.torn().file());
+                string(generator, "file", start.torn().file());
                 generator.writeNumberField("offset", start.torn().offset());
                 generator.writeNumberField("length", start.torn().length());
                 generator.writeEndObject();
             }
             generator.writeNumberField("lost", start.lost());
-            generator.writeStringField("detail", start.detail());
+            string(generator, "detail", start.detail());
         });
     }
 
@@ -107,8 +107,8 @@ final class AuditJson {
         try (JsonGenerator generator = JSON.createGenerator(buffer, JsonEncoding.UTF8)) {
             generator.writeStartObject();
             fields.write(generator);
-            generator.writeStringField("alg", key.algorithm());
-            generator.writeStringField("prev", prev);
+            string(generator, "alg", key.algorithm());
+            string(generator, "prev", prev);
         } catch (IOException e) {
             throw new UncheckedIOException("writing JSON to memory", e);
         }
@@ -132,40 +132,40 @@ final class AuditJson {
 
     private static void header(JsonGenerator generator, long seq, Instant time, String event) throws IOException {
         generator.writeNumberField("seq", seq);
-        generator.writeStringField("time", TIME.format(time));
-        generator.writeStringField("event", event);
+        string(generator, "time", TIME.format(time));
+        string(generator, "event", event);
     }
 
     private static void connection(JsonGenerator generator, AuditConnection connection) throws IOException {
-        generator.writeStringField("user", connection.user());
+        string(generator, "user", connection.user());
         strings(generator, "groups", connection.groups());
-        generator.writeStringField("db_user", connection.dbUser());
-        generator.writeStringField("database", connection.database());
-        generator.writeStringField("application_name", connection.applicationName());
-        generator.writeStringField("client_addr", connection.clientAddress());
+        string(generator, "db_user", connection.dbUser());
+        string(generator, "database", connection.database());
+        string(generator, "application_name", connection.applicationName());
+        string(generator, "client_addr", connection.clientAddress());
         generator.writeNumberField("client_port", connection.clientPort());
         generator.writeBooleanField("tls", connection.tls());
     }
 
     private static void statement(JsonGenerator generator, AuditStatement statement) throws IOException {
-        generator.writeStringField("kind", statement.kind());
+        string(generator, "kind", statement.kind());
         generator.writeArrayFieldStart("objects");
         for (AuditObject object : statement.objects()) {
             generator.writeStartObject();
-            generator.writeStringField("name", object.name());
-            generator.writeStringField("action", object.action());
+            string(generator, "name", object.name());
+            string(generator, "action", object.action());
             generator.writeEndObject();
         }
         generator.writeEndArray();
-        generator.writeStringField("fingerprint", statement.fingerprint());
-        generator.writeStringField("level", statement.level().jsonName());
-        generator.writeStringField("text", statement.text());
+        string(generator, "fingerprint", statement.fingerprint());
+        string(generator, "level", statement.level().jsonName());
+        string(generator, "text", statement.text());
         if (statement.level() == AuditLevel.FULL) {
             strings(generator, "parameters", statement.parameters());
         } else {
             generator.writeNullField("parameters");
         }
-        generator.writeStringField("decision", statement.decision().jsonName());
+        string(generator, "decision", statement.decision().jsonName());
         strings(generator, "rules", statement.rules());
         strings(generator, "masks", statement.masks());
         if (statement.rows() == null) {
@@ -174,13 +174,44 @@ final class AuditJson {
             generator.writeNumberField("rows", statement.rows());
         }
         micros(generator, "duration_us", statement.duration());
-        generator.writeStringField("reason", statement.reason());
+        string(generator, "reason", statement.reason());
+    }
+
+    private static void string(JsonGenerator generator, String field, String value) throws IOException {
+        generator.writeStringField(field, value == null ? null : wellFormed(value));
+    }
+
+    /**
+     * Replaces unpaired UTF-16 surrogates with U+FFFD: they have no UTF-8 encoding (RFC 3629,
+     * section 3), and one odd character in a client's SQL must not stop a record from being written.
+     */
+    static String wellFormed(String value) {
+        StringBuilder fixed = null;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            boolean paired = Character.isHighSurrogate(c) && i + 1 < value.length()
+                    && Character.isLowSurrogate(value.charAt(i + 1));
+            if (paired) {
+                if (fixed != null) {
+                    fixed.append(c).append(value.charAt(i + 1));
+                }
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                if (fixed == null) {
+                    fixed = new StringBuilder(value.length()).append(value, 0, i);
+                }
+                fixed.append('\uFFFD');
+            } else if (fixed != null) {
+                fixed.append(c);
+            }
+        }
+        return fixed == null ? value : fixed.toString();
     }
 
     private static void strings(JsonGenerator generator, String field, List<String> values) throws IOException {
         generator.writeArrayFieldStart(field);
         for (String value : values) {
-            generator.writeString(value);
+            generator.writeString(value == null ? null : wellFormed(value));
         }
         generator.writeEndArray();
     }

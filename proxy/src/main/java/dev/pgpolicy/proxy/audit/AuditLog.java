@@ -12,6 +12,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -110,6 +111,7 @@ public final class AuditLog implements AutoCloseable {
         try {
             auditLog.start();
         } catch (IOException | RuntimeException e) {
+            auditLog.closeFile();
             key.close();
             throw e;
         }
@@ -182,7 +184,7 @@ public final class AuditLog implements AutoCloseable {
      * {@code log_start}.
      */
     public boolean append(AuditRecord record) {
-        return offer(new Entry(record, null));
+        return offer(new Entry(Objects.requireNonNull(record, "record"), null));
     }
 
     /**
@@ -193,7 +195,7 @@ public final class AuditLog implements AutoCloseable {
      */
     public CompletableFuture<Void> appendConfirmed(AuditRecord record) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        if (!offer(new Entry(record, done))) {
+        if (!offer(new Entry(Objects.requireNonNull(record, "record"), done))) {
             done.completeExceptionally(new AuditUnavailableException(refusal()));
         }
         return done;
@@ -336,7 +338,16 @@ public final class AuditLog implements AutoCloseable {
                     tentativeSeq = seq;
                     tentativeHash = lastHash;
                 }
-                AuditJson.Line line = json.encode(entry.record(), tentativeSeq + 1, tentativeHash);
+                AuditJson.Line line;
+                try {
+                    line = json.encode(entry.record(), tentativeSeq + 1, tentativeHash);
+                } catch (RuntimeException e) {
+                    // One record that cannot be encoded must not take the others down with it.
+                    log.error("audit record of session {} could not be encoded: {}", entry.record().sessionId(),
+                            e.toString());
+                    fail(List.of(entry), new AuditUnavailableException("audit record could not be encoded", e));
+                    continue;
+                }
                 boolean hasRecords = recordsInFile + pending.size() > 1;
                 if (hasRecords && confirmedBytes + pendingBytes + line.bytes().length > config.maxFileBytes()) {
                     commit(pendingLines, pending, pendingBytes, tentativeSeq, tentativeHash);

@@ -215,10 +215,10 @@ public final class AuditVerifier {
                 return new Break(path, at.number(), seq, Kind.FILE_MISSING, "this file continues from "
                         + record.prevFile() + " but the preceding record is in " + prevRecordFile + "," + why);
             }
-            if (record.torn() != null && !record.torn().file().equals(prevRecordFile)
-                    && !names.contains(record.torn().file())) {
-                return new Break(path, at.number(), seq, Kind.FILE_MISSING, "this file closes off a torn tail"
-                        + " of " + record.torn().file() + ", which is missing: file removed");
+            if (record.torn() != null && !record.torn().file().equals(prevRecordFile)) {
+                return new Break(path, at.number(), seq, Kind.FILE_MISSING, "this file closes off a torn tail of "
+                        + record.torn().file() + ", which is not the file before it (" + prevRecordFile + ")"
+                        + (names.contains(record.torn().file()) ? ": files out of order" : ": file removed"));
             }
             if (record.seq() != lastSeq + 1) {
                 return new Break(path, at.number(), seq, record.seq() > lastSeq + 1 ? Kind.DELETED : Kind.REORDERED,

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.Arrays;
 
 /**
@@ -102,7 +103,7 @@ record LogLine(
 
     boolean hashMatches(byte[] bytes, ChainKey key) {
         String computed = key.chain(bytes, bodyStart, bodyLength);
-        return java.security.MessageDigest.isEqual(
+        return MessageDigest.isEqual(
                 computed.getBytes(StandardCharsets.US_ASCII), hash.getBytes(StandardCharsets.US_ASCII));
     }
 

@@ -6,6 +6,7 @@ import dev.pgpolicy.proxy.audit.VerifyReport;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -69,6 +70,9 @@ public final class AuditCommand implements Runnable {
                     err.println("note: " + note);
                 }
                 return report.intact() ? 0 : 1;
+            } catch (NoSuchFileException e) {
+                err.println("error: no such file or directory: " + e.getFile());
+                return EXIT_CANNOT_CHECK;
             } catch (IOException e) {
                 err.println("error: " + e.getMessage());
                 return EXIT_CANNOT_CHECK;

@@ -135,6 +135,10 @@ class AuditLogFormatTest {
         AuditFiles.Cli onFile = AuditFiles.cli("audit", "verify", AuditFiles.files(directory).get(0).toString());
         assertThat(onFile.exit()).isZero();
         assertThat(onFile.out()).startsWith("OK: 8 records in 1 file, chain intact");
+
+        AuditFiles.Cli missing = AuditFiles.cli("audit", "verify", directory.resolve("absent").toString());
+        assertThat(missing.exit()).isEqualTo(2);
+        assertThat(missing.err()).contains("no such file or directory");
     }
 
     @Test
@@ -167,6 +171,21 @@ class AuditLogFormatTest {
         assertThat(AuditFiles.records(directory).get(1).get("text").asText()).isEqualTo(sql);
         assertThat(AuditFiles.verify(directory).intact()).isTrue();
         assertThat(Files.size(file)).isPositive();
+    }
+
+    @Test
+    void unpairedSurrogatesAreWrittenAsReplacementCharacters() throws Exception {
+        String lowAlone = String.valueOf((char) 0xDC00);
+        String highAlone = String.valueOf((char) 0xD800);
+        String sql = "SELECT '" + highAlone + "' || '\uD83D\uDE00' || '" + lowAlone + "x'";
+        try (AuditLog log = AuditLog.open(AuditConfig.defaults(directory))) {
+            log.appendConfirmed(AuditRecord.statement(AuditRecords.T0, "s", AuditRecords.ANA, AuditStatement
+                    .builder(AuditLevel.FULL, "select", AuditDecision.ALLOW).sql(sql, sql).build(), null)).get();
+            assertThat(log.healthy()).isTrue();
+        }
+        assertThat(AuditFiles.records(directory).get(1).get("text").asText())
+                .isEqualTo("SELECT '\uFFFD' || '\uD83D\uDE00' || '\uFFFDx'");
+        assertThat(AuditFiles.verify(directory).intact()).isTrue();
     }
 
     private static String genesisSha256() {
