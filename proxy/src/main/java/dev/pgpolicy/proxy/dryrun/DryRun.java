@@ -10,6 +10,7 @@ import dev.pgpolicy.policy.SessionContext;
 import dev.pgpolicy.sql.QueryAnalysis;
 import dev.pgpolicy.sql.SqlAnalyzer;
 import dev.pgpolicy.sql.StatementFacts;
+import dev.pgpolicy.sql.StatementKind;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -147,10 +148,15 @@ public final class DryRun implements TrafficSink {
 
     private Evaluated evaluate(SessionContext session, String sql) {
         QueryAnalysis analysis = analyzer.analyze(sql);
-        List<StatementFacts> facts = analysis.statements();
+        // An EMPTY statement is a message of only comments, white space or semicolons: nothing runs.
+        List<StatementFacts> facts = analysis.statements().stream().filter(f -> f.kind() != StatementKind.EMPTY).toList();
         String fingerprint = facts.stream().map(StatementFacts::fingerprint).collect(Collectors.joining(";"));
         String normalized = facts.stream().map(StatementFacts::normalized).collect(Collectors.joining("; "));
         boolean allParsed = !facts.isEmpty() && facts.stream().allMatch(StatementFacts::parsed);
+        if (facts.isEmpty()) {
+            return new Evaluated("", "", false, new Outcome(true, List.of(), new TreeMap<>(), List.of(), false), Optional.empty(),
+                    List.of());
+        }
         Explanation explanation = policy.explain(session, analysis, resolver);
         Optional<Outcome> before = baseline.map(set -> outcome(set.evaluate(session, analysis, resolver)));
         return new Evaluated(fingerprint, normalized, allParsed, outcome(explanation.decision()), before,

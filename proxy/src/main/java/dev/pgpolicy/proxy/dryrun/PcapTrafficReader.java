@@ -91,13 +91,15 @@ final class PcapTrafficReader {
             }
             if (decoder == null) {
                 String label = file + ": " + direction.source() + " -> " + direction.destination();
-                decoder = new FrontendStreamDecoder(label, direction.source().address(), startedFromStart.contains(direction), sink);
+                // A capture that began just after the handshake still holds the StartupMessage.
+                boolean fromStart = startedFromStart.contains(direction) || looksLikeStartupPacket(bytes, offset, length);
+                decoder = new FrontendStreamDecoder(label, direction.source().address(), fromStart, sink);
             }
             decoder.data(bytes, offset, length, time);
         }
 
         private Optional<Endpoint> decideClient(TcpReassembler.Direction direction, byte[] bytes, int offset, int length) {
-            if (startedFromStart.contains(direction) && looksLikeStartupPacket(bytes, offset, length)) {
+            if (looksLikeStartupPacket(bytes, offset, length)) {
                 return Optional.of(direction.source());
             }
             if (serverPorts.contains(direction.destination().port()) && !serverPorts.contains(direction.source().port())) {
