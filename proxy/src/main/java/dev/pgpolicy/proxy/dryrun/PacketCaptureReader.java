@@ -252,8 +252,12 @@ final class PacketCaptureReader {
                 Math.max(captured, original)));
     }
 
+    /** The instant of a pcapng timestamp; a value no clock can show (a damaged block) becomes the epoch. */
     private static Instant timestamp(long units, long unitsPerSecond) {
         long seconds = Long.divideUnsigned(units, unitsPerSecond);
+        if (seconds < 0 || seconds > Instant.MAX.getEpochSecond()) {
+            return Instant.EPOCH;
+        }
         long remainder = Long.remainderUnsigned(units, unitsPerSecond);
         long nanos = unitsPerSecond >= 1_000_000_000L
                 ? remainder / (unitsPerSecond / 1_000_000_000L)

@@ -356,6 +356,32 @@ class PcapReassemblyTest {
         });
     }
 
+    @Test
+    void mutatedAndCutCapturesOnlyEverYieldProblems() throws IOException {
+        Connection connection = new Connection(11).handshake();
+        connection.send(startup("ana"), 1460);
+        connection.send(concat(CaptureFiles.wire(new Parse("s", "SELECT $1", List.of()),
+                new Bind("", "s", List.of(), List.of(Optional.of(Bytes.utf8("1"))), List.of()), new Execute("", 0),
+                Sync.INSTANCE), query("SELECT 'x'")), 9);
+        connection.close();
+        java.util.Random random = new java.util.Random(20_260_304L);
+        for (byte[] original : List.of(CaptureFiles.pcap(1, connection.frames), CaptureFiles.pcapng(1, connection.frames))) {
+            for (int round = 0; round < 300; round++) {
+                byte[] mutated = original.clone();
+                int flips = 1 + random.nextInt(8);
+                for (int i = 0; i < flips; i++) {
+                    mutated[random.nextInt(mutated.length)] ^= (byte) (1 << random.nextInt(8));
+                }
+                if (random.nextInt(4) == 0) {
+                    mutated = Arrays.copyOf(mutated, random.nextInt(mutated.length));
+                }
+                // Whatever the damage, reading ends normally; what it found is statements, problems and notices.
+                RecordingSink sink = read(mutated);
+                assertThat(sink.statements.size()).isLessThanOrEqualTo(4);
+            }
+        }
+    }
+
     private static byte[] concat(byte[]... parts) {
         return CaptureFiles.concat(parts);
     }
