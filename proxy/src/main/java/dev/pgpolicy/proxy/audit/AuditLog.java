@@ -3,6 +3,8 @@ package dev.pgpolicy.proxy.audit;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -14,7 +16,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -49,6 +53,8 @@ public final class AuditLog implements AutoCloseable {
     private static final int MAX_BATCH = 1024;
     /** How long the idle writer sleeps between checks for close and for a pending retry. */
     private static final long IDLE_POLL_MILLIS = 50;
+    static final String LOCK_FILE = "audit.lock";
+    private static final Set<Path> LOCKED_IN_THIS_JVM = ConcurrentHashMap.newKeySet();
 
     private final AuditConfig config;
     private final ChainKey key;
@@ -79,6 +85,8 @@ public final class AuditLog implements AutoCloseable {
     private long recordsInFile;
     private Instant fileCreated;
     private long nextRetryNanos;
+    private FileChannel lockChannel;
+    private Path lockedDirectory;
 
     private record Entry(AuditRecord record, CompletableFuture<Void> written) {
     }
@@ -109,13 +117,57 @@ public final class AuditLog implements AutoCloseable {
         ChainKey key = config.hmacKeyFile() == null ? ChainKey.unkeyed() : ChainKey.fromFile(config.hmacKeyFile());
         AuditLog auditLog = new AuditLog(config, key, clock);
         try {
+            auditLog.lockDirectory();
             auditLog.start();
         } catch (IOException | RuntimeException e) {
             auditLog.closeFile();
+            auditLog.unlockDirectory();
             key.close();
             throw e;
         }
         return auditLog;
+    }
+
+    /**
+     * Two writers in one directory would fork the chain; the lock (fcntl(2), released by the
+     * kernel when the process dies, even by SIGKILL) lets only one in.
+     */
+    private void lockDirectory() throws IOException {
+        Path lockFile = config.directory().resolve(LOCK_FILE);
+        Path realDirectory = config.directory().toRealPath();
+        // Within one JVM the set decides: closing a second channel on the lock file would drop the
+        // process's fcntl lock held through the first (FileLock javadoc, platform dependencies).
+        if (!LOCKED_IN_THIS_JVM.add(realDirectory)) {
+            throw new IOException("audit directory " + config.directory() + " is in use by another audit log");
+        }
+        lockedDirectory = realDirectory;
+        lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = lockChannel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            throw new IOException("audit directory " + config.directory() + " is in use by another process ("
+                    + lockFile + " is locked)");
+        }
+    }
+
+    private void unlockDirectory() {
+        if (lockChannel != null) {
+            try {
+                // Closing the channel releases the lock.
+                lockChannel.close();
+            } catch (IOException e) {
+                log.error("audit log {}: releasing {} failed: {}", config.directory(), LOCK_FILE, e.toString());
+            }
+            lockChannel = null;
+        }
+        if (lockedDirectory != null) {
+            LOCKED_IN_THIS_JVM.remove(lockedDirectory);
+            lockedDirectory = null;
+        }
     }
 
     private void start() throws IOException {
@@ -314,7 +366,13 @@ public final class AuditLog implements AutoCloseable {
             queue.drainTo(stranded);
             fail(stranded, new AuditUnavailableException("audit log closed"));
             closeFile();
+            unlockDirectory();
             key.close();
+            if (!closing) {
+                // Only an Error gets here: say so, so that fail_closed sessions stop.
+                failure = "audit writer thread stopped";
+                ioHealthy = false;
+            }
         }
     }
 

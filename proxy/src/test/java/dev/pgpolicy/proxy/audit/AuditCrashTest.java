@@ -1,6 +1,7 @@
 package dev.pgpolicy.proxy.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgpolicy.proxy.audit.VerifyReport.Kind;
@@ -35,6 +36,8 @@ class AuditCrashTest {
             try (BufferedReader out = new BufferedReader(
                     new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
                 assertThat(out.readLine()).as("child stderr: %s", stderr(round)).isEqualTo("READY");
+                assertThatThrownBy(() -> AuditLog.open(AuditConfig.defaults(directory)))
+                        .isInstanceOf(IOException.class).hasMessageContaining("in use by another process");
                 // Kill while records keep arriving: wait until the log has grown past what READY saw.
                 long sizeAtReady = totalSize(directory);
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

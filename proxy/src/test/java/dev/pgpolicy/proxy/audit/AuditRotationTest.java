@@ -2,9 +2,11 @@ package dev.pgpolicy.proxy.audit;
 
 import static dev.pgpolicy.proxy.audit.AuditTamperTest.assertBreak;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgpolicy.proxy.audit.VerifyReport.Kind;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -116,6 +118,19 @@ class AuditRotationTest {
         VerifyReport report = AuditFiles.verify(directory);
         assertThat(report.intact()).as(report.summary()).isTrue();
         assertThat(report.lastSeq()).isEqualTo(8);
+    }
+
+    @Test
+    void onlyOneLogWritesToADirectory() throws Exception {
+        try (AuditLog first = AuditLog.open(AuditConfig.defaults(directory))) {
+            assertThatThrownBy(() -> AuditLog.open(AuditConfig.defaults(directory)))
+                    .isInstanceOf(IOException.class).hasMessageContaining("in use");
+            assertThat(first.append(AuditRecords.statement("s", 1))).isTrue();
+        }
+        try (AuditLog second = AuditLog.open(AuditConfig.defaults(directory))) {
+            assertThat(second.append(AuditRecords.statement("s", 2))).isTrue();
+        }
+        assertThat(AuditFiles.verify(directory).intact()).isTrue();
     }
 
     @Test
