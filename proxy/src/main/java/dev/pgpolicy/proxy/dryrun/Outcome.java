@@ -1,5 +1,6 @@
 package dev.pgpolicy.proxy.dryrun;
 
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.SortedMap;
@@ -19,7 +20,7 @@ import java.util.TreeMap;
 record Outcome(boolean allowed, List<String> rules, SortedMap<String, String> masks, List<String> warnings, boolean wouldDeny) {
     Outcome {
         rules = List.copyOf(rules);
-        masks = new TreeMap<>(Objects.requireNonNull(masks, "masks"));
+        masks = Collections.unmodifiableSortedMap(new TreeMap<>(Objects.requireNonNull(masks, "masks")));
         warnings = List.copyOf(warnings);
     }
 

@@ -166,7 +166,7 @@ final class PacketDecoder {
         byte[] payload = payloadStart < capturedEnd
                 ? Arrays.copyOfRange(packet.data(), payloadStart, capturedEnd)
                 : new byte[0];
-        return Optional.of(new TcpSegment(packet.time(), packet.fileOffset(), source, sourcePort, destination,
+        return Optional.of(new TcpSegment(packet.time(), source, sourcePort, destination,
                 destinationPort, sequence, flags, payload, payloadLength));
     }
 
