@@ -98,6 +98,14 @@ final class CaptureFiles {
         return frame.array();
     }
 
+    /** LINKTYPE_LINUX_SLL (older tcpdump -i any): packet type, ARPHRD, address length, address, protocol. */
+    static byte[] sll(byte[] ipPacket, int etherType) {
+        ByteBuffer frame = ByteBuffer.allocate(16 + ipPacket.length);
+        frame.putShort((short) 0).putShort((short) 772).putShort((short) 6).put(new byte[8]).putShort((short) etherType)
+                .put(ipPacket);
+        return frame.array();
+    }
+
     /** LINKTYPE_NULL: the address family in the capturing host's (here little-endian) byte order. */
     static byte[] bsdLoopback(byte[] ipPacket, int family) {
         ByteBuffer frame = ByteBuffer.allocate(4 + ipPacket.length).order(ByteOrder.LITTLE_ENDIAN);

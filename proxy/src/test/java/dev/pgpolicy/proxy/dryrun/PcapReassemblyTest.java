@@ -272,7 +272,7 @@ class PcapReassemblyTest {
     }
 
     @Test
-    void linuxCookedIpv6AndBsdLoopbackLinkTypesAreRead() throws IOException {
+    void linuxCookedSll2Ipv6SllAndBsdLoopbackLinkTypesAreRead() throws IOException {
         byte[] client = new byte[16];
         client[15] = 1;
         byte[] server = client.clone();
@@ -285,6 +285,15 @@ class PcapReassemblyTest {
         RecordingSink cooked = read(CaptureFiles.pcap(276, sll2));
         assertThat(cooked.sql()).containsExactly("SELECT 6");
         assertThat(cooked.statements.get(0).session().clientIp().getHostAddress()).isEqualTo("0:0:0:0:0:0:0:1");
+
+        List<Frame> cookedV1 = new ArrayList<>();
+        cookedV1.add(new Frame(113, START, CaptureFiles.sll(CaptureFiles.ipv4Tcp(CLIENT_V4, CLIENT_PORT, SERVER_V4,
+                SERVER_PORT, 10, SYN, new byte[0]), 0x0800)));
+        cookedV1.add(new Frame(113, START, CaptureFiles.sll(CaptureFiles.ipv4Tcp(CLIENT_V4, CLIENT_PORT, SERVER_V4,
+                SERVER_PORT, 11, PSH_ACK, concat(startup("cy"), query("SELECT 7"))), 0x0800)));
+        RecordingSink cookedSll = read(CaptureFiles.pcap(113, cookedV1));
+        assertThat(cookedSll.sql()).containsExactly("SELECT 7");
+        assertThat(cookedSll.users()).containsExactly("cy");
 
         List<Frame> loopback = new ArrayList<>();
         loopback.add(new Frame(0, START, CaptureFiles.bsdLoopback(CaptureFiles.ipv4Tcp(CLIENT_V4, CLIENT_PORT, SERVER_V4,
