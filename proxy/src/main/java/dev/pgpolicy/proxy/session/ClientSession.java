@@ -3,12 +3,6 @@ package dev.pgpolicy.proxy.session;
 import dev.pgpolicy.proxy.server.ProxyConfig;
 import dev.pgpolicy.proxy.session.InFlightRequest.Kind;
 import dev.pgpolicy.proxy.wire.Authentication;
-import dev.pgpolicy.proxy.wire.AuthenticationCleartextPassword;
-import dev.pgpolicy.proxy.wire.AuthenticationMD5Password;
-import dev.pgpolicy.proxy.wire.AuthenticationOk;
-import dev.pgpolicy.proxy.wire.AuthenticationSASL;
-import dev.pgpolicy.proxy.wire.AuthenticationSASLContinue;
-import dev.pgpolicy.proxy.wire.AuthenticationSASLFinal;
 import dev.pgpolicy.proxy.wire.BackendKeyData;
 import dev.pgpolicy.proxy.wire.BackendMessage;
 import dev.pgpolicy.proxy.wire.BackendMessages;
@@ -22,6 +16,7 @@ import dev.pgpolicy.proxy.wire.Execute;
 import dev.pgpolicy.proxy.wire.FrameDecoder;
 import dev.pgpolicy.proxy.wire.FrontendMessage;
 import dev.pgpolicy.proxy.wire.FrontendMessages;
+import dev.pgpolicy.proxy.wire.FunctionCall;
 import dev.pgpolicy.proxy.wire.GSSENCRequest;
 import dev.pgpolicy.proxy.wire.NegotiateProtocolVersion;
 import dev.pgpolicy.proxy.wire.NoticeResponse;
@@ -32,7 +27,6 @@ import dev.pgpolicy.proxy.wire.Query;
 import dev.pgpolicy.proxy.wire.RawFrame;
 import dev.pgpolicy.proxy.wire.ReadyForQuery;
 import dev.pgpolicy.proxy.wire.RowDescription;
-import dev.pgpolicy.proxy.wire.SASLInitialResponse;
 import dev.pgpolicy.proxy.wire.SSLRequest;
 import dev.pgpolicy.proxy.wire.SqlState;
 import dev.pgpolicy.proxy.wire.StartupDecoder;
@@ -40,8 +34,8 @@ import dev.pgpolicy.proxy.wire.StartupMessage;
 import dev.pgpolicy.proxy.wire.StartupPacket;
 import dev.pgpolicy.proxy.wire.TargetKind;
 import dev.pgpolicy.proxy.wire.WireMessage;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -49,13 +43,17 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,9 +91,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private static final String FRAME_DECODER = "frames";
     private static final String SESSION = "session";
 
-    private static final String SCRAM_SHA_256 = "SCRAM-SHA-256";
-    private static final String SCRAM_SHA_256_PLUS = "SCRAM-SHA-256-PLUS";
-
     /**
      * Sent upstream in place of a denied statement, so that the server fails it (and any open
      * transaction block) itself; the client sees the hook's error instead of this one.
@@ -103,13 +98,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private static final String DENIED_STATEMENT_TEMPLATE =
             "DO $pgpolicy_denied$BEGIN RAISE EXCEPTION USING ERRCODE = '%s'; END$pgpolicy_denied$";
 
-    /** Which authentication answer the server asked the client for. */
-    private enum ClientAuthAnswer {
-        NONE,
-        PASSWORD,
-        SASL_INITIAL,
-        SASL_CONTINUE
-    }
+    /**
+     * PostgreSQL's client-only encodings: multibyte encodings whose trailing bytes include ASCII
+     * values (PostgreSQL docs, "Character Set Support"; the server refuses them as server
+     * encodings for the same reason). Statement text must mean the same to the proxy and the server.
+     */
+    private static final Set<String> UNSAFE_CLIENT_ENCODINGS =
+            Set.of("BIG5", "GB18030", "GBK", "JOHAB", "SJIS", "SHIFT_JIS_2004", "UHC");
 
     private final SessionEnvironment environment;
     private final SocketChannel client;
@@ -117,6 +112,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final String id;
     private final long openedNanos = System.nanoTime();
     private final InFlightRequests inFlight = new InFlightRequests();
+    private final PassthroughAuthentication authentication = new PassthroughAuthentication();
+    private final UpstreamConnector connector;
 
     private Phase phase = Phase.STARTUP;
     private ScheduledFuture<?> handshakeDeadline;
@@ -126,9 +123,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private String user;
     private String database;
     private String applicationName;
-    private String authMethod;
-    private ClientAuthAnswer expectedAnswer = ClientAuthAnswer.NONE;
-    private List<String> offeredMechanisms = List.of();
     private CancelKeys.Key cancelKey;
     private char transactionStatus = 'I';
     private RowFilter rowFilter = RowFilter.UNCHANGED;
@@ -142,6 +136,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         this.client = client;
         this.traffic = traffic;
         this.id = environment.randomId(4);
+        this.connector = new UpstreamConnector(environment);
     }
 
     /** Sets up a freshly accepted client channel. */
@@ -188,7 +183,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public Optional<String> authMethod() {
-        return phase == Phase.READY || phase == Phase.AWAITING_READY ? Optional.ofNullable(authMethod) : Optional.empty();
+        return authentication.method();
     }
 
     @Override
@@ -261,7 +256,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         Phase before = phase;
         phase = Phase.CLOSED;
         if (upstream != null) {
-            closeOnFlush(upstream);
+            if (upstream.isActive()) {
+                closeOnFlush(upstream);
+            } else {
+                upstream.close(); // also abandons a connection attempt still in progress
+            }
         }
         if (handshakeDeadline != null) {
             handshakeDeadline.cancel(false);
@@ -280,7 +279,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (ProtocolException.find(cause).isEmpty() && rootCause(cause) instanceof java.io.IOException) {
+        if (ProtocolException.find(cause).isEmpty() && rootCause(cause) instanceof IOException) {
             // Reset connections and failed TLS records: the client is gone or cannot be talked to.
             LOG.info("session {}: connection from {} failed: {}", id, describe(clientAddress()),
                     UpstreamTlsNegotiator.rootMessage(cause));
@@ -297,7 +296,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private static Throwable rootCause(Throwable failure) {
         Throwable root = failure;
         while (root.getCause() != null && root.getCause() != root) {
-            if (root instanceof java.io.IOException) {
+            if (root instanceof IOException) {
                 return root;
             }
             root = root.getCause();
@@ -407,37 +406,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void connectUpstream(StartupMessage startup) {
-        ProxyConfig config = environment.config();
-        UpstreamHandler handler = new UpstreamHandler();
-        Runnable ready = () -> client.eventLoop().execute(() -> onUpstreamReady(startup));
-        java.util.function.Consumer<Throwable> failed = cause -> client.eventLoop().execute(() -> fail(cause));
-        ChannelFuture connect = environment.upstreamBootstrap(client.eventLoop())
-                .handler(new io.netty.channel.ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel channel) {
-                        if (environment.upstreamTls() != null) {
-                            channel.pipeline().addLast("upstream-ssl-request",
-                                    new UpstreamTlsNegotiator(environment, ready, failed));
-                        }
-                        channel.pipeline()
-                                .addLast(FRAME_DECODER, new FrameDecoder())
-                                .addLast(SESSION, handler);
-                    }
-                })
-                .connect(config.upstream().host(), config.upstream().port());
-        upstream = connect.channel();
-        connect.addListener((ChannelFutureListener) done -> {
-            if (!done.isSuccess()) {
-                fail(new SessionException(SqlState.CONNECTION_FAILURE, "could not connect to the upstream server at "
-                        + config.upstream() + ": " + UpstreamTlsNegotiator.rootMessage(done.cause()), done.cause()));
-            } else if (environment.upstreamTls() == null) {
-                ready.run();
-            }
-        });
+        upstream = connector.connect(client.eventLoop(),
+                () -> client.eventLoop().execute(() -> onUpstreamReady(startup)),
+                cause -> client.eventLoop().execute(() -> fail(cause)),
+                new FrameDecoder(), new UpstreamHandler());
     }
 
     private void onUpstreamReady(StartupMessage startup) {
         if (phase != Phase.CONNECTING) {
+            upstream.close(); // the client left (or failed) while the connection was being set up
             return;
         }
         phase = Phase.AUTHENTICATING;
@@ -452,37 +429,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             LOG.debug("session {}: cancel request with an unknown key dropped", id);
             return;
         }
-        CancelKeys.UpstreamKey key = target.get();
-        ProxyConfig config = environment.config();
-        ChannelFuture connect = environment.upstreamBootstrap(client.eventLoop())
-                .handler(new io.netty.channel.ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel channel) {
-                        if (environment.upstreamTls() != null) {
-                            channel.pipeline().addLast(new UpstreamTlsNegotiator(environment,
-                                    () -> sendCancel(channel, key),
-                                    cause -> {
-                                        LOG.warn("session {}: cancel request not delivered: {}", id,
-                                                UpstreamTlsNegotiator.rootMessage(cause));
-                                        channel.close();
-                                    }));
-                        }
-                    }
-                })
-                .connect(config.upstream().host(), config.upstream().port());
-        connect.addListener((ChannelFutureListener) done -> {
-            if (!done.isSuccess()) {
-                LOG.warn("session {}: cancel request not delivered: {}", id,
-                        UpstreamTlsNegotiator.rootMessage(done.cause()));
-            } else if (environment.upstreamTls() == null) {
-                sendCancel(done.channel(), key);
-            }
-        });
-    }
-
-    private static void sendCancel(Channel channel, CancelKeys.UpstreamKey key) {
-        CancelRequest request = new CancelRequest(key.processId(), key.secretKey());
-        channel.writeAndFlush(request.encode(channel.alloc())).addListener(ChannelFutureListener.CLOSE);
+        connector.cancel(client.eventLoop(), target.get(), id);
     }
 
     private void handshakeDeadlinePassed() {
@@ -563,23 +510,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return false;
         }
         // Strict: the answer must be the kind the server asked for, and well formed.
-        switch (expectedAnswer) {
-            case NONE:
-                throw new ProtocolException("unexpected authentication response: the server asked for none");
-            case PASSWORD:
-                FrontendMessages.decodePassword(frame);
-                break;
-            case SASL_INITIAL:
-                SASLInitialResponse initial = FrontendMessages.decodeSaslInitialResponse(frame);
-                if (!offeredMechanisms.contains(initial.mechanism())) {
-                    throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "client selected an invalid SASL authentication mechanism");
-                }
-                break;
-            case SASL_CONTINUE:
-                FrontendMessages.decodeSaslResponse(frame);
-                break;
-        }
-        expectedAnswer = ClientAuthAnswer.NONE;
+        authentication.onClient(frame);
         upstream.writeAndFlush(frame.content());
         return true;
     }
@@ -590,7 +521,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         SessionHooks hooks = environment.hooks();
         switch (type) {
             case 'Q': {
-                Query query = (Query) FrontendMessages.decode(frame);
+                Query query;
+                try {
+                    query = (Query) FrontendMessages.decode(frame);
+                } catch (ProtocolException e) {
+                    ErrorResponse error = undecodableText(e);
+                    inFlight.sent(InFlightRequest.of(Kind.SIMPLE_QUERY, "", null).withDenial(error));
+                    write(upstream, new Query(deniedStatement(error)));
+                    return false;
+                }
                 Verdict verdict = hooks.onQuery(this, query);
                 InFlightRequest request = InFlightRequest.of(Kind.SIMPLE_QUERY, "", query.sql());
                 switch (verdict.action()) {
@@ -610,7 +549,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 throw new AssertionError(verdict);
             }
             case 'P': {
-                Parse parse = (Parse) FrontendMessages.decode(frame);
+                Parse parse;
+                try {
+                    parse = (Parse) FrontendMessages.decode(frame);
+                } catch (ProtocolException e) {
+                    sendDenied(undecodableText(e));
+                    return false;
+                }
                 Verdict verdict = hooks.onParse(this, parse);
                 switch (verdict.action()) {
                     case FORWARD:
@@ -631,7 +576,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 throw new AssertionError(verdict);
             }
             case 'B': {
-                Bind bind = (Bind) FrontendMessages.decode(frame);
+                Bind bind;
+                try {
+                    bind = (Bind) FrontendMessages.decode(frame);
+                } catch (ProtocolException e) {
+                    sendDenied(undecodableText(e));
+                    return false;
+                }
                 Optional<String> sql = inFlight.statementSql(bind.statementName());
                 Verdict verdict = hooks.onBind(this, bind, sql);
                 switch (verdict.action()) {
@@ -678,10 +629,25 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 FrontendMessages.decode(frame);
                 inFlight.sent(InFlightRequest.of(Kind.SYNC, "", null));
                 return forward(frame);
-            case 'F':
-                FrontendMessages.decode(frame);
-                inFlight.sent(InFlightRequest.of(Kind.FUNCTION_CALL, "", null));
-                return forward(frame);
+            case 'F': {
+                FunctionCall call = (FunctionCall) FrontendMessages.decode(frame);
+                Verdict verdict = hooks.onFunctionCall(this, call);
+                InFlightRequest request = InFlightRequest.of(Kind.FUNCTION_CALL, "", null);
+                switch (verdict.action()) {
+                    case FORWARD:
+                        inFlight.sent(request);
+                        return forward(frame);
+                    case REWRITE:
+                        throw new IllegalStateException("a FunctionCall cannot be rewritten, only forwarded or denied");
+                    case DENY:
+                        // The failing stand-in is a simple Query: ErrorResponse then ReadyForQuery,
+                        // the same replies a failed function call gets.
+                        inFlight.sent(request.withDenial(verdict.error()));
+                        write(upstream, new Query(deniedStatement(verdict.error())));
+                        return false;
+                }
+                throw new AssertionError(verdict);
+            }
             case 'X':
                 clientTerminated = true;
                 return forward(frame);
@@ -694,6 +660,20 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             default:
                 throw new AssertionError("phase READY accepted type " + type);
         }
+    }
+
+    /**
+     * Text that is not valid UTF-8 cannot be analysed, so it must not run; but it is the
+     * statement's fault, not the connection's: PostgreSQL answers it with ERROR 22021 and the
+     * session goes on. The frame itself was well formed, so the stream is still in sync. Any
+     * other protocol error is rethrown and ends the session.
+     */
+    private static ErrorResponse undecodableText(ProtocolException e) {
+        if (e.sqlState() != SqlState.CHARACTER_NOT_IN_REPERTOIRE) {
+            throw e;
+        }
+        return ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.CHARACTER_NOT_IN_REPERTOIRE,
+                "invalid byte sequence for encoding \"UTF8\": " + e.getMessage(), null);
     }
 
     private static <T extends FrontendMessage> T requireType(Verdict verdict, Class<T> type) {
@@ -771,51 +751,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private boolean onAuthenticationRequest(RawFrame frame) {
         BackendMessage message = BackendMessages.decode(frame);
-        if (message instanceof AuthenticationOk) {
-            if (authMethod == null) {
-                authMethod = "trust";
+        if (message instanceof Authentication request) {
+            Optional<Authentication> replacement = authentication.onServer(request);
+            if (authentication.stage() == PassthroughAuthentication.Stage.DONE) {
+                phase = Phase.AWAITING_READY;
             }
-            expectedAnswer = ClientAuthAnswer.NONE;
-            phase = Phase.AWAITING_READY;
-            return relayNow(frame);
-        }
-        if (message instanceof AuthenticationSASL sasl) {
-            // The proxy terminates the client's TLS, so channel binding would bind to the proxy's
-            // certificate, never the server's: SCRAM-SHA-256-PLUS cannot succeed through it.
-            AuthenticationSASL offer = sasl.without(SCRAM_SHA_256_PLUS);
-            if (!offer.mechanisms().contains(SCRAM_SHA_256)) {
-                throw new SessionException(SqlState.FEATURE_NOT_SUPPORTED,
-                        "the server offers no SASL mechanism pgpolicy can relay: " + sasl.mechanisms());
+            if (replacement.isPresent()) {
+                writeAndFlush(client, replacement.get());
+                return false;
             }
-            authMethod = "scram-sha-256";
-            offeredMechanisms = offer.mechanisms();
-            expectedAnswer = ClientAuthAnswer.SASL_INITIAL;
-            writeAndFlush(client, offer);
-            return false;
-        }
-        if (message instanceof AuthenticationSASLContinue) {
-            expectedAnswer = ClientAuthAnswer.SASL_CONTINUE;
             return relayNow(frame);
-        }
-        if (message instanceof AuthenticationSASLFinal) {
-            expectedAnswer = ClientAuthAnswer.NONE;
-            return relayNow(frame);
-        }
-        if (message instanceof AuthenticationMD5Password) {
-            authMethod = "md5";
-            expectedAnswer = ClientAuthAnswer.PASSWORD;
-            return relayNow(frame);
-        }
-        if (message instanceof AuthenticationCleartextPassword) {
-            authMethod = "password";
-            expectedAnswer = ClientAuthAnswer.PASSWORD;
-            return relayNow(frame);
-        }
-        if (message instanceof Authentication other) {
-            throw new SessionException(SqlState.FEATURE_NOT_SUPPORTED, "the server requested an authentication method"
-                    + " pgpolicy cannot relay (code " + other.code() + "); use scram-sha-256, md5 or password");
         }
         if (message instanceof ErrorResponse error) {
+            // Wrong password, unknown role, no pg_hba.conf entry: the server's words, verbatim.
             upstreamSentFatal = error.isFatal();
             return relayNow(frame);
         }
@@ -858,7 +806,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 frames.setMaxFrameLength(FrameDecoder.DEFAULT_MAX_FRAME_LENGTH);
                 LOG.info("session {}: opened for user={} database={} application_name={} client={} tls={} auth={}",
                         id, user, database, applicationName == null ? "" : applicationName, describe(clientAddress()),
-                        tls, authMethod);
+                        tls, authentication.method().orElse(""));
                 return relayNow(frame);
             }
             default:
@@ -872,9 +820,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         InFlightRequest request = answered.orElse(null);
         switch (type) {
             case ReadyForQuery.TYPE:
-                byte status = frame.body().getByte(0);
-                if (frame.bodyLength() != 1 || (status != 'I' && status != 'T' && status != 'E')) {
+                if (frame.bodyLength() != 1) {
                     BackendMessages.decode(frame); // throws the precise protocol error
+                }
+                byte status = frame.body().getByte(0);
+                if (status != 'I' && status != 'T' && status != 'E') {
+                    BackendMessages.decode(frame);
                 }
                 transactionStatus = (char) status;
                 endRowFilter();
@@ -948,6 +899,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void noteParameterStatus(ParameterStatus status) {
         if (status.name().equals("application_name")) {
             applicationName = status.value();
+        } else if (status.name().equals("client_encoding")
+                && UNSAFE_CLIENT_ENCODINGS.contains(status.value().toUpperCase(Locale.ROOT))) {
+            // The server reports the canonical name, whichever alias the client used.
+            throw new SessionException(SqlState.FEATURE_NOT_SUPPORTED, "client_encoding " + status.value()
+                    + " is not supported through pgpolicy: in it an ASCII byte such as a quote or backslash can be"
+                    + " part of a multibyte character, so pgpolicy could read a statement differently from the"
+                    + " server; use UTF8");
         }
     }
 
@@ -975,7 +933,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             closeOnFlush(client);
             return;
         }
-        fail(new SessionException(phase == Phase.CONNECTING ? SqlState.CONNECTION_FAILURE : SqlState.CONNECTION_FAILURE,
+        fail(new SessionException(SqlState.CONNECTION_FAILURE,
                 "the upstream server closed the connection unexpectedly"));
     }
 
@@ -1029,7 +987,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private static void closeOnFlush(Channel channel) {
         if (channel.isActive()) {
-            channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
     }
 
@@ -1079,8 +1037,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            // The server drained what the client sent: read the client again.
-            if (ctx.channel().isWritable() && phase != Phase.CLOSED) {
+            // The server drained what the client sent: read the client again (once reading is allowed at all).
+            if (ctx.channel().isWritable() && (phase == Phase.READY || phase == Phase.AUTHENTICATING)) {
                 client.config().setAutoRead(true);
             }
             ctx.fireChannelWritabilityChanged();
@@ -1097,11 +1055,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             if (ProtocolException.find(cause).isPresent()) {
                 ProtocolException e = ProtocolException.find(cause).get();
                 fail(new ProtocolException(e.sqlState(), "the upstream server broke the protocol: " + e.getMessage(), e));
-            } else if (rootCause(cause) instanceof javax.net.ssl.SSLException) {
+            } else if (rootCause(cause) instanceof SSLException) {
                 fail(new SessionException(SqlState.CONNECTION_FAILURE, "TLS handshake with the upstream server at "
                         + config.upstream() + " failed (upstream TLS " + config.upstreamTls().configName() + "): "
                         + UpstreamTlsNegotiator.rootMessage(cause), cause));
-            } else if (rootCause(cause) instanceof java.io.IOException) {
+            } else if (rootCause(cause) instanceof IOException) {
                 fail(new SessionException(SqlState.CONNECTION_FAILURE, "the connection to the upstream server at "
                         + config.upstream() + " failed: " + UpstreamTlsNegotiator.rootMessage(cause), cause));
             } else {

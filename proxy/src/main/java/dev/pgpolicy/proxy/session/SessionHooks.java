@@ -1,6 +1,7 @@
 package dev.pgpolicy.proxy.session;
 
 import dev.pgpolicy.proxy.wire.Bind;
+import dev.pgpolicy.proxy.wire.FunctionCall;
 import dev.pgpolicy.proxy.wire.Parse;
 import dev.pgpolicy.proxy.wire.Query;
 import dev.pgpolicy.proxy.wire.RowDescription;
@@ -13,7 +14,7 @@ import java.util.Optional;
  * forwarded unchanged and results are never decoded.
  *
  * <pre>
- *   client ── Query / Parse / Bind ──► onQuery / onParse / onBind ──► FORWARD | REWRITE | DENY
+ *   client ── Query / Parse / Bind / FunctionCall ──► onQuery ... ──► FORWARD | REWRITE | DENY
  *   client ◄── RowDescription, DataRow ── onRowDescription / onExecute ── RowFilter ◄── server
  * </pre>
  *
@@ -36,6 +37,14 @@ public interface SessionHooks {
 
     /** {@code statementSql} is the text of the statement bound, when the session saw its Parse. */
     default Verdict onBind(SessionInfo session, Bind bind, Optional<String> statementSql) {
+        return Verdict.FORWARD;
+    }
+
+    /**
+     * A fast-path function call ('F'): it runs a function by OID without SQL text, so a policy
+     * that restricts functions must see it here. Only {@link Verdict#FORWARD} and a denial apply.
+     */
+    default Verdict onFunctionCall(SessionInfo session, FunctionCall call) {
         return Verdict.FORWARD;
     }
 

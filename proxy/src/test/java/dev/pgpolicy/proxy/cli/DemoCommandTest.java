@@ -104,10 +104,21 @@ class DemoCommandTest {
         assertThat(err.toString()).contains("pgpolicy demo: --listen: expected HOST:PORT");
     }
 
-    /** This JVM's embedded cluster directories under java.io.tmpdir. */
+    /**
+     * This JVM's embedded cluster directories under java.io.tmpdir, recognised by the owner marker
+     * naming our pid: other JVMs on the machine may be starting clusters at the same time.
+     */
     private static java.util.Set<Path> embeddedDirectories() throws java.io.IOException {
+        String ownerPrefix = ProcessHandle.current().pid() + " ";
         try (var entries = java.nio.file.Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
             return entries.filter(p -> p.getFileName().toString().startsWith("pgpolicy-pg-"))
+                    .filter(p -> {
+                        try {
+                            return java.nio.file.Files.readString(p.resolve("owner")).startsWith(ownerPrefix);
+                        } catch (java.io.IOException gone) {
+                            return false;
+                        }
+                    })
                     .collect(java.util.stream.Collectors.toSet());
         }
     }

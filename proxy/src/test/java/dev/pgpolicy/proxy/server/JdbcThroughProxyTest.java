@@ -150,6 +150,55 @@ class JdbcThroughProxyTest {
     }
 
     @Test
+    void cursorFetchesInPortionsWithPortalSuspended() throws SQLException {
+        try (Connection connection = fixture.jdbc(DB, "")) {
+            connection.setAutoCommit(false); // pgjdbc only fetches in portions inside a transaction
+            try (PreparedStatement statement = connection.prepareStatement("SELECT g FROM generate_series(1, 10000) g")) {
+                statement.setFetchSize(250);
+                long sum = 0;
+                int rows = 0;
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        sum += rs.getInt(1);
+                        rows++;
+                    }
+                }
+                assertThat(rows).isEqualTo(10_000);
+                assertThat(sum).isEqualTo(10_000L * 10_001 / 2);
+            }
+            connection.commit();
+        }
+    }
+
+    @Test
+    void copyManagerInAndOut() throws Exception {
+        try (Connection connection = fixture.jdbc(DB, "")) {
+            try (Statement ddl = connection.createStatement()) {
+                ddl.execute("DROP TABLE IF EXISTS copy_jdbc");
+                ddl.execute("CREATE TABLE copy_jdbc (id int, note text)");
+            }
+            org.postgresql.copy.CopyManager copy = connection.unwrap(PGConnection.class).getCopyAPI();
+            StringBuilder data = new StringBuilder();
+            for (int i = 0; i < 20_000; i++) {
+                data.append(i).append(",note ").append(i).append('\n');
+            }
+            long loaded = copy.copyIn("COPY copy_jdbc FROM STDIN (FORMAT csv)", new java.io.StringReader(data.toString()));
+            assertThat(loaded).isEqualTo(20_000);
+            java.io.StringWriter out = new java.io.StringWriter();
+            long written = copy.copyOut("COPY (SELECT * FROM copy_jdbc ORDER BY id) TO STDOUT (FORMAT csv)", out);
+            assertThat(written).isEqualTo(20_000);
+            assertThat(out.toString()).isEqualTo(data.toString());
+            // A failed COPY leaves the session usable.
+            assertThatThrownBy(() -> copy.copyIn("COPY copy_jdbc FROM STDIN (FORMAT csv)",
+                    new java.io.StringReader("not-a-number,x\n"))).isInstanceOf(SQLException.class);
+            try (Statement check = connection.createStatement(); ResultSet rs = check.executeQuery("SELECT count(*) FROM copy_jdbc")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).isEqualTo(20_000);
+            }
+        }
+    }
+
+    @Test
     void cancelEndsALongQueryQuickly() throws Exception {
         try (Connection connection = fixture.jdbc(DB, ""); Statement statement = connection.createStatement()) {
             AtomicLong cancelledAt = new AtomicLong();

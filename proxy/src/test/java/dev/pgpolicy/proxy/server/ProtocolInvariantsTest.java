@@ -35,8 +35,14 @@ class ProtocolInvariantsTest {
     void start() {
         postgres = EmbeddedPostgres.builder()
                 .hbaRule("host all " + TRUSTED + " 127.0.0.1/32 trust")
+                .hbaRule("host all md5_user 127.0.0.1/32 md5")
+                .hbaRule("host all cleartext_user 127.0.0.1/32 password")
                 .start();
         postgres.createRole(TRUSTED, null);
+        // md5 authentication needs an md5-hashed password; a SCRAM verifier would make the server use SCRAM.
+        postgres.execute("postgres", "SET password_encryption = 'md5';\n"
+                + "CREATE ROLE md5_user LOGIN PASSWORD 'md5 secret';\n"
+                + "CREATE ROLE cleartext_user LOGIN PASSWORD 'cleartext secret';\n");
         fixture = ProxyFixture.start(postgres);
     }
 
@@ -93,6 +99,20 @@ class ProtocolInvariantsTest {
     }
 
     @Test
+    void md5AndCleartextPasswordExchangesAreRelayed() {
+        for (String[] login : new String[][] {{"md5_user", "md5 secret"}, {"cleartext_user", "cleartext secret"}}) {
+            dev.pgpolicy.proxy.embedded.ProcessResult ok = dev.pgpolicy.proxy.testing.PgClient.to("127.0.0.1", fixture.port())
+                    .user(login[0]).password(login[1]).database("postgres").sslMode("disable").psql("SELECT current_user");
+            assertThat(ok.succeeded()).as(ok.describe()).isTrue();
+            assertThat(ok.stdout().strip()).isEqualTo(login[0]);
+            dev.pgpolicy.proxy.embedded.ProcessResult wrong = dev.pgpolicy.proxy.testing.PgClient.to("127.0.0.1", fixture.port())
+                    .user(login[0]).password("wrong").database("postgres").sslMode("disable").psql("SELECT 1");
+            assertThat(wrong.succeeded()).isFalse();
+            assertThat(wrong.stderr()).contains("password authentication failed for user \"" + login[0] + "\"");
+        }
+    }
+
+    @Test
     void gssEncRequestIsAnsweredN() {
         try (RawSocket socket = connect(fixture)) {
             socket.write(Frames.gssEncRequest());
@@ -140,6 +160,43 @@ class ProtocolInvariantsTest {
             // A Query whose string is not terminated.
             socket.write(Frames.typed('Q', "SELECT 1".getBytes(StandardCharsets.UTF_8)));
             assertFatal(socket, "08P01");
+        }
+    }
+
+    @Test
+    void invalidUtf8InAStatementIsAnErrorNotTheEndOfTheSession() {
+        try (RawSocket socket = connect(fixture)) {
+            socket.write(trustedStartup());
+            readUntilReady(socket);
+            byte[] sql = {'S', 'E', 'L', 'E', 'C', 'T', ' ', '\'', (byte) 0xC3, (byte) 0x28, '\'', 0};
+            socket.write(Frames.typed('Q', sql));
+            BackendMessage error = socket.readMessage();
+            assertThat(error.type()).isEqualTo('E');
+            assertThat(error.sqlState()).isEqualTo("22021");
+            assertThat(error.fields().get('S')).isEqualTo("ERROR");
+            assertThat(socket.readMessage().type()).isEqualTo('Z');
+            socket.write(Frames.query("SELECT 'still usable'"));
+            assertThat(readUntilReady(socket)).isEqualTo("TDCZ");
+        }
+    }
+
+    @Test
+    void clientEncodingsWhereAsciiCanHideInsideACharacterAreRefused() {
+        var refused = dev.pgpolicy.proxy.testing.PgClient.to("127.0.0.1", fixture.port()).user(TRUSTED)
+                .database("postgres").sslMode("disable").env("PGCLIENTENCODING", "SJIS").psql("SELECT 1");
+        assertThat(refused.succeeded()).isFalse();
+        assertThat(refused.stderr()).contains("client_encoding SJIS is not supported through pgpolicy");
+        try (RawSocket socket = connect(fixture)) {
+            socket.write(trustedStartup());
+            readUntilReady(socket);
+            socket.write(Frames.query("SET client_encoding = 'WIN936'"));
+            BackendMessage message;
+            do {
+                message = socket.readMessage(); // CommandComplete comes first; the ParameterStatus never arrives
+            } while (message.type() != 'E');
+            assertThat(message.sqlState()).isEqualTo("0A000");
+            assertThat(message.fields().get('M')).contains("client_encoding GBK");
+            assertThat(socket.awaitClosed(CLOSE_WAIT)).isTrue();
         }
     }
 

@@ -132,6 +132,58 @@ class TlsTest {
     }
 
     @Test
+    void upstreamRequireAndVerifyCaEncryptToo() {
+        for (ProxyConfig.UpstreamTls mode : new ProxyConfig.UpstreamTls[] {
+                ProxyConfig.UpstreamTls.REQUIRE, ProxyConfig.UpstreamTls.VERIFY_CA}) {
+            try (ProxyFixture fixture = ProxyFixture.start(postgres, b -> b.upstreamTls(mode)
+                    .upstreamCa(mode == ProxyConfig.UpstreamTls.VERIFY_CA ? postgres.caCertificate() : null))) {
+                ProcessResult result = fixture.client(DB).psql("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
+                assertThat(result.succeeded()).as(mode + ": " + result.describe()).isTrue();
+                assertThat(result.stdout().strip()).isEqualTo("t");
+            }
+        }
+    }
+
+    @Test
+    void unreachableUpstreamIsAClear08006() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+            closedPort = probe.getLocalPort();
+        }
+        int port = closedPort;
+        try (ProxyFixture fixture = ProxyFixture.start(postgres, b -> b.upstream("127.0.0.1", port))) {
+            ProcessResult result = fixture.client(DB).psql("SELECT 1");
+            assertThat(result.succeeded()).isFalse();
+            assertThat(result.stderr()).contains("FATAL:  could not connect to the upstream server at 127.0.0.1:" + port)
+                    .contains("pgpolicy correlation id");
+            assertThatThrownBy(() -> fixture.jdbc(DB, "")).isInstanceOfSatisfying(SQLException.class,
+                    e -> assertThat(e.getSQLState()).isEqualTo("08006"));
+        }
+    }
+
+    @Test
+    void cancelTravelsOverUpstreamTlsToo() throws Exception {
+        try (ProxyFixture fixture = ProxyFixture.start(postgres, b -> b
+                .upstreamTls(ProxyConfig.UpstreamTls.VERIFY_FULL).upstreamCa(postgres.caCertificate()));
+                java.sql.Connection connection = fixture.jdbc(DB, "");
+                java.sql.Statement statement = connection.createStatement()) {
+            java.util.concurrent.CompletableFuture<Void> canceller = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    Thread.sleep(300);
+                    statement.cancel();
+                } catch (SQLException | InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> statement.execute("SELECT pg_sleep(30)")).isInstanceOfSatisfying(SQLException.class,
+                    e -> assertThat(e.getSQLState()).isEqualTo("57014"));
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+            canceller.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void channelBindingIsNotOfferedThroughTheProxy() {
         // Both legs encrypted: the server offers SCRAM-SHA-256-PLUS, the proxy removes it, because
         // the client's channel is bound to the proxy's certificate, not the server's.
