@@ -105,7 +105,8 @@ class DryRunCapturedTrafficTest {
                 """);
 
         pcap = work.resolve("traffic.pcap");
-        Process tcpdump = startCapture(pcap, postgres.port());
+        Capture tcpdump = startCapture(pcap, postgres.port());
+        long dropped;
         try {
             PgClient app = PgClient.to(postgres.host(), postgres.port()).user("app_user").password(APP_PASSWORD)
                     .database("postgres").sslMode("disable").applicationName("billing");
@@ -126,8 +127,10 @@ class DryRunCapturedTrafficTest {
                         "-f", script.toString(), "postgres"));
             }
         } finally {
-            stopCapture(tcpdump, pcap);
+            dropped = stopCapture(tcpdump, pcap);
         }
+        // A capture that lost packets would make the pcap assertions fail for a reason outside pgpolicy; say so plainly.
+        assertThat(dropped).as("packets tcpdump reports dropped by the kernel (machine overloaded?)").isZero();
         postgres.stop();
         csvlog = logDirectory.resolve("server.csv");
         jsonlog = logDirectory.resolve("server.json");
@@ -344,41 +347,46 @@ class DryRunCapturedTrafficTest {
         Files.setPosixFilePermissions(directory, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
     }
 
+    /** A running tcpdump and everything it writes to standard error (its statistics come at exit). */
+    private record Capture(Process process, CompletableFuture<String> messages) {
+    }
+
     /** tcpdump on the loopback interface; returns once it reports that it is capturing. */
-    private static Process startCapture(Path file, int port) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder("tcpdump", "-i", "lo", "--immediate-mode", "-U", "-n", "-Z", "root", "-w", file.toString(),
-                "tcp", "port", String.valueOf(port)).start();
-        BufferedReader stderr = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8));
-        CompletableFuture<Boolean> listening = CompletableFuture.supplyAsync(() -> {
-            try {
+    private static Capture startCapture(Path file, int port) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder("tcpdump", "-i", "lo", "--immediate-mode", "-B", "16384", "-U", "-n",
+                "-Z", "root", "-w", file.toString(), "tcp", "port", String.valueOf(port)).start();
+        CompletableFuture<Void> listening = new CompletableFuture<>();
+        CompletableFuture<String> messages = CompletableFuture.supplyAsync(() -> {
+            StringBuilder all = new StringBuilder();
+            try (BufferedReader stderr = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = stderr.readLine()) != null) {
+                    all.append(line).append('\n');
                     if (line.contains("listening on")) {
-                        return true;
+                        listening.complete(null);
                     }
                 }
-                return false;
             } catch (IOException e) {
-                return false;
+                all.append(e.getMessage());
             }
+            listening.completeExceptionally(new IllegalStateException("tcpdump ended: " + all));
+            return all.toString();
         });
         try {
-            if (!listening.get(30, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("tcpdump did not start (exit " + process.waitFor() + ")");
-            }
+            listening.get(30, TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             process.destroyForcibly();
             throw new IllegalStateException("tcpdump did not start", e);
         }
-        return process;
+        return new Capture(process, messages);
     }
 
     /**
      * Lets tcpdump write the last packets (the kernel hands them over asynchronously; the file
      * must stop growing for a second), then stops it with SIGTERM, on which it flushes and closes
-     * the file.
+     * the file. Returns the number of packets the kernel dropped, from tcpdump's statistics.
      */
-    private static void stopCapture(Process tcpdump, Path file) throws IOException, InterruptedException {
+    private static long stopCapture(Capture capture, Path file) throws Exception {
         long size = Files.size(file);
         for (int stable = 0, round = 0; stable < 5 && round < 100; round++) {
             Thread.sleep(200);
@@ -386,9 +394,12 @@ class DryRunCapturedTrafficTest {
             stable = now == size ? stable + 1 : 0;
             size = now;
         }
-        tcpdump.destroy();
-        if (!tcpdump.waitFor(30, TimeUnit.SECONDS)) {
-            tcpdump.destroyForcibly();
+        capture.process().destroy();
+        if (!capture.process().waitFor(30, TimeUnit.SECONDS)) {
+            capture.process().destroyForcibly();
         }
+        String messages = capture.messages().get(30, TimeUnit.SECONDS);
+        java.util.regex.Matcher dropped = java.util.regex.Pattern.compile("(\\d+) packets? dropped by kernel").matcher(messages);
+        return dropped.find() ? Long.parseLong(dropped.group(1)) : 0;
     }
 }
