@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             CheckCommand.class,
             TestCommand.class,
             ExplainCommand.class,
+            DryRunCommand.class,
             AuditCommand.class,
             HashPasswordCommand.class,
             DemoCommand.class,
