@@ -16,6 +16,9 @@
 # missing, builds the pgpolicy jar when needed, and leaves no process or file behind (trap on exit,
 # Ctrl-C and failure).
 set -euo pipefail
+# The whole script is one compound command, read before it runs: editing the file while a run is
+# in progress (bash otherwise reads scripts as it goes) cannot change or break that run.
+{
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -575,3 +578,4 @@ function gensub_skipped(s,    x) { x = s; gsub(/\\/, "\\\\", x); gsub(/"/, "\\\"
 ' "$results"
 [ -n "$json_out" ] && say "JSON written to $json_out"
 exit 0
+}
