@@ -211,9 +211,13 @@ wait_ready() {  # name port pid log
 start_pgbouncer() {
   local p; p=$(free_port)
   mkdir -p "$work/pgbouncer"
-  # SCRAM from pgbench to PgBouncer, and from PgBouncer to PostgreSQL with the same plaintext
-  # secret (PgBouncer's auth_file accepts plaintext or a SCRAM verifier).
-  printf '"bench" "%s"\n' "$PGPASSWORD" >"$work/pgbouncer/userlist.txt"
+  # The role's SCRAM verifier from pg_authid, not the plaintext: PgBouncer then checks the client's
+  # proof against the stored keys and logs in upstream with the ClientKey recovered from that
+  # proof, as recommended, instead of running PBKDF2 (4096 iterations) for every connection.
+  local verifier
+  verifier=$("$pgbin/psql" -p "$pg_port" -qAt -c "SELECT rolpassword FROM pg_authid WHERE rolname = 'bench'")
+  case "$verifier" in SCRAM-SHA-256\$*) ;; *) die "no SCRAM verifier for role bench" ;; esac
+  printf '"bench" "%s"\n' "$verifier" >"$work/pgbouncer/userlist.txt"
   cat >"$work/pgbouncer/pgbouncer.ini" <<EOF
 [databases]
 bench = host=127.0.0.1 port=$pg_port dbname=bench
