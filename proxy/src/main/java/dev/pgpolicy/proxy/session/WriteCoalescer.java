@@ -35,8 +35,8 @@ final class WriteCoalescer extends ChannelOutboundHandlerAdapter {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         ByteBuf buf = msg instanceof ByteBuf b && b.hasMemoryAddress() ? b : null;
-        ByteBuf parent = buf == null ? null : buf.unwrap();
-        if (parent == null || parent.unwrap() != null || !parent.hasMemoryAddress()) {
+        ByteBuf parent = buf == null ? null : bottom(buf);
+        if (parent == null || !parent.hasMemoryAddress()) {
             sendRun(ctx);
             ctx.write(msg, promise);
             return;
@@ -54,6 +54,21 @@ final class WriteCoalescer extends ChannelOutboundHandlerAdapter {
         start = address;
         length = buf.readableBytes();
         promises.add(promise);
+    }
+
+    /**
+     * The buffer that owns the memory: below the slice, and below a leak detector's wrapper when
+     * leak detection sampled this buffer. Null when {@code buf} is not derived from another.
+     */
+    private static ByteBuf bottom(ByteBuf buf) {
+        ByteBuf below = buf.unwrap();
+        if (below == null) {
+            return null;
+        }
+        while (below.unwrap() != null) {
+            below = below.unwrap();
+        }
+        return below;
     }
 
     @Override
