@@ -89,6 +89,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private static final String TRAFFIC = "traffic";
     private static final String TLS = "tls";
+    private static final String COALESCER = "coalescer";
     private static final String STARTUP_DECODER = "startup";
     private static final String FRAME_DECODER = "frames";
     private static final String SESSION = "session";
@@ -151,6 +152,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         TrafficCounter traffic = new TrafficCounter();
         channel.pipeline()
                 .addLast(TRAFFIC, traffic)
+                // Tail side of TLS (inserted after TRAFFIC), so TLS too sees whole runs of frames.
+                .addLast(COALESCER, new WriteCoalescer())
                 .addLast(STARTUP_DECODER, new StartupDecoder())
                 .addLast(FRAME_DECODER, new FrameDecoder(FrameDecoder.MAX_FRAME_LENGTH_BEFORE_AUTHENTICATION))
                 .addLast(SESSION, new ClientSession(environment, channel, traffic));
@@ -428,7 +431,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         upstream = connector.connect(client.eventLoop(),
                 () -> client.eventLoop().execute(() -> onUpstreamReady(startup)),
                 cause -> client.eventLoop().execute(() -> fail(cause)),
-                new FrameDecoder(), new UpstreamHandler());
+                new WriteCoalescer(), new FrameDecoder(), new UpstreamHandler());
     }
 
     private void onUpstreamReady(StartupMessage startup) {

@@ -1,0 +1,586 @@
+#!/usr/bin/env bash
+# pgbench side by side: directly against PostgreSQL, through PgBouncer (session mode) and through
+# pgpolicy (relay without policy, and with a realistic policy), interleaved over several rounds.
+#
+#   bench/compare.sh [--rounds N] [--duration S] [--clients N] [--threads N] [--scale N]
+#                    [--warmup S] [--targets LIST] [--workloads LIST] [--json FILE] [--quick]
+#
+# For every workload and target it reports TPS, p50/p99 latency (from pgbench's per-transaction
+# log), the CPU the proxy process spends per transaction (utime+stime from /proc/PID/stat around
+# the run) and PostgreSQL's own CPU per transaction, each also as a ratio to the direct connection
+# and to PgBouncer in the same round; the printed figures are medians over the rounds. Ratios, not
+# absolute numbers, are what carries from one machine to another: pgbench, PostgreSQL and the
+# proxy share the cores.
+#
+# Runs from a fresh Debian machine: installs PgBouncer and the PostgreSQL server packages when
+# missing, builds the pgpolicy jar when needed, and leaves no process or file behind (trap on exit,
+# Ctrl-C and failure).
+set -euo pipefail
+# The whole script is one compound command, read before it runs: editing the file while a run is
+# in progress (bash otherwise reads scripts as it goes) cannot change or break that run.
+{
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+usage() {
+  sed -n '2,6p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  cat <<'EOF'
+Options:
+  --rounds N       rounds; each runs every workload on every target (default 3)
+  --duration S     seconds per pgbench run (default 5)
+  --clients N      pgbench clients, the same for every target (default 8)
+  --threads N      pgbench threads (default 2)
+  --scale N        pgbench scale factor (default 10)
+  --warmup S       seconds of warm-up per workload and target before the first round (default 2)
+  --targets LIST   comma list of direct,pgbouncer,pgpolicy-allow,pgpolicy-realistic (default all)
+  --workloads LIST comma list of select-simple,select-extended,select-prepared,tpcb-prepared,
+                   rows10k,connect (default all)
+  --json FILE      also write the per-round results and the medians as JSON
+  --quick          smoke run: one round of 3 s, 1 s warm-up
+EOF
+}
+
+rounds=3 duration=5 clients=8 threads=2 scale=10 warmup=2 json_out=""
+targets_opt="direct,pgbouncer,pgpolicy-allow,pgpolicy-realistic"
+workloads_opt="select-simple,select-extended,select-prepared,tpcb-prepared,rows10k,connect"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) rounds=${2:?}; shift 2 ;;
+    --duration) duration=${2:?}; shift 2 ;;
+    --clients) clients=${2:?}; shift 2 ;;
+    --threads) threads=${2:?}; shift 2 ;;
+    --scale) scale=${2:?}; shift 2 ;;
+    --warmup) warmup=${2:?}; shift 2 ;;
+    --targets) targets_opt=${2:?}; shift 2 ;;
+    --workloads) workloads_opt=${2:?}; shift 2 ;;
+    --json) json_out=${2:?}; shift 2 ;;
+    --quick) rounds=1 duration=3 warmup=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+for n in "$rounds" "$duration" "$clients" "$threads" "$scale"; do
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: expected a positive integer, got '$n'" >&2; exit 2; }
+done
+[[ "$warmup" =~ ^[0-9]+$ ]] || { echo "compare.sh: --warmup expects seconds, got '$warmup'" >&2; exit 2; }
+[ "$threads" -le "$clients" ] || threads=$clients
+if [ -n "$json_out" ]; then
+  case "$json_out" in /*) ;; *) json_out="$PWD/$json_out" ;; esac
+fi
+IFS=, read -r -a targets <<<"$targets_opt"
+IFS=, read -r -a workloads <<<"$workloads_opt"
+for t in "${targets[@]}"; do
+  case "$t" in direct|pgbouncer|pgpolicy-allow|pgpolicy-realistic) ;;
+    *) echo "compare.sh: unknown target $t" >&2; exit 2 ;; esac
+done
+for w in "${workloads[@]}"; do
+  case "$w" in select-simple|select-extended|select-prepared|tpcb-prepared|rows10k|connect) ;;
+    *) echo "compare.sh: unknown workload $w" >&2; exit 2 ;; esac
+done
+
+say() { printf '%s\n' "compare.sh: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+# Prerequisites
+# ---------------------------------------------------------------------------------------------
+find_pg_bindir() {
+  local bin
+  for bin in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r) $(pg_config --bindir 2>/dev/null || true); do
+    if [ -x "$bin/initdb" ] && [ -x "$bin/pg_ctl" ] && [ -x "$bin/pgbench" ] && [ -x "$bin/psql" ]; then
+      echo "$bin"; return 0
+    fi
+  done
+  return 1
+}
+pgbin=$(find_pg_bindir) || { "$root/bin/install-prerequisites" && pgbin=$(find_pg_bindir); } \
+  || die "no PostgreSQL server binaries found after bin/install-prerequisites"
+pgbouncer_bin=$(command -v pgbouncer || ls /usr/sbin/pgbouncer 2>/dev/null || true)
+if [ -z "$pgbouncer_bin" ]; then
+  case " ${targets[*]} " in *" pgbouncer "*)
+    say "installing pgbouncer (Debian package)"
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -q >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends pgbouncer >&2
+    pgbouncer_bin=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
+    [ -x "$pgbouncer_bin" ] || die "pgbouncer is still missing after apt-get install"
+  esac
+fi
+command -v java >/dev/null || "$root/bin/install-prerequisites"
+
+# PostgreSQL and PgBouncer both refuse to run as root: run them as the postgres OS user then.
+# setpriv execs (no intermediate process), so $! is the server's own pid.
+# as_service is a command prefix, not a function: a function run with & would be a subshell whose
+# pid is not the server's.
+as_service=()
+if [ "$(id -u)" -eq 0 ]; then
+  id -u postgres >/dev/null 2>&1 || "$root/bin/install-prerequisites"
+  as_service=(setpriv --reuid=postgres --regid=postgres --init-groups env HOME=/tmp)
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Cleanup: every process we start and the temporary directory, whatever the way out.
+# ---------------------------------------------------------------------------------------------
+work=""
+proxy_pids=()
+bouncer_pid=""
+pgdata=""
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  set +e
+  local pid
+  for pid in "${proxy_pids[@]}" $bouncer_pid; do
+    kill -TERM "$pid" 2>/dev/null
+  done
+  for pid in "${proxy_pids[@]}" $bouncer_pid; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  if [ -n "$pgdata" ] && [ -f "$pgdata/postmaster.pid" ]; then
+    "${as_service[@]}" "$pgbin/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null 2>&1
+  fi
+  [ -n "$work" ] && rm -rf "$work"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'say "interrupted"; exit 130' INT
+trap 'say "terminated"; exit 143' TERM
+
+work=$(mktemp -d /tmp/pgpolicy-bench.XXXXXX)
+chmod 0755 "$work"
+# The services write their logs here as the postgres user.
+[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$work"
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    port_in_use "$p" || { echo "$p"; return; }
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL: private cluster, SCRAM over TCP on 127.0.0.1 only, durability off (we measure the
+# proxies, not the disk).
+# ---------------------------------------------------------------------------------------------
+export PGUSER=bench PGDATABASE=bench PGHOST=127.0.0.1 PGSSLMODE=disable PGCONNECT_TIMEOUT=10
+export PGPASSWORD="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+pg_port=$(free_port)
+pgdata="$work/pgdata"
+mkdir -p "$pgdata" "$work/sock"
+printf '%s\n' "$PGPASSWORD" >"$work/pwfile"
+chmod 0644 "$work/pwfile"
+[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$pgdata" "$work/sock"
+chmod 0700 "$pgdata"
+say "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pg_port (data in $pgdata)"
+"${as_service[@]}" "$pgbin/initdb" -D "$pgdata" -U bench --pwfile="$work/pwfile" -A scram-sha-256 \
+  -E UTF8 --locale=C >"$work/initdb.log" 2>&1 || { cat "$work/initdb.log" >&2; die "initdb failed"; }
+max_conn=$((clients * 4 + 50))
+"${as_service[@]}" "$pgbin/pg_ctl" -D "$pgdata" -l "$work/postgres.log" -w -t 60 start -o \
+  "-p $pg_port -c listen_addresses=127.0.0.1 -k $work/sock -c max_connections=$max_conn \
+   -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=256MB \
+   -c password_encryption=scram-sha-256" >/dev/null \
+  || { tail -n 20 "$work/postgres.log" >&2; die "PostgreSQL did not start"; }
+pg_server_pid=$(head -n 1 "$pgdata/postmaster.pid")
+
+"$pgbin/psql" -p "$pg_port" -d postgres -qAt -c "CREATE DATABASE bench" >/dev/null
+say "pgbench -i -s $scale"
+"$pgbin/pgbench" -p "$pg_port" -i -s "$scale" -q >"$work/pgbench-init.log" 2>&1 \
+  || { cat "$work/pgbench-init.log" >&2; die "pgbench -i failed"; }
+"$pgbin/psql" -p "$pg_port" -qAt -c "VACUUM ANALYZE" >/dev/null
+
+# ---------------------------------------------------------------------------------------------
+# Targets
+# ---------------------------------------------------------------------------------------------
+declare -A port cpu_pid skip_reason note
+port[direct]=$pg_port
+
+wait_ready() {  # name port pid log
+  local name=$1 p=$2 pid=$3 log=$4
+  for _ in $(seq 1 300); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    "$pgbin/psql" -p "$p" -qAt -c "SELECT 1" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+start_pgbouncer() {
+  local p; p=$(free_port)
+  mkdir -p "$work/pgbouncer"
+  # The role's SCRAM verifier from pg_authid, not the plaintext: PgBouncer then checks the client's
+  # proof against the stored keys and logs in upstream with the ClientKey recovered from that
+  # proof, as recommended, instead of running PBKDF2 (4096 iterations) for every connection.
+  local verifier
+  verifier=$("$pgbin/psql" -p "$pg_port" -qAt -c "SELECT rolpassword FROM pg_authid WHERE rolname = 'bench'")
+  case "$verifier" in SCRAM-SHA-256\$*) ;; *) die "no SCRAM verifier for role bench" ;; esac
+  printf '"bench" "%s"\n' "$verifier" >"$work/pgbouncer/userlist.txt"
+  cat >"$work/pgbouncer/pgbouncer.ini" <<EOF
+[databases]
+bench = host=127.0.0.1 port=$pg_port dbname=bench
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $p
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = $work/pgbouncer/userlist.txt
+pool_mode = session
+max_client_conn = $((clients * 4 + 100))
+default_pool_size = $((clients + 10))
+pkt_buf = 65536
+logfile = $work/pgbouncer/pgbouncer.log
+log_connections = 0
+log_disconnections = 0
+ignore_startup_parameters = extra_float_digits
+EOF
+  [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$work/pgbouncer"
+  "${as_service[@]}" "$pgbouncer_bin" "$work/pgbouncer/pgbouncer.ini" >"$work/pgbouncer/stdout.log" 2>&1 &
+  bouncer_pid=$!
+  wait_ready pgbouncer "$p" "$bouncer_pid" "$work/pgbouncer/stdout.log" \
+    || { tail -n 30 "$work/pgbouncer/stdout.log" "$work/pgbouncer/pgbouncer.log" >&2; die "PgBouncer did not start"; }
+  port[pgbouncer]=$p
+  cpu_pid[pgbouncer]=$bouncer_pid
+  say "PgBouncer $("$pgbouncer_bin" --version 2>&1 | head -n 1 | awk '{print $2}') on 127.0.0.1:$p (pid $bouncer_pid)"
+}
+
+# The realistic policy: what a payments team would put in front of this database. pgbench's user
+# may read and write the pgbench tables, nothing else; DDL and file access denied; the accounts'
+# filler column is masked (the 10k-row workload reads it); guards on; audit at metadata.
+write_realistic_policy() {
+  mkdir -p "$work/policies"
+  cat >"$work/policies/bench.pgpolicy" <<'EOF'
+role app = user == "bench";
+role dba = "dba" in groups and auth == "cert";
+
+allow any session;
+allow app read, write on public.pgbench_*;
+allow app call on function pg_catalog.count;   # pgbench counts the branches to find the scale
+allow dba all;
+
+@id("no-ddl") @reason("schema changes go through migrations")
+deny !dba ddl, truncate, alter_system, load, copy_program, do;
+@id("no-file-access")
+deny any call on function pg_read_file, pg_read_binary_file, pg_ls_dir, lo_import, lo_export, dblink*;
+
+mask !dba public.pgbench_accounts.filler with redact("***");
+mask !dba public.pgbench_history.filler with redact("***");
+
+limit app { rows 50000 per query; idle 15m; idle_in_transaction 60s; }
+limit any { connections 1000 per client_ip; }
+
+guard !dba stacked_statements deny;
+guard any tautology deny;
+guard any union_probe deny;
+guard any sleep deny;
+guard any file_access deny;
+guard any program_exec deny;
+guard !dba unparsed deny;
+
+audit any metadata;
+EOF
+}
+
+launch_pgpolicy() {  # log args...; sets launched_pid
+  local log=$1; shift
+  PGPOLICY_JAVA_OPTS="${PGPOLICY_JAVA_OPTS:-}" "$root/bin/pgpolicy" "$@" >"$log" 2>&1 &
+  launched_pid=$!
+  proxy_pids+=("$launched_pid")
+}
+
+start_pgpolicy() {  # target
+  local t=$1 p; p=$(free_port)
+  local log="$work/$t.log"
+  local args=(serve --listen "127.0.0.1:$p" --upstream "127.0.0.1:$pg_port" --upstream-tls disable)
+  if [ "$t" = pgpolicy-realistic ]; then
+    write_realistic_policy
+    mkdir -p "$work/audit"
+    if "$root/bin/pgpolicy" help check >/dev/null 2>&1; then
+      if ! "$root/bin/pgpolicy" check "$work/policies" >"$work/check.log" 2>&1; then
+        skip_reason[$t]="the realistic policy does not compile on this build: $(head -n 3 "$work/check.log" | tr '\n' ' ')"
+        return 0
+      fi
+    fi
+    args+=(--policies "$work/policies")
+    launch_pgpolicy "$log" "${args[@]}" --audit "$work/audit"
+    if ! wait_ready "$t" "$p" "$launched_pid" "$log" \
+        && grep -q -i 'audit.*not available' "$log" && ! grep -q -i 'policies (--policies' "$log"; then
+      # A build with enforcement but without the audit writer: measure the policy, say so.
+      note[$t]="this build has no audit log ('$(grep -m 1 -i 'audit.*not available' "$log" | cut -c1-160)'): measured with the policy enforced and no audit records written"
+      say "NOTE $t: ${note[$t]}"
+      launch_pgpolicy "$log" "${args[@]}"
+    fi
+  else
+    launch_pgpolicy "$log" "${args[@]}"
+  fi
+  local pid=$launched_pid
+  if ! wait_ready "$t" "$p" "$pid" "$log"; then
+    if [ "$t" = pgpolicy-realistic ]; then
+      skip_reason[$t]="'pgpolicy serve --policies DIR' does not start on this build: $(grep -m 1 -i -E 'refus|error|exception' "$log" | cut -c1-300)"
+      kill -TERM "$pid" 2>/dev/null || true
+      return 0
+    fi
+    tail -n 30 "$log" >&2
+    die "pgpolicy ($t) did not start"
+  fi
+  if [ "$t" = pgpolicy-realistic ]; then
+    # Only measure what the policy actually does: the masked column must come back masked.
+    local filler
+    filler=$("$pgbin/psql" -p "$p" -qAt -c "SELECT filler FROM pgbench_accounts WHERE aid = 1" 2>&1 || true)
+    if [ "$filler" != "***" ]; then
+      skip_reason[$t]="this build's 'serve --policies' does not enforce the policy (pgbench_accounts.filler came back as '${filler:0:60}', expected '***')"
+      kill -TERM "$pid" 2>/dev/null || true
+      return 0
+    fi
+  fi
+  port[$t]=$p
+  cpu_pid[$t]=$pid
+  say "pgpolicy $t on 127.0.0.1:$p (pid $pid)"
+}
+
+say "building pgpolicy if needed"
+"$root/bin/pgpolicy" --version >/dev/null
+
+active=()
+for t in "${targets[@]}"; do
+  case "$t" in
+    direct) ;;
+    pgbouncer) start_pgbouncer ;;
+    pgpolicy-*) start_pgpolicy "$t" ;;
+  esac
+  if [ -n "${skip_reason[$t]:-}" ]; then
+    say "SKIPPED $t: ${skip_reason[$t]}"
+  else
+    active+=("$t")
+  fi
+done
+[ ${#active[@]} -gt 0 ] || die "no target left to measure"
+
+# ---------------------------------------------------------------------------------------------
+# Workloads
+# ---------------------------------------------------------------------------------------------
+rows_max=$((100000 * scale - 9999))
+cat >"$work/rows10k.sql" <<EOF
+\\set a random(1, $rows_max)
+SELECT aid, bid, abalance, filler FROM pgbench_accounts WHERE aid BETWEEN :a AND :a + 9999;
+EOF
+
+workload_args() {
+  case "$1" in
+    select-simple) echo "-S -M simple" ;;
+    select-extended) echo "-S -M extended" ;;
+    select-prepared) echo "-S -M prepared" ;;
+    tpcb-prepared) echo "-M prepared" ;;
+    rows10k) echo "-M prepared -f $work/rows10k.sql" ;;
+    connect) echo "-S -M simple -C" ;;
+  esac
+}
+
+clk_tck=$(getconf CLK_TCK)
+# utime+stime (clock ticks) of one process, all its threads included; the command name in field 2
+# may contain spaces, so fields are counted after the closing parenthesis.
+proc_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# PostgreSQL's CPU: the postmaster, its live children, and the children it has already reaped.
+server_children() { ps -o pid= --ppid "$pg_server_pid"; }
+server_ticks() {
+  local total child
+  total=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$pg_server_pid/stat")
+  for child in $(server_children); do
+    total=$((total + $(proc_ticks "$child")))
+  done
+  echo "$total"
+}
+
+results="$work/results.tsv"
+: >"$results"
+
+# One pgbench run; appends "round workload target tps txns failed p50_ms p99_ms proxy_us server_us".
+run_one() {  # round workload target seconds
+  local r=$1 w=$2 t=$3 secs=$4
+  local prefix="$work/log/$w.$t.$r"
+  mkdir -p "$work/log"
+  rm -f "$prefix".*
+  local proxy_before=0 proxy_after=0 server_before server_after
+  [ -n "${cpu_pid[$t]:-}" ] && proxy_before=$(proc_ticks "${cpu_pid[$t]}")
+  server_before=$(server_ticks)
+  local children_before; children_before=$(server_children | wc -l)
+  local out="$work/pgbench.out"
+  # shellcheck disable=SC2046
+  if ! "$pgbin/pgbench" -p "${port[$t]}" -n -c "$clients" -j "$threads" -T "$secs" \
+       $(workload_args "$w") -l --log-prefix="$prefix" >"$out" 2>&1; then
+    tail -n 20 "$out" >&2
+    die "pgbench failed: workload $w, target $t"
+  fi
+  [ -n "${cpu_pid[$t]:-}" ] && proxy_after=$(proc_ticks "${cpu_pid[$t]}")
+  # Backends of closed sessions are still exiting: between exit and the postmaster reaping them
+  # their CPU time shows neither in /proc/PID/stat nor in the postmaster's cutime. Wait until the
+  # postmaster is back to the children it had before the run (PgBouncer keeps its pool open, so
+  # its count does not go down: bounded wait).
+  for _ in $(seq 1 30); do
+    [ "$(server_children | wc -l)" -le "$children_before" ] && break
+    sleep 0.1
+  done
+  server_after=$(server_ticks)
+  [ "$r" = warmup ] && { rm -f "$prefix".*; return 0; }
+  local tps txns failed
+  tps=$(awk '/^tps = / { print $3; exit }' "$out")
+  txns=$(awk -F': ' '/^number of transactions actually processed/ { print $2; exit }' "$out")
+  failed=$(awk '/^number of failed transactions/ { print $5; exit }' "$out")
+  [ -n "$failed" ] || failed=0
+  [ "$failed" = 0 ] || say "WARNING: $failed failed transactions: workload $w, target $t, round $r"
+  local pct
+  pct=$(cat "$prefix".* | awk '{ print $3 }' | sort -n \
+        | awk '{ v[NR] = $1 } END {
+                 if (NR == 0) { print "nan nan"; exit }
+                 i50 = int(NR * 0.50 + 0.999999); i99 = int(NR * 0.99 + 0.999999)
+                 if (i50 < 1) i50 = 1; if (i99 < 1) i99 = 1
+                 printf "%.3f %.3f\n", v[i50] / 1000, v[i99] / 1000 }')
+  rm -f "$prefix".*
+  awk -v r="$r" -v w="$w" -v t="$t" -v tps="$tps" -v n="$txns" -v f="$failed" -v pct="$pct" \
+      -v pb="$proxy_before" -v pa="$proxy_after" -v sb="$server_before" -v sa="$server_after" \
+      -v hz="$clk_tck" -v proxied="${cpu_pid[$t]:+1}" 'BEGIN {
+        split(pct, p, " ")
+        proxy = proxied ? sprintf("%.2f", (pa - pb) / hz * 1e6 / n) : "nan"
+        server = sprintf("%.2f", (sa - sb) / hz * 1e6 / n)
+        printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r, w, t, tps, n, f, p[1], p[2], proxy, server
+      }' >>"$results"
+  say "$(printf 'round %-2s %-16s %-19s tps %9.1f  p50 %7.3f ms  p99 %7.3f ms' "$r" "$w" "$t" "$tps" $pct)"
+}
+
+started=$(date +%s)
+if [ "$warmup" -gt 0 ]; then
+  say "warm-up: ${warmup}s per workload and target (JIT, caches, buffers)"
+  for w in "${workloads[@]}"; do
+    for t in "${active[@]}"; do run_one warmup "$w" "$t" "$warmup"; done
+  done
+fi
+for r in $(seq 1 "$rounds"); do
+  for w in "${workloads[@]}"; do
+    # Rotate the order of targets from round to round so that drift (thermal, other load on the
+    # machine) does not always favour the same target.
+    n=${#active[@]}
+    for i in $(seq 0 $((n - 1))); do
+      run_one "$r" "$w" "${active[$(((i + r - 1) % n))]}" "$duration"
+    done
+  done
+done
+elapsed=$(( $(date +%s) - started ))
+
+# ---------------------------------------------------------------------------------------------
+# Report: per workload and target, medians over rounds of the values and of the per-round ratios.
+# ---------------------------------------------------------------------------------------------
+skipped_note="" skipped_names=""
+for t in "${targets[@]}"; do
+  if [ -n "${skip_reason[$t]:-}" ]; then
+    skipped_note+="$t skipped: ${skip_reason[$t]}"$'\n'
+    skipped_names+="${skipped_names:+, }$t (see above)"
+  elif [ -n "${note[$t]:-}" ]; then
+    skipped_note+="$t note: ${note[$t]}"$'\n'
+  fi
+done
+
+awk -F'\t' -v workloads="${workloads[*]}" -v targets="${active[*]}" -v json_out="$json_out" \
+    -v skipped="$skipped_note" -v skipped_names="$skipped_names" -v meta="rounds=$rounds duration=${duration}s clients=$clients threads=$threads scale=$scale cores=$(nproc)" \
+    -v elapsed="$elapsed" '
+function median(s,    a, n, i, j, x) {
+  n = split(s, a, " ")
+  if (n == 0) return "nan"
+  for (i = 2; i <= n; i++) { x = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+  return n % 2 ? a[(n + 1) / 2] + 0 : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function add(key, v) { if (v != "nan" && v != "") vals[key] = vals[key] " " v }
+function ratio(a, b) { return (a == "nan" || b == "nan" || b + 0 == 0) ? "nan" : a / b }
+function fmt(x, f) { return x == "nan" ? "-" : sprintf(f, x) }
+function jnum(x) { return x == "nan" ? "null" : sprintf("%.4g", x) }
+{
+  r = $1; w = $2; t = $3
+  tps[r, w, t] = $4; p50[r, w, t] = $7; p99[r, w, t] = $8; pcpu[r, w, t] = $9; scpu[r, w, t] = $10
+  rounds_seen[r] = 1; failed[w, t] += $6
+  rows[NR] = $0
+}
+END {
+  nw = split(workloads, W, " "); nt = split(targets, T, " ")
+  for (r in rounds_seen) for (i = 1; i <= nw; i++) for (j = 1; j <= nt; j++) {
+    w = W[i]; t = T[j]; if (!((r, w, t) in tps)) continue
+    add("tps" SUBSEP w SUBSEP t, tps[r, w, t]); add("p50" SUBSEP w SUBSEP t, p50[r, w, t])
+    add("p99" SUBSEP w SUBSEP t, p99[r, w, t]); add("pcpu" SUBSEP w SUBSEP t, pcpu[r, w, t])
+    add("scpu" SUBSEP w SUBSEP t, scpu[r, w, t])
+    if ((r, w, "direct") in tps) {
+      add("tpsD" SUBSEP w SUBSEP t, ratio(tps[r, w, t], tps[r, w, "direct"]))
+      add("p99D" SUBSEP w SUBSEP t, ratio(p99[r, w, t], p99[r, w, "direct"]))
+    }
+    if ((r, w, "pgbouncer") in tps) {
+      add("tpsB" SUBSEP w SUBSEP t, ratio(tps[r, w, t], tps[r, w, "pgbouncer"]))
+      add("p50B" SUBSEP w SUBSEP t, ratio(p50[r, w, t], p50[r, w, "pgbouncer"]))
+      add("p99B" SUBSEP w SUBSEP t, ratio(p99[r, w, t], p99[r, w, "pgbouncer"]))
+      if (pcpu[r, w, t] != "nan") add("pcpuB" SUBSEP w SUBSEP t, ratio(pcpu[r, w, t], pcpu[r, w, "pgbouncer"]))
+      add("scpuB" SUBSEP w SUBSEP t, ratio(scpu[r, w, t], scpu[r, w, "pgbouncer"]))
+    }
+    if ((r, w, "direct") in tps && pcpu[r, w, t] != "nan")
+      add("pcpuS" SUBSEP w SUBSEP t, ratio(pcpu[r, w, t], scpu[r, w, "direct"]))
+  }
+  printf "\npgbench comparison (%s); medians over rounds; ratios are per round, then the median\n", meta
+  printf "x direct / x bouncer: ratio to the direct connection / to PgBouncer in the same round\n"
+  printf "proxy CPU: utime+stime of the proxy process per transaction; server CPU: the PostgreSQL server processes, per transaction\n\n"
+  hdr = sprintf("%-16s %-19s %10s %9s %9s %8s %8s %8s %8s %9s %9s %9s %9s", "workload", "target", "tps", "x direct", "x bouncer", \
+         "p50 ms", "p99 ms", "p99 x B", "p99 x D", "proxy us", "x bouncer", "x srv(D)", "server us")
+  print hdr; gsub(/./, "-", hdr); print hdr
+  for (i = 1; i <= nw; i++) for (j = 1; j <= nt; j++) {
+    w = W[i]; t = T[j]; k = SUBSEP w SUBSEP t
+    if (!(("tps" k) in vals)) continue
+    m_tps[w, t] = median(vals["tps" k]); m_tpsB[w, t] = median(vals["tpsB" k]); m_pcpuB[w, t] = median(vals["pcpuB" k])
+    printf "%-16s %-19s %10s %9s %9s %8s %8s %8s %8s %9s %9s %9s %9s\n", w, t, fmt(m_tps[w, t], "%.0f"), \
+      fmt(median(vals["tpsD" k]), "%.2f"), fmt(m_tpsB[w, t], "%.2f"), \
+      fmt(median(vals["p50" k]), "%.3f"), fmt(median(vals["p99" k]), "%.3f"), \
+      fmt(median(vals["p99B" k]), "%.2f"), fmt(median(vals["p99D" k]), "%.2f"), \
+      fmt(median(vals["pcpu" k]), "%.1f"), fmt(m_pcpuB[w, t], "%.2f"), fmt(median(vals["pcpuS" k]), "%.2f"), \
+      fmt(median(vals["scpu" k]), "%.1f")
+    if (failed[w, t] > 0) printf "  ^ %d failed transactions\n", failed[w, t]
+  }
+  if (skipped != "") printf "\n%s", skipped
+  # One line: for each pgpolicy target, the worst and best TPS and CPU ratio to PgBouncer.
+  line = ""
+  for (j = 1; j <= nt; j++) {
+    t = T[j]; if (t !~ /^pgpolicy/) continue
+    lo = ""; hi = ""; clo = ""; chi = ""
+    for (i = 1; i <= nw; i++) {
+      w = W[i]; x = m_tpsB[w, t]; c = m_pcpuB[w, t]
+      if (x != "nan" && x != "") { if (lo == "" || x < lo) { lo = x; low = w } if (hi == "" || x > hi) { hi = x; hiw = w } }
+      if (c != "nan" && c != "") { if (clo == "" || c < clo) clo = c; if (chi == "" || c > chi) { chi = c; chiw = w } }
+    }
+    if (lo == "") continue
+    line = line sprintf("%s%s: TPS %.2f-%.2fx PgBouncer (worst %s), proxy CPU/tx %.2f-%.2fx PgBouncer (worst %s)", \
+                        line == "" ? "" : "; ", t, lo, hi, low, clo, chi, chiw)
+  }
+  if (line == "") line = "no pgpolicy target measured against PgBouncer"
+  if (skipped_names != "") line = line "; not measured: " skipped_names
+  printf "\nsummary: %s [%s, %ds]\n", line, meta, elapsed
+  if (json_out != "") {
+    printf "{\n  \"settings\": \"%s\",\n  \"runs\": [\n", meta > json_out
+    for (n = 1; n <= NR; n++) {
+      split(rows[n], f, "\t")
+      printf "    {\"round\": %s, \"workload\": \"%s\", \"target\": \"%s\", \"tps\": %s, \"transactions\": %s, \"failed\": %s, \"p50_ms\": %s, \"p99_ms\": %s, \"proxy_cpu_us_per_tx\": %s, \"server_cpu_us_per_tx\": %s}%s\n", \
+        f[1], f[2], f[3], jnum(f[4]), f[5], f[6], jnum(f[7]), jnum(f[8]), jnum(f[9]), jnum(f[10]), n < NR ? "," : "" > json_out
+    }
+    printf "  ],\n  \"medians\": [\n" > json_out
+    first = 1
+    for (i = 1; i <= nw; i++) for (j = 1; j <= nt; j++) {
+      w = W[i]; t = T[j]; k = SUBSEP w SUBSEP t
+      if (!(("tps" k) in vals)) continue
+      printf "%s    {\"workload\": \"%s\", \"target\": \"%s\", \"tps\": %s, \"tps_x_direct\": %s, \"tps_x_pgbouncer\": %s, \"p50_ms\": %s, \"p99_ms\": %s, \"p99_x_pgbouncer\": %s, \"proxy_cpu_us_per_tx\": %s, \"proxy_cpu_x_pgbouncer\": %s, \"server_cpu_us_per_tx\": %s}", \
+        first ? "" : ",\n", w, t, jnum(median(vals["tps" k])), jnum(median(vals["tpsD" k])), jnum(median(vals["tpsB" k])), \
+        jnum(median(vals["p50" k])), jnum(median(vals["p99" k])), jnum(median(vals["p99B" k])), \
+        jnum(median(vals["pcpu" k])), jnum(median(vals["pcpuB" k])), jnum(median(vals["scpu" k])) > json_out
+      first = 0
+    }
+    printf "\n  ],\n  \"skipped\": \"%s\"\n}\n", gensub_skipped(skipped) > json_out
+  }
+}
+function gensub_skipped(s,    x) { x = s; gsub(/\\/, "\\\\", x); gsub(/"/, "\\\"", x); gsub(/\n+$/, "", x); gsub(/\n/, "; ", x); return x }
+' "$results"
+[ -n "$json_out" ] && say "JSON written to $json_out"
+exit 0
+}
