@@ -45,6 +45,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,6 +54,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -93,7 +95,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     /**
      * Sent upstream in place of a denied statement, so that the server fails it (and any open
-     * transaction block) itself; the client sees the hook's error instead of this one.
+     * transaction block) itself; the client sees the hook's error instead of this one. It needs
+     * PL/pgSQL, which every database has unless an administrator dropped it; without it the
+     * server still fails the statement (with its own error, relayed verbatim), so nothing runs.
      */
     private static final String DENIED_STATEMENT_TEMPLATE =
             "DO $pgpolicy_denied$BEGIN RAISE EXCEPTION USING ERRCODE = '%s'; END$pgpolicy_denied$";
@@ -125,6 +129,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private String applicationName;
     private CancelKeys.Key cancelKey;
     private char transactionStatus = 'I';
+    /** The frame whose hook decision is pending, if any; later client frames wait in {@link #heldFrames}. */
+    private RawFrame awaitingDecision;
+    private final ArrayDeque<RawFrame> heldFrames = new ArrayDeque<>();
     private RowFilter rowFilter = RowFilter.UNCHANGED;
     private InFlightRequest rowFilterOwner;
     private boolean clientTerminated;
@@ -273,8 +280,20 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             holdsSessionSlot = false;
             environment.releaseSessionSlot();
         }
+        releaseHeldFrames();
         environment.sessions().remove(this);
         logClose(before);
+    }
+
+    private void releaseHeldFrames() {
+        if (awaitingDecision != null) {
+            awaitingDecision.release();
+            awaitingDecision = null;
+        }
+        RawFrame held;
+        while ((held = heldFrames.pollFirst()) != null) {
+            held.release();
+        }
     }
 
     @Override
@@ -467,6 +486,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     client.close();
                     return;
                 case READY:
+                    if (awaitingDecision != null) {
+                        heldFrames.addLast(frame);
+                        handedOver = true;
+                        return;
+                    }
                     handedOver = relayFromClient(frame);
                     return;
                 case STARTUP:
@@ -530,23 +554,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     write(upstream, new Query(deniedStatement(error)));
                     return false;
                 }
-                Verdict verdict = hooks.onQuery(this, query);
-                InFlightRequest request = InFlightRequest.of(Kind.SIMPLE_QUERY, "", query.sql());
-                switch (verdict.action()) {
-                    case FORWARD:
-                        inFlight.sent(request);
-                        return forward(frame);
-                    case REWRITE:
-                        Query replacement = requireType(verdict, Query.class);
-                        inFlight.sent(InFlightRequest.of(Kind.SIMPLE_QUERY, "", replacement.sql()));
-                        write(upstream, replacement);
-                        return false;
-                    case DENY:
-                        inFlight.sent(request.withDenial(verdict.error()));
-                        write(upstream, new Query(deniedStatement(verdict.error())));
-                        return false;
-                }
-                throw new AssertionError(verdict);
+                return decide(frame, hooks.onQuery(this, query), verdict -> applyToQuery(frame, query, verdict));
             }
             case 'P': {
                 Parse parse;
@@ -556,24 +564,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     sendDenied(undecodableText(e));
                     return false;
                 }
-                Verdict verdict = hooks.onParse(this, parse);
-                switch (verdict.action()) {
-                    case FORWARD:
-                        inFlight.statementParsed(parse.statementName(), parse.sql());
-                        inFlight.sent(InFlightRequest.of(Kind.PARSE, parse.statementName(), parse.sql()));
-                        return forward(frame);
-                    case REWRITE:
-                        Parse replacement = requireType(verdict, Parse.class);
-                        inFlight.statementParsed(replacement.statementName(), replacement.sql());
-                        inFlight.sent(InFlightRequest.of(Kind.PARSE, replacement.statementName(), replacement.sql()));
-                        write(upstream, replacement);
-                        return false;
-                    case DENY:
-                        inFlight.closed(true, parse.statementName());
-                        sendDenied(verdict.error());
-                        return false;
-                }
-                throw new AssertionError(verdict);
+                return decide(frame, hooks.onParse(this, parse), verdict -> applyToParse(frame, parse, verdict));
             }
             case 'B': {
                 Bind bind;
@@ -584,25 +575,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     return false;
                 }
                 Optional<String> sql = inFlight.statementSql(bind.statementName());
-                Verdict verdict = hooks.onBind(this, bind, sql);
-                switch (verdict.action()) {
-                    case FORWARD:
-                        inFlight.portalBound(bind.portalName(), bind.statementName());
-                        inFlight.sent(InFlightRequest.of(Kind.BIND, bind.portalName(), sql.orElse(null)));
-                        return forward(frame);
-                    case REWRITE:
-                        Bind replacement = requireType(verdict, Bind.class);
-                        inFlight.portalBound(replacement.portalName(), replacement.statementName());
-                        inFlight.sent(InFlightRequest.of(Kind.BIND, replacement.portalName(),
-                                inFlight.statementSql(replacement.statementName()).orElse(null)));
-                        write(upstream, replacement);
-                        return false;
-                    case DENY:
-                        inFlight.closed(false, bind.portalName());
-                        sendDenied(verdict.error());
-                        return false;
-                }
-                throw new AssertionError(verdict);
+                return decide(frame, hooks.onBind(this, bind, sql), verdict -> applyToBind(frame, bind, verdict));
+            }
+            case 'F': {
+                FunctionCall call = (FunctionCall) FrontendMessages.decode(frame);
+                return decide(frame, hooks.onFunctionCall(this, call), verdict -> applyToFunctionCall(frame, verdict));
             }
             case 'E': {
                 Execute execute = (Execute) FrontendMessages.decode(frame);
@@ -629,25 +606,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 FrontendMessages.decode(frame);
                 inFlight.sent(InFlightRequest.of(Kind.SYNC, "", null));
                 return forward(frame);
-            case 'F': {
-                FunctionCall call = (FunctionCall) FrontendMessages.decode(frame);
-                Verdict verdict = hooks.onFunctionCall(this, call);
-                InFlightRequest request = InFlightRequest.of(Kind.FUNCTION_CALL, "", null);
-                switch (verdict.action()) {
-                    case FORWARD:
-                        inFlight.sent(request);
-                        return forward(frame);
-                    case REWRITE:
-                        throw new IllegalStateException("a FunctionCall cannot be rewritten, only forwarded or denied");
-                    case DENY:
-                        // The failing stand-in is a simple Query: ErrorResponse then ReadyForQuery,
-                        // the same replies a failed function call gets.
-                        inFlight.sent(request.withDenial(verdict.error()));
-                        write(upstream, new Query(deniedStatement(verdict.error())));
-                        return false;
-                }
-                throw new AssertionError(verdict);
-            }
             case 'X':
                 clientTerminated = true;
                 return forward(frame);
@@ -660,6 +618,157 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             default:
                 throw new AssertionError("phase READY accepted type " + type);
         }
+    }
+
+    /**
+     * Applies a hook's verdict now, or, when it is pending, holds {@code frame} and every later
+     * client frame until the decision arrives, reading nothing more from the client meanwhile.
+     * Returns true when the frame was handed over (to the upstream channel, or to the wait).
+     */
+    private boolean decide(RawFrame frame, Verdict verdict, Predicate<Verdict> apply) {
+        if (verdict.action() != Verdict.Action.PENDING) {
+            return apply.test(verdict);
+        }
+        awaitingDecision = frame;
+        client.config().setAutoRead(false);
+        verdict.decision().whenComplete((decided, failure) -> client.eventLoop().execute(
+                () -> onDecision(frame, apply, decided, failure)));
+        return true;
+    }
+
+    private void onDecision(RawFrame frame, Predicate<Verdict> apply, Verdict decided, Throwable failure) {
+        if (awaitingDecision != frame) {
+            return; // the session ended meanwhile and released the frame
+        }
+        awaitingDecision = null;
+        boolean handedOver = false;
+        try {
+            Verdict verdict;
+            if (failure != null || decided == null || decided.action() == Verdict.Action.PENDING) {
+                // Fail closed: without a decision the statement does not run; the session goes on.
+                String correlationId = environment.randomId(6);
+                LOG.error("session {}: policy decision failed [correlation id {}]", id, correlationId, failure);
+                verdict = Verdict.deny(ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.INTERNAL_ERROR,
+                        "the policy decision for this statement failed; it was not run",
+                        "pgpolicy correlation id " + correlationId));
+            } else {
+                verdict = decided;
+            }
+            handedOver = apply.test(verdict);
+        } catch (RuntimeException | AssertionError e) {
+            fail(e);
+            return;
+        } finally {
+            if (!handedOver) {
+                frame.release();
+            }
+        }
+        // Frames that arrived while the decision was pending, in order, until the next pending one.
+        try {
+            while (awaitingDecision == null && phase == Phase.READY && !heldFrames.isEmpty()) {
+                onClientFrame(heldFrames.pollFirst());
+            }
+        } catch (RuntimeException | AssertionError e) {
+            fail(e);
+            return;
+        }
+        if (upstream != null) {
+            upstream.flush();
+        }
+        resumeClientReads();
+    }
+
+    /** Reads the client again unless a decision is pending or the server is not keeping up. */
+    private void resumeClientReads() {
+        if (awaitingDecision == null && phase == Phase.READY && upstream != null && upstream.isWritable()) {
+            client.config().setAutoRead(true);
+        }
+    }
+
+    private boolean applyToQuery(RawFrame frame, Query query, Verdict verdict) {
+        switch (verdict.action()) {
+            case FORWARD:
+                inFlight.sent(InFlightRequest.of(Kind.SIMPLE_QUERY, "", query.sql()));
+                return forward(frame);
+            case REWRITE:
+                Query replacement = requireType(verdict, Query.class);
+                inFlight.sent(InFlightRequest.of(Kind.SIMPLE_QUERY, "", replacement.sql()));
+                write(upstream, replacement);
+                return false;
+            case DENY:
+                inFlight.sent(InFlightRequest.of(Kind.SIMPLE_QUERY, "", query.sql()).withDenial(verdict.error()));
+                write(upstream, new Query(deniedStatement(verdict.error())));
+                return false;
+            case PENDING:
+                throw new IllegalStateException("a decision cannot be pending twice");
+        }
+        throw new AssertionError(verdict);
+    }
+
+    private boolean applyToParse(RawFrame frame, Parse parse, Verdict verdict) {
+        switch (verdict.action()) {
+            case FORWARD:
+                inFlight.statementParsed(parse.statementName(), parse.sql());
+                inFlight.sent(InFlightRequest.of(Kind.PARSE, parse.statementName(), parse.sql()));
+                return forward(frame);
+            case REWRITE:
+                Parse replacement = requireType(verdict, Parse.class);
+                inFlight.statementParsed(replacement.statementName(), replacement.sql());
+                inFlight.sent(InFlightRequest.of(Kind.PARSE, replacement.statementName(), replacement.sql()));
+                write(upstream, replacement);
+                return false;
+            case DENY:
+                inFlight.closed(true, parse.statementName());
+                sendDenied(verdict.error());
+                return false;
+            case PENDING:
+                throw new IllegalStateException("a decision cannot be pending twice");
+        }
+        throw new AssertionError(verdict);
+    }
+
+    private boolean applyToBind(RawFrame frame, Bind bind, Verdict verdict) {
+        switch (verdict.action()) {
+            case FORWARD:
+                inFlight.portalBound(bind.portalName(), bind.statementName());
+                inFlight.sent(InFlightRequest.of(Kind.BIND, bind.portalName(),
+                        inFlight.statementSql(bind.statementName()).orElse(null)));
+                return forward(frame);
+            case REWRITE:
+                Bind replacement = requireType(verdict, Bind.class);
+                inFlight.portalBound(replacement.portalName(), replacement.statementName());
+                inFlight.sent(InFlightRequest.of(Kind.BIND, replacement.portalName(),
+                        inFlight.statementSql(replacement.statementName()).orElse(null)));
+                write(upstream, replacement);
+                return false;
+            case DENY:
+                inFlight.closed(false, bind.portalName());
+                sendDenied(verdict.error());
+                return false;
+            case PENDING:
+                throw new IllegalStateException("a decision cannot be pending twice");
+        }
+        throw new AssertionError(verdict);
+    }
+
+    private boolean applyToFunctionCall(RawFrame frame, Verdict verdict) {
+        InFlightRequest request = InFlightRequest.of(Kind.FUNCTION_CALL, "", null);
+        switch (verdict.action()) {
+            case FORWARD:
+                inFlight.sent(request);
+                return forward(frame);
+            case REWRITE:
+                throw new IllegalStateException("a FunctionCall cannot be rewritten, only forwarded or denied");
+            case DENY:
+                // The failing stand-in is a simple Query: ErrorResponse then ReadyForQuery, the
+                // same replies a failed function call gets.
+                inFlight.sent(request.withDenial(verdict.error()));
+                write(upstream, new Query(deniedStatement(verdict.error())));
+                return false;
+            case PENDING:
+                throw new IllegalStateException("a decision cannot be pending twice");
+        }
+        throw new AssertionError(verdict);
     }
 
     /**
@@ -1038,8 +1147,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
             // The server drained what the client sent: read the client again (once reading is allowed at all).
-            if (ctx.channel().isWritable() && (phase == Phase.READY || phase == Phase.AUTHENTICATING)) {
+            if (phase == Phase.AUTHENTICATING && ctx.channel().isWritable()) {
                 client.config().setAutoRead(true);
+            } else {
+                resumeClientReads();
             }
             ctx.fireChannelWritabilityChanged();
         }

@@ -9,9 +9,11 @@ import java.util.Optional;
 
 /**
  * Where policy enforcement and masking act on a session. The session calls these on its event
- * loop, in protocol order, before it forwards the message; an implementation must not block
- * (expensive analysis belongs in a cache filled elsewhere). With {@link #RELAY} every message is
- * forwarded unchanged and results are never decoded.
+ * loop, in protocol order, before it forwards the message; an implementation must not block.
+ * A decision that needs slow work (SQL analysis on a bounded executor) returns {@link
+ * Verdict#pending}: the session then holds the request and everything after it, reads nothing
+ * more from the client, and resumes in order when the decision completes. With {@link #RELAY}
+ * every message is forwarded unchanged and results are never decoded.
  *
  * <pre>
  *   client ── Query / Parse / Bind / FunctionCall ──► onQuery ... ──► FORWARD | REWRITE | DENY
