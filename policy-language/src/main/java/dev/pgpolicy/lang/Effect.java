@@ -1,0 +1,5 @@
+package dev.pgpolicy.lang;
+
+public enum Effect {
+    ALLOW, DENY
+}

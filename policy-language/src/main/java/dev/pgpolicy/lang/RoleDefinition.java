@@ -1,0 +1,5 @@
+package dev.pgpolicy.lang;
+
+/** {@code role NAME = EXPR;} */
+public record RoleDefinition(Name name, Expr expr, Span span) implements Statement {
+}
