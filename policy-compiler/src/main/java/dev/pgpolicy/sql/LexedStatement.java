@@ -1,0 +1,58 @@
+package dev.pgpolicy.sql;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One statement of a Query message as the lexer cut it: its tokens (comments and white space
+ * included, offsets into the whole message) and the significant tokens without them.
+ */
+public final class LexedStatement {
+    private final String message;
+    private final List<Token> tokens;
+    private final List<Token> significant;
+
+    LexedStatement(String message, List<Token> tokens) {
+        this.message = message;
+        this.tokens = List.copyOf(tokens);
+        List<Token> words = new ArrayList<>(tokens.size());
+        for (Token token : tokens) {
+            if (!token.isTrivia()) {
+                words.add(token);
+            }
+        }
+        this.significant = List.copyOf(words);
+    }
+
+    /** The statement's tokens including comments and white space, without the closing semicolon. */
+    public List<Token> tokens() {
+        return tokens;
+    }
+
+    /** The tokens without comments and white space. */
+    public List<Token> significant() {
+        return significant;
+    }
+
+    public boolean isEmpty() {
+        return significant.isEmpty();
+    }
+
+    /** The statement's source text from its first to its last significant token. */
+    public String text() {
+        if (significant.isEmpty()) {
+            return "";
+        }
+        return message.substring(significant.get(0).start(), significant.get(significant.size() - 1).end());
+    }
+
+    /** True when every token is one PostgreSQL's lexer would accept. */
+    public boolean wellFormed() {
+        for (Token token : tokens) {
+            if (!token.wellFormed()) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

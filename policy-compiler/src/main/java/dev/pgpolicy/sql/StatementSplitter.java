@@ -1,0 +1,93 @@
+package dev.pgpolicy.sql;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Splits a simple-protocol Query message into statements the way the server does: on semicolons
+ * outside parentheses, and not inside the {@code BEGIN ATOMIC ... END} body of a SQL-standard
+ * function or procedure (PostgreSQL 14+), where semicolons separate the body's statements.
+ * Strings, quoted identifiers, dollar quotes and comments are single tokens, so semicolons in them
+ * never split. Statements with no significant token (as in {@code ;;}) are dropped.
+ *
+ * <p>Splitting too little is safe: the server parses the whole message before running any of
+ * it, so an unbalanced parenthesis that swallows a semicolon makes the whole message fail.
+ */
+public final class StatementSplitter {
+    private StatementSplitter() {
+    }
+
+    public static List<LexedStatement> split(String message) {
+        return split(message, SqlLexer.tokenize(message));
+    }
+
+    static List<LexedStatement> split(String message, List<Token> tokens) {
+        List<LexedStatement> statements = new ArrayList<>();
+        List<Token> current = new ArrayList<>();
+        int parens = 0;
+        int atomicDepth = 0;
+        boolean routineDefinition = false;
+        Token previousWord = null;
+        int significantCount = 0;
+        for (Token token : tokens) {
+            if (token.is(TokenType.SEMICOLON) && parens == 0 && atomicDepth == 0) {
+                addIfNotEmpty(statements, message, current);
+                current = new ArrayList<>();
+                parens = 0;
+                routineDefinition = false;
+                previousWord = null;
+                significantCount = 0;
+                continue;
+            }
+            current.add(token);
+            if (token.isTrivia()) {
+                continue;
+            }
+            significantCount++;
+            switch (token.type()) {
+                case LEFT_PAREN:
+                    parens++;
+                    break;
+                case RIGHT_PAREN:
+                    parens = Math.max(0, parens - 1);
+                    break;
+                case WORD:
+                    if (significantCount <= 4 && (token.isWord("function") || token.isWord("procedure"))
+                            && startsWithCreate(current)) {
+                        routineDefinition = true;
+                    }
+                    if (routineDefinition) {
+                        if (token.isWord("atomic") && previousWord != null && previousWord.isWord("begin")) {
+                            atomicDepth++;
+                        } else if (atomicDepth > 0 && token.isWord("case")) {
+                            atomicDepth++;
+                        } else if (atomicDepth > 0 && token.isWord("end")) {
+                            atomicDepth--;
+                        }
+                    }
+                    break;
+                default:
+                    break;
+            }
+            previousWord = token;
+        }
+        addIfNotEmpty(statements, message, current);
+        return statements;
+    }
+
+    private static boolean startsWithCreate(List<Token> tokens) {
+        for (Token token : tokens) {
+            if (!token.isTrivia()) {
+                return token.isWord("create");
+            }
+        }
+        return false;
+    }
+
+    private static void addIfNotEmpty(List<LexedStatement> statements, String message, List<Token> tokens) {
+        LexedStatement statement = new LexedStatement(message, tokens);
+        if (!statement.isEmpty()) {
+            statements.add(statement);
+        }
+    }
+}
