@@ -16,6 +16,9 @@ import picocli.CommandLine.Command;
             CommandLine.HelpCommand.class,
             ServeCommand.class,
             DemoCommand.class,
+            CheckCommand.class,
+            TestCommand.class,
+            ExplainCommand.class,
         })
 public final class PgPolicyCommand implements Runnable {
 
