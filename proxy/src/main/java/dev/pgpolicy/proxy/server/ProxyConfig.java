@@ -248,9 +248,6 @@ public final class ProxyConfig {
      */
     public List<String> unsupportedFeatures() {
         List<String> unsupported = new ArrayList<>();
-        if (policiesDir != null) {
-            unsupported.add("policies (--policies / policies:): policy enforcement is not available in this build");
-        }
         if (auditDir != null) {
             unsupported.add("audit (--audit / audit.dir): the audit log is not available in this build");
         }

@@ -128,6 +128,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private String database;
     private String applicationName;
     private CancelKeys.Key cancelKey;
+    private Map<String, String> startupParameters = Map.of();
+    private final Map<String, String> serverParameters = new java.util.concurrent.ConcurrentHashMap<>();
     private char transactionStatus = 'I';
     /** The frame whose hook decision is pending, if any; later client frames wait in {@link #heldFrames}. */
     private RawFrame awaitingDecision;
@@ -201,6 +203,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public char transactionStatus() {
         return transactionStatus;
+    }
+
+    @Override
+    public Map<String, String> startupParameters() {
+        return startupParameters;
+    }
+
+    @Override
+    public Optional<String> serverParameter(String name) {
+        return Optional.ofNullable(serverParameters.get(name));
     }
 
     /** Ends the session the way PostgreSQL's fast shutdown does; safe from any thread. */
@@ -383,6 +395,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         user = startup.parameter("user").orElse(null);
         database = startup.parameter("database").filter(d -> !d.isEmpty()).orElse(user);
         applicationName = startup.parameter("application_name").orElse(null);
+        startupParameters = Map.copyOf(startup.parameters());
         if (config.requireTls() && !tls) {
             throw new SessionException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
                     "pgpolicy requires TLS: connect with sslmode=require, verify-ca or verify-full");
@@ -1006,6 +1019,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void noteParameterStatus(ParameterStatus status) {
+        serverParameters.put(status.name(), status.value());
         if (status.name().equals("application_name")) {
             applicationName = status.value();
         } else if (status.name().equals("client_encoding")

@@ -1,6 +1,7 @@
 package dev.pgpolicy.proxy.session;
 
 import java.net.InetSocketAddress;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -37,4 +38,20 @@ public interface SessionInfo {
 
     /** Transaction status from the last ReadyForQuery: 'I' idle, 'T' in a block, 'E' failed block. */
     char transactionStatus();
+
+    /**
+     * The parameters of the client's StartupMessage as sent ({@code options}, {@code search_path},
+     * ...): policy needs the settings that change how SQL is read and names resolve.
+     */
+    default Map<String, String> startupParameters() {
+        return Map.of();
+    }
+
+    /**
+     * The current value of a run-time parameter the server reports in ParameterStatus
+     * ({@code standard_conforming_strings}, {@code search_path} where the server reports it, ...).
+     */
+    default Optional<String> serverParameter(String name) {
+        return Optional.empty();
+    }
 }
