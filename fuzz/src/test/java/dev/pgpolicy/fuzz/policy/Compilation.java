@@ -19,8 +19,10 @@ import java.net.UnknownHostException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /** The real front end, compiler and decision tree, seen through the fuzz module's small types. */
@@ -44,7 +46,9 @@ final class Compilation {
                     warnings.add(finding.heuristic().keyword());
                 }
             }
-            return new Outcome(decision.allowed(), new TreeSet<>(decision.ruleIds()), warnings);
+            Map<String, String> masks = new TreeMap<>();
+            decision.masks().forEach((column, mask) -> masks.put(column, mask.toString()));
+            return new Outcome(decision.allowed(), new TreeSet<>(decision.ruleIds()), warnings, masks);
         }
     }
 
@@ -63,8 +67,12 @@ final class Compilation {
                 "scram", session.tls(), null, DAY.plusSeconds(session.hour() * 3600L + 1800), ZoneOffset.UTC);
     }
 
-    private static InetAddress address(int ipv4) {
-        byte[] bytes = {(byte) (ipv4 >>> 24), (byte) (ipv4 >>> 16), (byte) (ipv4 >>> 8), (byte) ipv4};
+    private static InetAddress address(Integer ipv4) {
+        if (ipv4 == null) {
+            return null;
+        }
+        int value = ipv4;
+        byte[] bytes = {(byte) (value >>> 24), (byte) (value >>> 16), (byte) (value >>> 8), (byte) value};
         try {
             return InetAddress.getByAddress(bytes);
         } catch (UnknownHostException e) {

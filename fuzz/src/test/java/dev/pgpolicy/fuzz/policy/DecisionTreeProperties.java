@@ -17,7 +17,7 @@ import net.jqwik.api.statistics.Statistics;
 /**
  * For random policies, sessions and statement facts, the compiled decision tree decides exactly
  * what the plain reference evaluator over the same policy decides: the same effect, the same
- * denying rule ids and the same warnings.
+ * determining rule ids, the same warnings and the same column masks.
  */
 class DecisionTreeProperties {
 
@@ -51,6 +51,7 @@ class DecisionTreeProperties {
                 Outcome expected = ReferenceEvaluator.evaluate(policy, session, analysis);
                 Outcome actual = compiled.evaluate(session, analysis);
                 Statistics.label("effect").collect(expected.allowed() ? "allow" : "deny");
+                Statistics.label("masks").collect(expected.masks().isEmpty() ? "no mask" : "masked");
                 assertThat(actual)
                         .as("policy:%n%s%nsession: %s%nfacts: %s", text, session, analysis)
                         .isEqualTo(expected);

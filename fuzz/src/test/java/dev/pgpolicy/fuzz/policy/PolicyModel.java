@@ -18,16 +18,47 @@ final class PolicyModel {
     private PolicyModel() {
     }
 
+    /**
+     * Kleene logic, as the language specifies for conditions: an attribute the session lacks is
+     * an error value that flows through {@code and}, {@code or} and {@code not} and is resolved
+     * per rule kind at the end (a deny, mask or guard matches; an allow does not).
+     */
+    enum Tri {
+        TRUE, FALSE, ERROR;
+
+        static Tri of(boolean value) {
+            return value ? TRUE : FALSE;
+        }
+
+        Tri not() {
+            return this == TRUE ? FALSE : this == FALSE ? TRUE : ERROR;
+        }
+
+        Tri and(Tri other) {
+            if (this == FALSE || other == FALSE) {
+                return FALSE;
+            }
+            return this == ERROR || other == ERROR ? ERROR : TRUE;
+        }
+
+        Tri or(Tri other) {
+            if (this == TRUE || other == TRUE) {
+                return TRUE;
+            }
+            return this == ERROR || other == ERROR ? ERROR : FALSE;
+        }
+    }
+
     /** A boolean predicate over the session; rendered fully parenthesised. */
     sealed interface Expr permits UserIs, InGroup, IpIn, HourBetween, Tls, Not, And, Or {
-        boolean eval(SessionModel session, Policy policy);
+        Tri eval(SessionModel session, Policy policy);
 
         String render();
     }
 
     record UserIs(String user) implements Expr {
-        public boolean eval(SessionModel s, Policy p) {
-            return s.user().equals(user);
+        public Tri eval(SessionModel s, Policy p) {
+            return Tri.of(s.user().equals(user));
         }
 
         public String render() {
@@ -36,8 +67,8 @@ final class PolicyModel {
     }
 
     record InGroup(String group) implements Expr {
-        public boolean eval(SessionModel s, Policy p) {
-            return s.groups().contains(group);
+        public Tri eval(SessionModel s, Policy p) {
+            return Tri.of(s.groups().contains(group));
         }
 
         public String render() {
@@ -47,9 +78,12 @@ final class PolicyModel {
 
     /** {@code client_ip in A.B.C.D/len} for IPv4. */
     record IpIn(int network, int prefix) implements Expr {
-        public boolean eval(SessionModel s, Policy p) {
+        public Tri eval(SessionModel s, Policy p) {
+            if (s.ipv4() == null) {
+                return Tri.ERROR;
+            }
             int mask = prefix == 0 ? 0 : -1 << (32 - prefix);
-            return (s.ipv4() & mask) == (network & mask);
+            return Tri.of((s.ipv4() & mask) == (network & mask));
         }
 
         public String render() {
@@ -57,9 +91,10 @@ final class PolicyModel {
         }
     }
 
+    /** Inclusive; a range whose start is after its end wraps around midnight. */
     record HourBetween(int from, int to) implements Expr {
-        public boolean eval(SessionModel s, Policy p) {
-            return s.hour() >= from && s.hour() <= to;
+        public Tri eval(SessionModel s, Policy p) {
+            return Tri.of(from <= to ? s.hour() >= from && s.hour() <= to : s.hour() >= from || s.hour() <= to);
         }
 
         public String render() {
@@ -68,8 +103,8 @@ final class PolicyModel {
     }
 
     record Tls() implements Expr {
-        public boolean eval(SessionModel s, Policy p) {
-            return s.tls();
+        public Tri eval(SessionModel s, Policy p) {
+            return Tri.of(s.tls());
         }
 
         public String render() {
@@ -78,8 +113,8 @@ final class PolicyModel {
     }
 
     record Not(Expr operand) implements Expr {
-        public boolean eval(SessionModel s, Policy p) {
-            return !operand.eval(s, p);
+        public Tri eval(SessionModel s, Policy p) {
+            return operand.eval(s, p).not();
         }
 
         public String render() {
@@ -88,8 +123,8 @@ final class PolicyModel {
     }
 
     record And(Expr left, Expr right) implements Expr {
-        public boolean eval(SessionModel s, Policy p) {
-            return left.eval(s, p) && right.eval(s, p);
+        public Tri eval(SessionModel s, Policy p) {
+            return left.eval(s, p).and(right.eval(s, p));
         }
 
         public String render() {
@@ -98,8 +133,8 @@ final class PolicyModel {
     }
 
     record Or(Expr left, Expr right) implements Expr {
-        public boolean eval(SessionModel s, Policy p) {
-            return left.eval(s, p) || right.eval(s, p);
+        public Tri eval(SessionModel s, Policy p) {
+            return left.eval(s, p).or(right.eval(s, p));
         }
 
         public String render() {
@@ -117,11 +152,12 @@ final class PolicyModel {
     record Principal(String role, boolean negated) {
         static final Principal ANY = new Principal(null, false);
 
-        boolean matches(SessionModel s, Policy p) {
+        Tri matches(SessionModel s, Policy p) {
             if (role == null) {
-                return true;
+                return Tri.TRUE;
             }
-            return p.role(role).eval(s, p) != negated;
+            Tri value = p.role(role).eval(s, p);
+            return negated ? value.not() : value;
         }
 
         String render() {
@@ -179,7 +215,30 @@ final class PolicyModel {
         }
     }
 
-    record Policy(List<Role> roles, List<Rule> rules, List<Guard> guards) {
+    /**
+     * A mask function with fixed arguments, in increasing order of restriction: when several
+     * mask rules cover a column the most restrictive wins, then the earlier rule.
+     */
+    enum MaskKind {
+        EMAIL("email()"), PARTIAL("partial(0, \"XX\", 2)"), REGEX("regex(\"[0-9]\", \"#\")"), HASH("hash()"),
+        REDACT("redact(\"***\")"), NULL("null()");
+
+        final String text;
+
+        MaskKind(String text) {
+            this.text = text;
+        }
+    }
+
+    record MaskRule(String id, List<Principal> principals, String columnPattern, MaskKind mask) {
+        String render() {
+            return "@id(\"" + id + "\") mask "
+                    + principals.stream().map(Principal::render).collect(Collectors.joining(", "))
+                    + " " + columnPattern + " with " + mask.text + ";";
+        }
+    }
+
+    record Policy(List<Role> roles, List<Rule> rules, List<Guard> guards, List<MaskRule> masks) {
         Expr role(String name) {
             for (Role role : roles) {
                 if (role.name().equals(name)) {
@@ -195,15 +254,16 @@ final class PolicyModel {
             roles.forEach(r -> lines.add(r.render()));
             rules.forEach(r -> lines.add(r.render()));
             guards.forEach(g -> lines.add(g.render()));
+            masks.forEach(m -> lines.add(m.render()));
             return String.join("\n", lines) + "\n";
         }
     }
 
-    /** The session attributes the generator varies; the rest stay at their defaults. */
-    record SessionModel(String user, Set<String> groups, int ipv4, int hour, boolean tls) {
-        String ip() {
-            return dotted(ipv4);
-        }
+    /**
+     * The session attributes the generator varies; the rest stay at their defaults. A null
+     * {@code ipv4} is a client without an address (a Unix-domain socket).
+     */
+    record SessionModel(String user, Set<String> groups, Integer ipv4, int hour, boolean tls) {
 
         static String dotted(int address) {
             return ((address >>> 24) & 0xff) + "." + ((address >>> 16) & 0xff) + "."

@@ -2,6 +2,7 @@ package dev.pgpolicy.fuzz.policy;
 
 import dev.pgpolicy.fuzz.policy.PolicyModel.Effect;
 import dev.pgpolicy.fuzz.policy.PolicyModel.Guard;
+import dev.pgpolicy.fuzz.policy.PolicyModel.MaskRule;
 import dev.pgpolicy.fuzz.policy.PolicyModel.GuardAction;
 import dev.pgpolicy.fuzz.policy.PolicyModel.Policy;
 import dev.pgpolicy.fuzz.policy.PolicyModel.Principal;
@@ -9,6 +10,7 @@ import dev.pgpolicy.fuzz.policy.PolicyModel.Resource;
 import dev.pgpolicy.fuzz.policy.PolicyModel.ResourceKind;
 import dev.pgpolicy.fuzz.policy.PolicyModel.Rule;
 import dev.pgpolicy.fuzz.policy.PolicyModel.SessionModel;
+import dev.pgpolicy.fuzz.policy.PolicyModel.Tri;
 import dev.pgpolicy.sql.Action;
 import dev.pgpolicy.sql.Clause;
 import dev.pgpolicy.sql.ColumnUse;
@@ -20,7 +22,9 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 
@@ -34,9 +38,10 @@ final class ReferenceEvaluator {
     /**
      * The outcome the two evaluators must agree on: the effect, the determining rules (for a
      * denial the matching deny rules and denying guards, empty for the default deny; for an
-     * allow the allow rules that covered a request), and the heuristics reported as warnings.
+     * allow the allow rules that covered a request), the heuristics reported as warnings, and the
+     * mask of every projected column ({@code schema.table.column} to the mask as written).
      */
-    record Outcome(boolean allowed, Set<String> rules, Set<String> warnings) {
+    record Outcome(boolean allowed, Set<String> rules, Set<String> warnings, Map<String, String> masks) {
     }
 
     /** One request of a statement: an action on a named resource of some kind (null: no object). */
@@ -50,6 +55,7 @@ final class ReferenceEvaluator {
         Set<String> denying = new TreeSet<>();
         Set<String> covering = new TreeSet<>();
         Set<String> warnings = new TreeSet<>();
+        Map<String, String> masks = new TreeMap<>();
         boolean everyRequestCovered = true;
 
         Set<Heuristic> findings = EnumSet.noneOf(Heuristic.class);
@@ -74,11 +80,27 @@ final class ReferenceEvaluator {
                     everyRequestCovered = false;
                 }
             }
+            for (ColumnUse use : statement.columns()) {
+                if (use.clause() == Clause.FILTER || use.clause() == Clause.ASSIGNMENT) {
+                    continue;
+                }
+                String column = use.table() + "." + use.column();
+                MaskRule mask = mask(policy, session, column);
+                if (mask != null) {
+                    masks.putIfAbsent(column, mask.mask().text);
+                    // The value of upper(c) cannot be masked, so the statement is refused.
+                    if (use.insideExpression()) {
+                        denying.add(mask.id());
+                    }
+                }
+            }
         }
         for (Heuristic heuristic : findings) {
             GuardAction strongest = null;
             for (Guard guard : policy.guards()) {
-                if (guard.heuristic().equals(heuristic.keyword()) && anyPrincipal(guard.principals(), session, policy)) {
+                // A guard is not an allow: an error in its principal counts as a match.
+                if (guard.heuristic().equals(heuristic.keyword())
+                        && principal(guard.principals(), session, policy) != Tri.FALSE) {
                     strongest = stronger(strongest, guard.action());
                 }
             }
@@ -89,7 +111,23 @@ final class ReferenceEvaluator {
             }
         }
         boolean allowed = denying.isEmpty() && everyRequestCovered;
-        return new Outcome(allowed, allowed ? covering : denying, warnings);
+        return new Outcome(allowed, allowed ? covering : denying, warnings, masks);
+    }
+
+    /** The most restrictive mask rule that applies to the session and covers the column, the earlier on a tie. */
+    private static MaskRule mask(Policy policy, SessionModel session, String column) {
+        MaskRule chosen = null;
+        for (MaskRule rule : policy.masks()) {
+            // Like a deny, a mask whose principal cannot be evaluated applies (fail closed).
+            if (principal(rule.principals(), session, policy) == Tri.FALSE
+                    || !glob(rule.columnPattern()).matcher(column).matches()) {
+                continue;
+            }
+            if (chosen == null || rule.mask().ordinal() > chosen.mask().ordinal()) {
+                chosen = rule;
+            }
+        }
+        return chosen;
     }
 
     private static GuardAction stronger(GuardAction current, GuardAction candidate) {
@@ -121,7 +159,7 @@ final class ReferenceEvaluator {
     }
 
     private static boolean matches(Rule rule, Request request, SessionModel session, Policy policy) {
-        if (!anyPrincipal(rule.principals(), session, policy)) {
+        if (!applies(rule, session, policy)) {
             return false;
         }
         if (!expand(rule.actions()).contains(request.action())) {
@@ -134,23 +172,33 @@ final class ReferenceEvaluator {
                     anyResource = true;
                 }
             }
-            if (!anyResource) {
-                return false;
-            }
+            return anyResource;
         }
-        if (rule.when() != null && !rule.when().eval(session, policy)) {
-            return false;
-        }
-        return rule.unless() == null || !rule.unless().eval(session, policy);
+        return true;
     }
 
-    private static boolean anyPrincipal(List<Principal> principals, SessionModel session, Policy policy) {
-        for (Principal principal : principals) {
-            if (principal.matches(session, policy)) {
-                return true;
-            }
+    /**
+     * principal and when and not unless, in Kleene logic; an error counts as a match for a deny
+     * (fail closed) and as no match for an allow.
+     */
+    private static boolean applies(Rule rule, SessionModel session, Policy policy) {
+        Tri value = principal(rule.principals(), session, policy);
+        if (rule.when() != null) {
+            value = value.and(rule.when().eval(session, policy));
         }
-        return false;
+        if (rule.unless() != null) {
+            value = value.and(rule.unless().eval(session, policy).not());
+        }
+        return value == Tri.TRUE || (value == Tri.ERROR && rule.effect() == Effect.DENY);
+    }
+
+    /** A principal list matches when any of its terms does. */
+    private static Tri principal(List<Principal> principals, SessionModel session, Policy policy) {
+        Tri value = Tri.FALSE;
+        for (Principal principal : principals) {
+            value = value.or(principal.matches(session, policy));
+        }
+        return value;
     }
 
     /** The generator only puts {@code *} where it stands for a whole name part or its suffix. */

@@ -10,6 +10,7 @@ import dev.pgpolicy.policy.CompileResult;
 import dev.pgpolicy.policy.Decision;
 import dev.pgpolicy.policy.PolicyCompiler;
 import dev.pgpolicy.policy.PolicySet;
+import dev.pgpolicy.policy.PolicyTests;
 import dev.pgpolicy.policy.SearchPathResolver;
 import dev.pgpolicy.policy.SessionContext;
 import dev.pgpolicy.policy.SourceFile;
@@ -29,7 +30,7 @@ import java.util.Optional;
  * Runs {@code .pgtest} files (LANGUAGE.md, "Tests"). Each test file is checked against the
  * policy set made of the {@code *.pgpolicy} files of its own directory tree: the directory that
  * holds it and everything below, compiled once per directory. Sessions and expectations follow
- * {@link Expectations}; names resolve with the default search path, the {@code "$user"} schema
+ * {@link PolicyTests}; names resolve with the default search path, the {@code "$user"} schema
  * assumed not to exist.
  *
  * <p>A case passes when every expectation of every query holds. Problems that stop a case from
@@ -98,7 +99,7 @@ public final class PolicyTestRunner implements AutoCloseable {
             }
             report = report.plus(new TestReport(0, 0, List.of(), problems));
             for (Path testFile : testFiles) {
-                report = report.plus(runFile(testFile));
+                report = report.plus(runFile(testFile, root));
             }
         }
         return report;
@@ -106,6 +107,17 @@ public final class PolicyTestRunner implements AutoCloseable {
 
     /** Runs one {@code .pgtest} file against the set of its directory tree. */
     public TestReport runFile(Path testFile) {
+        return runFile(testFile, null);
+    }
+
+    /**
+     * Runs one test file against the policies of the directory that holds it and everything
+     * below. Tests kept in a directory of their own ({@code pci/tests/app.pgtest}) have no
+     * policies there: the nearest enclosing directory that has some is their set, searched no
+     * higher than {@code root} (the directory given to {@code pgpolicy test}), so a stray test
+     * file never picks up an unrelated set.
+     */
+    private TestReport runFile(Path testFile, Path root) {
         PolicySources.Loaded loaded = PolicySources.files(List.of(testFile));
         if (loaded.files().isEmpty()) {
             return new TestReport(0, 1, List.of(), loaded.diagnostics());
@@ -113,11 +125,11 @@ public final class PolicyTestRunner implements AutoCloseable {
         SourceFile source = loaded.files().get(0);
         ParsedTests parsed = PolicyParser.parseTests(source.name(), source.text());
         List<Diagnostic> diagnostics = new ArrayList<>(parsed.diagnostics());
-        diagnostics.addAll(Expectations.check(parsed.ast()));
+        diagnostics.addAll(PolicyTests.check(parsed.ast()));
 
         // The directory is spelled as the user spelled the test file's path, so diagnostics and
         // default rule ids (file:line) point where they look; each set compiles and reports once.
-        Path directory = testFile.getParent() != null ? testFile.getParent() : Path.of(".");
+        Path directory = policyDirectory(testFile, root);
         Path key = directory.toAbsolutePath().normalize();
         CompileResult set = setsByDirectory.get(key);
         if (set == null) {
@@ -154,6 +166,28 @@ public final class PolicyTestRunner implements AutoCloseable {
         return new TestReport(passed, failed, failures, diagnostics);
     }
 
+    private static Path policyDirectory(Path testFile, Path root) {
+        Path own = testFile.getParent() != null ? testFile.getParent() : Path.of(".");
+        if (root == null || hasPolicies(own)) {
+            return own;
+        }
+        Path stop = root.toAbsolutePath().normalize();
+        for (Path candidate = own.getParent(); candidate != null; candidate = candidate.getParent()) {
+            Path absolute = candidate.toAbsolutePath().normalize();
+            if (!absolute.startsWith(stop)) {
+                break;
+            }
+            if (hasPolicies(candidate)) {
+                return candidate;
+            }
+        }
+        return own;
+    }
+
+    private static boolean hasPolicies(Path directory) {
+        return !PolicySources.find(directory, PolicySources.POLICY_SUFFIX, new ArrayList<>()).isEmpty();
+    }
+
     private static CompileResult compile(PolicySources.Loaded loaded) {
         List<Diagnostic> diagnostics = new ArrayList<>(loaded.diagnostics());
         if (loaded.files().isEmpty()) {
@@ -176,9 +210,9 @@ public final class PolicyTestRunner implements AutoCloseable {
                         "query has no expectation: " + abbreviate(query.sql())));
                 continue;
             }
-            SessionContext session = Expectations.session(query.session(), clock.instant(), ZoneOffset.UTC);
+            SessionContext session = PolicyTests.session(query.session(), clock.instant(), ZoneOffset.UTC);
             Decision decision = policySet.evaluate(session, analyzer.analyze(query.sql()), OFFLINE_PATH);
-            for (Expectations.Failure failure : Expectations.failures(query, decision)) {
+            for (PolicyTests.Failure failure : PolicyTests.failures(query, decision)) {
                 failures.add(new TestFailure(failure.at(), testCase.name(),
                         failure.message() + " for " + abbreviate(query.sql())));
             }

@@ -288,6 +288,29 @@ class PolicyTestRunnerTest {
     }
 
     @Test
+    void testsInADirectoryOfTheirOwnUseTheNearestEnclosingSet() throws IOException {
+        Path set = Files.createDirectories(dir.resolve("pci"));
+        Path tests = Files.createDirectories(set.resolve("tests"));
+        Files.writeString(set.resolve("p.pgpolicy"), "@id(\"no-drop\") deny any ddl;\nallow any select on a.t;\n");
+        Files.writeString(tests.resolve("t.pgtest"), """
+                test "uses pci/p.pgpolicy" { as user "u"; query "DROP TABLE a.t"; expect deny by "no-drop"; }
+                """);
+        TestReport report;
+        try (PolicyTestRunner runner = new PolicyTestRunner(analyzer, NOON)) {
+            report = runner.run(List.of(dir));
+        }
+        assertThat(report.diagnostics()).isEmpty();
+        assertThat(report.passed()).isEqualTo(1);
+
+        // Given only the tests directory, nothing above it is searched.
+        try (PolicyTestRunner runner = new PolicyTestRunner(analyzer, NOON)) {
+            report = runner.run(List.of(tests));
+        }
+        assertThat(report.successful()).isFalse();
+        assertThat(report.diagnostics()).singleElement().asString().endsWith("error: no .pgpolicy files in this directory");
+    }
+
+    @Test
     void testsUseThePoliciesOfTheirOwnDirectoryTree() throws IOException {
         Path first = Files.createDirectories(dir.resolve("first"));
         Path second = Files.createDirectories(dir.resolve("second/nested"));

@@ -15,12 +15,12 @@ import dev.pgpolicy.policy.MaskBinding;
 import dev.pgpolicy.policy.MaskSpec;
 import dev.pgpolicy.policy.PolicyCompiler;
 import dev.pgpolicy.policy.PolicySet;
+import dev.pgpolicy.policy.PolicyTests;
 import dev.pgpolicy.policy.Request;
 import dev.pgpolicy.policy.RequestTrace;
 import dev.pgpolicy.policy.ResolvedName;
 import dev.pgpolicy.policy.SearchPathResolver;
 import dev.pgpolicy.policy.SessionContext;
-import dev.pgpolicy.policy.testing.Expectations;
 import dev.pgpolicy.policy.testing.PolicySources;
 import dev.pgpolicy.policy.testing.PolicyTestRunner;
 import dev.pgpolicy.sql.ColumnUse;
@@ -127,7 +127,7 @@ public final class ExplainCommand implements Callable<Integer> {
         }
         PolicySet set = compiled.get();
 
-        SessionContext session = Expectations.session(option.session(), clock.instant(), ZoneOffset.UTC);
+        SessionContext session = PolicyTests.session(option.session(), clock.instant(), ZoneOffset.UTC);
         List<String> searchPath = option.searchPath().isEmpty() ? SearchPathResolver.DEFAULT_SEARCH_PATH : option.searchPath();
         SearchPathResolver resolver = SearchPathResolver.offline(searchPath);
         QueryAnalysis analysis;

@@ -155,6 +155,15 @@ public final class ProxyServer implements AutoCloseable {
         LOG.info("pgpolicy listening on {} (transport {}), relaying to {} (upstream TLS {}), TLS certificate SHA-256 {}{}",
                 server.address(), epoll ? "epoll" : "nio", config.upstream(), config.upstreamTls().configName(),
                 serverKey.fingerprint(), config.tlsCert().isPresent() ? "" : " (self-signed, generated at start)");
+        if (config.upstreamTls() != ProxyConfig.UpstreamTls.DISABLE) {
+            // A client on TLS that supports channel binding tells the server so ("y" GS2 flag, RFC
+            // 5802 section 6); the proxy cannot offer it the binding (its certificate is not the
+            // server's), and a TLS server rejects that flag as a downgrade. The flag is covered by
+            // the client's proof, so the proxy cannot rewrite it either.
+            LOG.warn("upstream TLS is on: with SCRAM passthrough, clients that connect to pgpolicy over TLS must"
+                    + " disable channel binding (libpq channel_binding=disable, pgjdbc channelBinding=disable),"
+                    + " or the server refuses them with \"SCRAM channel binding negotiation error\"");
+        }
         return server;
     }
 

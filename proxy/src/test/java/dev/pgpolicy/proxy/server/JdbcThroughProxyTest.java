@@ -226,6 +226,24 @@ class JdbcThroughProxyTest {
     }
 
     @Test
+    void serverTerminatingTheBackendReachesTheClientVerbatim() throws Exception {
+        try (Connection victim = fixture.jdbc(DB, "ApplicationName=terminated-by-admin");
+                Statement statement = victim.createStatement()) {
+            try (ResultSet rs = statement.executeQuery("SELECT 1")) {
+                assertThat(rs.next()).isTrue();
+            }
+            fixture.postgres.execute(DB, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    + " WHERE application_name = 'terminated-by-admin';\n");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (fixture.proxy.activeSessions() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThatThrownBy(() -> statement.executeQuery("SELECT 1")).isInstanceOfSatisfying(SQLException.class,
+                    e -> assertThat(e.getSQLState()).isIn("57P01", "08006"));
+        }
+    }
+
+    @Test
     void cancelKeyIssuedByTheProxyIsNotTheServers() throws SQLException {
         try (Connection connection = fixture.jdbc(DB, "");
                 Statement statement = connection.createStatement();

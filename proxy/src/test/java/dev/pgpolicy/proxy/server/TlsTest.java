@@ -197,6 +197,14 @@ class TlsTest {
             ProcessResult plain = fixture.client(DB).sslMode("verify-full").sslRootCert(postgres.caCertificate())
                     .env("PGCHANNELBINDING", "disable").psql("SELECT 'no channel binding'");
             assertThat(plain.succeeded()).as(plain.describe()).isTrue();
+
+            // libpq's default (prefer) announces channel binding support with the "y" flag, which a
+            // TLS server refuses as a downgrade; the proof covers the flag, so it cannot be rewritten.
+            // The server's refusal reaches the client verbatim (the serve log warns about it).
+            ProcessResult prefer = fixture.client(DB).sslMode("verify-full").sslRootCert(postgres.caCertificate())
+                    .env("PGCHANNELBINDING", "prefer").psql("SELECT 1");
+            assertThat(prefer.succeeded()).isFalse();
+            assertThat(prefer.stderr()).contains("SCRAM channel binding negotiation error");
         }
     }
 
