@@ -3,12 +3,18 @@ package dev.pgpolicy.proxy.enforce;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.pgpolicy.policy.Decision;
+import dev.pgpolicy.policy.MaskFunction;
+import dev.pgpolicy.policy.MaskSet;
+import dev.pgpolicy.policy.MaskSpec;
 import dev.pgpolicy.policy.GuardAction;
 import dev.pgpolicy.policy.GuardFinding;
 import dev.pgpolicy.policy.NameResolver;
 import dev.pgpolicy.policy.PolicySet;
 import dev.pgpolicy.policy.PrincipalClass;
 import dev.pgpolicy.policy.SessionContext;
+import dev.pgpolicy.proxy.catalog.CatalogCache;
+import dev.pgpolicy.proxy.session.InFlightRequest;
+import dev.pgpolicy.proxy.session.RowFilter;
 import dev.pgpolicy.proxy.session.SessionHooks;
 import dev.pgpolicy.proxy.session.SessionInfo;
 import dev.pgpolicy.proxy.session.Verdict;
@@ -17,12 +23,17 @@ import dev.pgpolicy.proxy.wire.ErrorResponse;
 import dev.pgpolicy.proxy.wire.FunctionCall;
 import dev.pgpolicy.proxy.wire.Parse;
 import dev.pgpolicy.proxy.wire.Query;
+import dev.pgpolicy.proxy.wire.RowDescription;
 import dev.pgpolicy.proxy.wire.SqlState;
 import dev.pgpolicy.sql.Heuristic;
 import dev.pgpolicy.sql.QueryAnalysis;
 import dev.pgpolicy.sql.SqlAnalyzer;
 import dev.pgpolicy.sql.StatementFacts;
 import dev.pgpolicy.sql.StatementKind;
+import dev.pgpolicy.sql.TableAccess;
+import java.security.SecureRandom;
+import java.sql.SQLException;
+import java.util.HashSet;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -72,7 +83,12 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     private final SqlAnalyzer analyzer;
     private final DecisionListener listener;
     private final Clock clock;
+    /** Resolves result columns for masking; null when no metadata connection is configured. */
+    private final CatalogCache catalog;
+    /** The key of hash() masks; per process, so tokens are stable while the proxy runs. */
+    private final byte[] hashKey = new byte[32];
     private final ThreadPoolExecutor workers;
+    private volatile String lastRevision;
     private final Cache<DecisionKey, Decision> decisions =
             Caffeine.newBuilder().maximumSize(DECISION_CACHE_ENTRIES).build();
     /** Per-session state, dropped with the session object (weak keys compare by identity). */
@@ -87,6 +103,11 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
      * the set cannot go live.
      */
     public static PolicyHooks forDirectory(java.nio.file.Path directory, DecisionListener listener) {
+        return forDirectory(directory, listener, null);
+    }
+
+    /** As {@link #forDirectory(java.nio.file.Path, DecisionListener)}, masking through {@code catalog} (owned: closed with the hooks). */
+    public static PolicyHooks forDirectory(java.nio.file.Path directory, DecisionListener listener, CatalogCache catalog) {
         SqlAnalyzer testAnalyzer = dev.pgpolicy.policy.testing.PolicyTestRunner.offlineAnalyzer();
         LivePolicy live;
         try {
@@ -95,13 +116,27 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             testAnalyzer.close();
             throw e;
         }
-        PolicyHooks hooks = new PolicyHooks(live, new SqlAnalyzer(), listener, Clock.systemUTC());
+        PolicyHooks hooks = new PolicyHooks(live, new SqlAnalyzer(), listener, Clock.systemUTC(), catalog);
         hooks.owned.add(hooks.analyzer);
+        if (catalog != null) {
+            hooks.owned.add(catalog);
+        } else {
+            LOG.warn("no catalog account configured (catalog.user): result columns cannot be resolved, so every"
+                    + " column from a table is NULL for sessions that any mask rule applies to");
+        }
         hooks.owned.add(testAnalyzer);
         return hooks;
     }
 
     public PolicyHooks(LivePolicy policy, SqlAnalyzer analyzer, DecisionListener listener, Clock clock) {
+        this(policy, analyzer, listener, clock, null);
+    }
+
+    /** @param catalog resolves result columns for masking; null to NULL every table column a mask could apply to */
+    public PolicyHooks(LivePolicy policy, SqlAnalyzer analyzer, DecisionListener listener, Clock clock,
+            CatalogCache catalog) {
+        this.catalog = catalog;
+        new SecureRandom().nextBytes(hashKey);
         this.policy = Objects.requireNonNull(policy);
         this.analyzer = Objects.requireNonNull(analyzer);
         this.listener = Objects.requireNonNull(listener);
@@ -143,6 +178,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             // Until this Parse is decided, its name means nothing the proxy allowed.
             state.statements.remove(name);
             Verdict verdict = decide(session, state, "Parse", parse.sql());
+            state.parsedUnder(parse.sql(), state.searchPath.cacheKey(session));
             if (verdict.action() != Verdict.Action.DENY) {
                 state.statements.put(name, new PreparedDecision(parse.sql(), state.lastRevision));
                 state.searchPath.follow(parse.sql(), state.lastStatementCount == 1);
@@ -211,6 +247,17 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         QueryAnalysis analysis = analyzer.analyze(sql, standardConformingStrings);
         state.lastStatementCount = analysis.statements().size();
         state.lastRevision = set.revision();
+        if (catalog != null) {
+            if (!set.revision().equals(lastRevision)) {
+                lastRevision = set.revision(); // a reload may bring masks on tables not cached yet: start afresh
+                catalog.invalidateAll();
+            }
+            if (state.ranDdl) {
+                // The session's DDL has run by now (its next message arrives after it): forget the old shapes.
+                state.ranDdl = false;
+                catalog.invalidate(session.database().orElse(""));
+            }
+        }
 
         SessionContext context = context(session);
         PrincipalClass principal = state.principal(set, context);
@@ -223,6 +270,10 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             decision = decisions.get(key, k -> set.evaluate(principal, analysis, resolver));
         }
         logFindings(session, decision, analysis);
+        state.rememberNamedMasks(sql, !decision.masks().isEmpty());
+        if (decision.allowed() || decision.wouldDeny()) {
+            afterAllowed(session, state, principal, set, analysis, sql);
+        }
         if (!decision.allowed()) {
             LOG.info("session {}: denied {} for user={} by {}: {} [fingerprint {}]", session.id(), message,
                     session.user().orElse(""), decision.ruleIds().isEmpty() ? "default deny" : decision.ruleIds(),
@@ -287,6 +338,150 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                 session.applicationName().orElse(""), ip, "passthrough", session.tls(), null, clock.instant(), null);
     }
 
+
+    // ------------------------------------------------------------------ masking
+
+    /** Catalog work for an allowed statement, still on the decision worker: prefetch its tables, note DDL. */
+    private void afterAllowed(SessionInfo session, SessionState state, PrincipalClass principal, PolicySet set,
+            QueryAnalysis analysis, String sql) {
+        if (catalog == null) {
+            return;
+        }
+        List<String> names = new ArrayList<>();
+        for (StatementFacts facts : analysis.statements()) {
+            if (facts.kind() == StatementKind.DDL) {
+                state.ranDdl = true;
+            }
+            for (TableAccess table : facts.tables()) {
+                names.add(table.table().name());
+            }
+        }
+        if (names.isEmpty() || set.masks(principal).isEmpty()) {
+            return;
+        }
+        try {
+            catalog.prefetch(session.database().orElse(""), new HashSet<>(names));
+        } catch (SQLException e) {
+            LOG.warn("session {}: catalog prefetch failed: {}", session.id(), e.getMessage());
+        }
+    }
+
+    @Override
+    public boolean inspectsResults() {
+        return true;
+    }
+
+    @Override
+    public RowFilter onRowDescription(SessionInfo session, InFlightRequest request, RowDescription description) {
+        SessionState state = state(session);
+        switch (request.kind()) {
+            case SIMPLE_QUERY: {
+                MaskSet masks = currentMasks(session, state);
+                if (masks.isEmpty()) {
+                    return RowFilter.UNCHANGED;
+                }
+                return plan(session, state, masks, description, request.sql().orElse(null)).filter();
+            }
+            case DESCRIBE_STATEMENT:
+            case DESCRIBE_PORTAL:
+                request.sql().ifPresent(sql -> state.described(sql, description));
+                return RowFilter.UNCHANGED;
+            default:
+                return RowFilter.UNCHANGED;
+        }
+    }
+
+    @Override
+    public RowFilter onExecute(SessionInfo session, InFlightRequest request) {
+        SessionState state = state(session);
+        MaskSet masks = currentMasks(session, state);
+        if (masks.isEmpty()) {
+            return RowFilter.UNCHANGED;
+        }
+        String sql = request.sql().orElse(null);
+        List<RowDescription> candidates = sql == null ? List.of() : state.descriptions(sql);
+        if (candidates.isEmpty()) {
+            // Rows of a statement never described: the proxy cannot tell which columns they are.
+            LOG.warn("session {}: rows of a statement that was never described; every value is NULL for this"
+                    + " masked principal", session.id());
+            return MaskPlan.nullifyAll(hashKey).filter();
+        }
+        MaskPlan merged = null;
+        for (RowDescription description : candidates) {
+            MaskPlan plan = plan(session, state, masks, description, sql);
+            merged = merged == null ? plan : merge(merged, plan);
+        }
+        return merged.filter();
+    }
+
+    /** Two possible layouts of one result: a column is kept only when both keep it, masked alike when both mask it alike. */
+    private MaskPlan merge(MaskPlan a, MaskPlan b) {
+        if (a.actions().size() != b.actions().size() || a.actions().isEmpty() && b.actions().isEmpty()) {
+            return MaskPlan.nullifyAll(hashKey);
+        }
+        List<MaskPlan.ColumnAction> actions = new ArrayList<>();
+        for (int i = 0; i < a.actions().size(); i++) {
+            MaskPlan.ColumnAction x = a.actions().get(i);
+            MaskPlan.ColumnAction y = b.actions().get(i);
+            actions.add(x.equals(y) ? x : new MaskPlan.Nullify("ambiguous result layout"));
+        }
+        return MaskPlan.of(actions, hashKey);
+    }
+
+    private MaskSet currentMasks(SessionInfo session, SessionState state) {
+        PolicySet set = policy.current().set();
+        return set.masks(state.principal(set, context(session)));
+    }
+
+    /**
+     * The actions for one result. A column from a table is looked up in the catalog cache (the
+     * decision prefetched the statement's tables); a miss asks the server on this thread, which
+     * only happens for tables the analysis did not name. A computed column (table OID 0) passes,
+     * because the engine already denied masked columns inside expressions, unless the statement
+     * names a masked column, whose value could then reach the client through a set operation.
+     */
+    private MaskPlan plan(SessionInfo session, SessionState state, MaskSet masks, RowDescription description, String sql) {
+        String database = session.database().orElse("");
+        boolean namesMasked = sql == null || state.namesMaskedColumn(sql);
+        List<MaskPlan.ColumnAction> actions = new ArrayList<>(description.fields().size());
+        for (RowDescription.Field field : description.fields()) {
+            if (field.tableOid() == 0) {
+                actions.add(namesMasked ? new MaskPlan.Nullify("computed from a masked column") : MaskPlan.KEEP);
+                continue;
+            }
+            if (field.attributeNumber() <= 0) {
+                actions.add(MaskPlan.KEEP); // system columns (ctid, xmin, ...) hold no user data
+                continue;
+            }
+            Optional<CatalogCache.Column> column;
+            try {
+                column = catalog == null ? null : catalog.column(database, field.tableOid(), field.attributeNumber());
+            } catch (SQLException e) {
+                LOG.warn("session {}: catalog lookup of table OID {} failed ({}); the column is NULL", session.id(),
+                        field.tableOid(), e.getMessage());
+                column = null;
+            }
+            if (column == null) {
+                actions.add(new MaskPlan.Nullify("catalog unavailable"));
+                continue;
+            }
+            if (column.isEmpty()) {
+                actions.add(MaskPlan.KEEP); // not a user column of a relation the catalog knows
+                continue;
+            }
+            CatalogCache.Column origin = column.get();
+            Optional<MaskSpec> mask = masks.maskFor(origin.schema(), origin.table(), origin.column());
+            if (mask.isEmpty()) {
+                actions.add(MaskPlan.KEEP);
+            } else if (MaskPlan.TEXT_LIKE_TYPES.contains(field.typeOid()) && mask.get().function() != MaskFunction.NULL) {
+                actions.add(new MaskPlan.Mask(mask.get(), origin.schema() + "." + origin.table() + "." + origin.column()));
+            } else {
+                actions.add(new MaskPlan.Nullify("mask " + mask.get() + " has no value of type " + field.typeOid()));
+            }
+        }
+        return MaskPlan.of(actions, hashKey);
+    }
+
     private SessionState state(SessionInfo session) {
         return sessions.get(session, s -> new SessionState());
     }
@@ -317,6 +512,57 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         volatile SessionContext principalContext;
         volatile int lastStatementCount;
         volatile String lastRevision;
+        volatile boolean ranDdl;
+        /** Result layouts the server described, by statement text; more than one means the text is ambiguous. */
+        private final Map<String, List<RowDescription>> descriptions = new ConcurrentHashMap<>();
+        private final Map<String, String> parsedPath = new ConcurrentHashMap<>();
+        private final Map<String, Boolean> namedMasks = new ConcurrentHashMap<>();
+
+        private static final int REMEMBERED_STATEMENTS = 4096;
+
+        void described(String sql, RowDescription description) {
+            if (descriptions.size() > REMEMBERED_STATEMENTS) {
+                descriptions.clear();
+            }
+            descriptions.compute(sql, (k, known) -> {
+                if (known == null) {
+                    return List.of(description);
+                }
+                if (known.contains(description)) {
+                    return known;
+                }
+                List<RowDescription> more = new ArrayList<>(known);
+                more.add(description);
+                return List.copyOf(more);
+            });
+        }
+
+        List<RowDescription> descriptions(String sql) {
+            return descriptions.getOrDefault(sql, List.of());
+        }
+
+        /** The same text parsed under another search_path may name other tables: its old layouts no longer apply. */
+        void parsedUnder(String sql, String searchPathKey) {
+            if (parsedPath.size() > REMEMBERED_STATEMENTS) {
+                parsedPath.clear();
+            }
+            String before = parsedPath.put(sql, searchPathKey);
+            if (before != null && !before.equals(searchPathKey)) {
+                descriptions.remove(sql);
+            }
+        }
+
+        void rememberNamedMasks(String sql, boolean namesMasked) {
+            if (namedMasks.size() > REMEMBERED_STATEMENTS) {
+                namedMasks.clear();
+            }
+            namedMasks.put(sql, namesMasked);
+        }
+
+        /** Unknown statements count as naming a masked column (fail closed). */
+        boolean namesMaskedColumn(String sql) {
+            return namedMasks.getOrDefault(sql, true);
+        }
 
         /** The principal class, recomputed when the set or the session's attributes changed, or when it reads time. */
         PrincipalClass principal(PolicySet set, SessionContext context) {

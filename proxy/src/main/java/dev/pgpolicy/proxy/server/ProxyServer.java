@@ -3,6 +3,7 @@ package dev.pgpolicy.proxy.server;
 import dev.pgpolicy.proxy.config.HostPort;
 import dev.pgpolicy.proxy.session.ClientSession;
 import dev.pgpolicy.proxy.session.SessionEnvironment;
+import dev.pgpolicy.proxy.catalog.CatalogCache;
 import dev.pgpolicy.proxy.enforce.DecisionListener;
 import dev.pgpolicy.proxy.enforce.PolicyHooks;
 import dev.pgpolicy.proxy.session.SessionHooks;
@@ -87,7 +88,8 @@ public final class ProxyServer implements AutoCloseable {
             return start(config, SessionHooks.RELAY);
         }
         refuseUnsupported(config); // before loading policies: the operator learns of every refusal at once
-        PolicyHooks hooks = PolicyHooks.forDirectory(config.policiesDir().get(), DecisionListener.NONE);
+        PolicyHooks hooks = PolicyHooks.forDirectory(config.policiesDir().get(), DecisionListener.NONE,
+                CatalogCache.forUpstream(config).orElse(null));
         try {
             ProxyServer server = start(config, hooks);
             server.ownedHooks = hooks;

@@ -1,10 +1,14 @@
 package dev.pgpolicy.proxy.enforce;
 
+import dev.pgpolicy.proxy.catalog.CatalogCache;
 import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
 import dev.pgpolicy.proxy.server.ProxyConfig;
 import dev.pgpolicy.proxy.server.ProxyServer;
 import dev.pgpolicy.proxy.testing.PgClient;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -61,7 +65,10 @@ final class EnforcementFixture implements AutoCloseable {
         DecisionListener listener = (session, message, sql, decision, outcome, revision) ->
                 decisions.add(new Announced(session.user().orElse(""), message, sql, outcome, decision.ruleIds(),
                         decision.detectRuleIds()));
-        PolicyHooks hooks = PolicyHooks.forDirectory(policyDirectory(), listener);
+        // The metadata connection uses the superuser here; in production a role that can read the catalog.
+        CatalogCache catalog = new CatalogCache(database -> DriverManager.getConnection(postgres.jdbcUrl(database),
+                postgres.superuser(), postgres.superuserPassword()));
+        PolicyHooks hooks = PolicyHooks.forDirectory(policyDirectory(), listener, catalog);
         ProxyServer proxy = ProxyServer.start(config(postgres, b -> b), hooks);
         return new EnforcementFixture(postgres, proxy, decisions, hooks);
     }
@@ -69,8 +76,19 @@ final class EnforcementFixture implements AutoCloseable {
     /** A proxy started from configuration alone, as {@code serve --policies DIR} starts it. */
     static EnforcementFixture startFromConfig(EmbeddedPostgres postgres) {
         createSchema(postgres);
-        ProxyServer proxy = ProxyServer.start(config(postgres, b -> b.policiesDir(policyDirectory())));
+        ProxyServer proxy = ProxyServer.start(config(postgres, b -> b.policiesDir(policyDirectory())
+                .catalog(postgres.superuser(), superuserPasswordFile(postgres))));
         return new EnforcementFixture(postgres, proxy, List.of(), null);
+    }
+
+    private static Path superuserPasswordFile(EmbeddedPostgres postgres) {
+        try {
+            Path file = Files.createTempFile("pgpolicy-catalog", ".pw");
+            file.toFile().deleteOnExit();
+            return Files.writeString(file, postgres.superuserPassword() + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static ProxyConfig config(EmbeddedPostgres postgres, UnaryOperator<ProxyConfig.Builder> customize) {
