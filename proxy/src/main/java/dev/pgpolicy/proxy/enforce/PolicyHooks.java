@@ -270,7 +270,16 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             decision = decisions.get(key, k -> set.evaluate(principal, analysis, resolver));
         }
         logFindings(session, decision, analysis);
-        state.rememberNamedMasks(sql, !decision.masks().isEmpty());
+        MaskSet masks = set.masks(principal);
+        state.rememberNamedMasks(sql, !decision.masks().isEmpty() || (!masks.isEmpty() && readsElsewhere(analysis)));
+        if (decision.allowed() && !masks.isEmpty()) {
+            Optional<ErrorResponse> copyDenial = maskedCopy(analysis, masks, resolver);
+            if (copyDenial.isPresent()) {
+                LOG.info("session {}: denied {} for user={}: COPY of a masked table [fingerprint {}]", session.id(),
+                        message, session.user().orElse(""), fingerprints(analysis));
+                return Verdict.deny(copyDenial.get());
+            }
+        }
         if (decision.allowed() || decision.wouldDeny()) {
             afterAllowed(session, state, principal, set, analysis, sql);
         }
@@ -340,6 +349,39 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
 
 
     // ------------------------------------------------------------------ masking
+
+    /**
+     * COPY sends rows as CopyData, which the proxy does not rewrite: a COPY out of a table with a
+     * mask for this principal (directly or through {@code COPY (query)}) is refused, so masked
+     * data never leaves through it; SELECT returns the same rows masked.
+     */
+    private static Optional<ErrorResponse> maskedCopy(QueryAnalysis analysis, MaskSet masks, NameResolver resolver) {
+        for (StatementFacts facts : analysis.statements()) {
+            for (TableAccess access : facts.tables()) {
+                if (access.action() != dev.pgpolicy.sql.Action.COPY_OUT && access.action() != dev.pgpolicy.sql.Action.COPY_PROGRAM) {
+                    continue;
+                }
+                dev.pgpolicy.policy.ResolvedName table = resolver.relation(access.table());
+                Optional<dev.pgpolicy.policy.MaskBinding> binding = masks.maskFor(table, "*");
+                if (binding.isPresent()) {
+                    return Optional.of(ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.INSUFFICIENT_PRIVILEGE,
+                            "pgpolicy: permission denied by rule \"" + binding.get().ruleId() + "\"",
+                            "COPY cannot mask " + table + "; read it with SELECT, which returns the masked values"));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** FETCH and EXECUTE return rows of a query decided earlier, whose shape this message does not show. */
+    private static boolean readsElsewhere(QueryAnalysis analysis) {
+        for (StatementFacts facts : analysis.statements()) {
+            if (facts.kind() == StatementKind.FETCH || facts.kind() == StatementKind.EXECUTE) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /** Catalog work for an allowed statement, still on the decision worker: prefetch its tables, note DDL. */
     private void afterAllowed(SessionInfo session, SessionState state, PrincipalClass principal, PolicySet set,

@@ -130,4 +130,31 @@ class MaskingTest {
         assertThat(run.stdout()).contains("number of transactions actually processed: 1000/1000")
                 .contains("number of failed transactions: 0");
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"COPY payments.customers TO STDOUT (FORMAT csv)",
+            "COPY (SELECT email FROM payments.customers) TO STDOUT",
+            "COPY payments.customers TO STDOUT (FORMAT binary)"})
+    void copyOfAMaskedTableIsRefusedAndTheSessionGoesOn(String copy) {
+        // The app may copy its tables out (read), but ssn is masked for it.
+        ProcessResult result = fixture.client(APP).psqlWith("--set=ON_ERROR_STOP=0", "--no-align", "--tuples-only",
+                "--command=" + copy, "--command=SELECT count(*) FROM payments.orders");
+        assertThat(result.stderr()).contains("ERROR:  pgpolicy: permission denied by rule")
+                .contains("COPY cannot mask payments.customers");
+        assertThat(result.stdout()).doesNotContain("123-45-6789").contains("3");
+        assertThat(psql(APP, "COPY payments.orders TO STDOUT (FORMAT csv)")).contains("1,1,10.50");
+        assertThat(psql(fixture.postgres.superuser(), "COPY (SELECT email FROM payments.customers WHERE id = 1) TO STDOUT"))
+                .isEqualTo("ada@example.com");
+    }
+
+    @Test
+    void cursorsReturnMaskedRows() {
+        ProcessResult result = fixture.client(ANALYST).psqlWith("--no-align", "--tuples-only",
+                "--command=BEGIN",
+                "--command=DECLARE c CURSOR FOR SELECT email, ssn FROM payments.customers ORDER BY id",
+                "--command=FETCH 1 FROM c",
+                "--command=COMMIT");
+        assertThat(result.succeeded()).as(result.describe()).isTrue();
+        assertThat(result.stdout()).contains("a***@example.com|***-**-****").doesNotContain("ada@example.com");
+    }
 }
