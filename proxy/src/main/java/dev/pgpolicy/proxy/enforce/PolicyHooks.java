@@ -89,6 +89,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     private final byte[] hashKey = new byte[32];
     private final ThreadPoolExecutor workers;
     private volatile String lastRevision;
+    private final Throttles throttles = new Throttles();
     private final Cache<DecisionKey, Decision> decisions =
             Caffeine.newBuilder().maximumSize(DECISION_CACHE_ENTRIES).build();
     /** Per-session state, dropped with the session object (weak keys compare by identity). */
@@ -159,8 +160,47 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     // ------------------------------------------------------------------ hooks
 
     @Override
+    public Optional<ErrorResponse> onSessionReady(SessionInfo session) {
+        SessionState state = state(session);
+        PolicySet set = policy.current().set();
+        List<Runnable> releases = new ArrayList<>();
+        Optional<ErrorResponse> refused = throttles.tryConnect(session, set.limits(state.principal(set, context(session))),
+                releases);
+        if (refused.isPresent()) {
+            LOG.info("session {}: refused for user={}: {}", session.id(), session.user().orElse(""), refused.get().message());
+        } else {
+            state.connectionReleases = releases;
+        }
+        return refused;
+    }
+
+    @Override
+    public void onSessionClosed(SessionInfo session) {
+        SessionState state = sessions.getIfPresent(session);
+        if (state != null) {
+            state.connectionReleases.forEach(Runnable::run);
+            state.connectionReleases = List.of();
+        }
+    }
+
+    /** A statement about to run counts against the queries-per-second limits; the excess is refused (53400). */
+    private Optional<Verdict> throttled(SessionInfo session, SessionState state) {
+        PolicySet set = policy.current().set();
+        Optional<ErrorResponse> refused = throttles.tryQuery(session, set.limits(state.principal(set, context(session))));
+        if (refused.isPresent()) {
+            LOG.info("session {}: throttled user={}: {}", session.id(), session.user().orElse(""), refused.get().message());
+            return Optional.of(Verdict.deny(refused.get()));
+        }
+        return Optional.empty();
+    }
+
+    @Override
     public Verdict onQuery(SessionInfo session, Query query) {
         SessionState state = state(session);
+        Optional<Verdict> throttled = throttled(session, state);
+        if (throttled.isPresent()) {
+            return throttled.get();
+        }
         return decideLater(() -> {
             Verdict verdict = decide(session, state, "Query", query.sql());
             if (verdict.action() != Verdict.Action.DENY) {
@@ -190,6 +230,10 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     @Override
     public Verdict onBind(SessionInfo session, Bind bind, Optional<String> statementSql) {
         SessionState state = state(session);
+        Optional<Verdict> throttled = throttled(session, state);
+        if (throttled.isPresent()) {
+            return throttled.get();
+        }
         PreparedDecision prepared = state.statements.get(bind.statementName());
         String revision = policy.current().set().revision();
         if (prepared != null && prepared.revision().equals(revision)) {
@@ -555,6 +599,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         volatile int lastStatementCount;
         volatile String lastRevision;
         volatile boolean ranDdl;
+        volatile List<Runnable> connectionReleases = List.of();
         /** Result layouts the server described, by statement text; more than one means the text is ambiguous. */
         private final Map<String, List<RowDescription>> descriptions = new ConcurrentHashMap<>();
         private final Map<String, String> parsedPath = new ConcurrentHashMap<>();

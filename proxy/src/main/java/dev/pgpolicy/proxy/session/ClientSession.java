@@ -139,6 +139,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean clientTerminated;
     private boolean upstreamSentFatal;
     private boolean closeLogged;
+    /** The hooks accepted the session ({@link SessionHooks#onSessionReady}) and must hear of its end. */
+    private boolean announcedReady;
 
     private ClientSession(SessionEnvironment environment, SocketChannel client, TrafficCounter traffic) {
         this.environment = environment;
@@ -293,6 +295,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             environment.releaseSessionSlot();
         }
         releaseHeldFrames();
+        if (announcedReady) {
+            announcedReady = false;
+            environment.hooks().onSessionClosed(this);
+        }
         environment.sessions().remove(this);
         logClose(before);
     }
@@ -920,6 +926,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
             case ReadyForQuery.TYPE: {
                 ReadyForQuery ready = (ReadyForQuery) BackendMessages.decode(frame);
+                Optional<ErrorResponse> refused = environment.hooks().onSessionReady(this);
+                if (refused.isPresent()) {
+                    ErrorResponse error = refused.get();
+                    closeWithError(error.isFatal() ? error : error.withField('S', ErrorResponse.SEVERITY_FATAL)
+                            .withField('V', ErrorResponse.SEVERITY_FATAL));
+                    return false;
+                }
+                announcedReady = true;
                 transactionStatus = (char) ready.status().code();
                 phase = Phase.READY;
                 handshakeDeadline.cancel(false);
