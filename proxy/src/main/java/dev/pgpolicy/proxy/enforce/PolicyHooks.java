@@ -235,10 +235,12 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             return throttled.get();
         }
         PreparedDecision prepared = state.statements.get(bind.statementName());
-        String revision = policy.current().set().revision();
-        if (prepared != null && prepared.revision().equals(revision)) {
+        PolicySet set = policy.current().set();
+        if (prepared != null && prepared.revision().equals(set.revision()) && !set.timeDependent()) {
             return Verdict.FORWARD; // decided at its Parse, under the policy still in force
         }
+        // Otherwise decide again: the set changed, or its rules read the clock (a statement allowed
+        // during office hours must not stay allowed after them).
         Optional<String> sql = prepared != null ? Optional.of(prepared.sql()) : statementSql;
         if (sql.isEmpty()) {
             // A statement the proxy never saw parsed: a SQL-level PREPARE (decided when it ran) or
