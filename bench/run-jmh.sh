@@ -16,7 +16,7 @@ filter=${1:-dev.pgpolicy.bench}
 results="$root/bench/target/jmh-results.json"
 # Each benchmark class sets sample mode (p0.50 is the median the targets refer to), its time
 # unit and its warm-up: JSqlParser needs longer than the small policy and lexer methods before
-# the JIT has settled. One fork keeps the whole run to about two minutes.
+# the JIT has settled. One fork keeps the whole run to about three minutes.
 java -jar "$jar" "$filter" \
   -f 1 \
   -rf json -rff "$results" \
