@@ -90,6 +90,13 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     private final ThreadPoolExecutor workers;
     private volatile String lastRevision;
     private final Throttles throttles = new Throttles();
+    /** Ends sessions idle beyond their limit; PostgreSQL checks its own idle timeouts the same way, by timer. */
+    private final java.util.concurrent.ScheduledExecutorService idleWatch =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(task -> {
+                Thread thread = new Thread(task, "pgpolicy-idle-watch");
+                thread.setDaemon(true);
+                return thread;
+            });
     private final Cache<DecisionKey, Decision> decisions =
             Caffeine.newBuilder().maximumSize(DECISION_CACHE_ENTRIES).build();
     /** Per-session state, dropped with the session object (weak keys compare by identity). */
@@ -151,6 +158,65 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                     return thread;
                 }, new ThreadPoolExecutor.AbortPolicy());
         this.workers.allowCoreThreadTimeOut(true);
+        this.idleWatch.scheduleWithFixedDelay(this::checkIdleSessions, IDLE_CHECK_MILLIS, IDLE_CHECK_MILLIS,
+                TimeUnit.MILLISECONDS);
+    }
+
+    private static final long IDLE_CHECK_MILLIS = 250;
+
+    private static void runOnSession(SessionInfo session, Runnable task) {
+        try {
+            session.execute(task);
+        } catch (RejectedExecutionException e) {
+            // The session's event loop is shutting down with the proxy: nothing left to end.
+        }
+    }
+
+    /**
+     * The {@code idle} and {@code idle_in_transaction} limits: a ready session that has asked the
+     * server nothing for longer ends with PostgreSQL's own errors for its idle_session_timeout
+     * (57P05) and idle_in_transaction_session_timeout (25P03), both FATAL.
+     */
+    private void checkIdleSessions() {
+        try {
+            PolicySet set = policy.current().set();
+            sessions.asMap().forEach((session, state) -> {
+                if (!state.ready || state.closed) {
+                    return;
+                }
+                java.time.Duration idle = null;
+                java.time.Duration idleInTransaction = null;
+                for (dev.pgpolicy.policy.EffectiveLimit limit : set.limits(state.principal(set, context(session)))) {
+                    if (limit.kind() == dev.pgpolicy.lang.LimitKind.IDLE) {
+                        idle = limit.duration();
+                    } else if (limit.kind() == dev.pgpolicy.lang.LimitKind.IDLE_IN_TRANSACTION) {
+                        idleInTransaction = limit.duration();
+                    }
+                }
+                if (idle == null && idleInTransaction == null) {
+                    return;
+                }
+                java.time.Duration idleLimit = idle;
+                java.time.Duration transactionLimit = idleInTransaction;
+                runOnSession(session, () -> {
+                    long since = session.idleSinceNanos();
+                    if (since < 0) {
+                        return;
+                    }
+                    long idleNanos = System.nanoTime() - since;
+                    boolean inTransaction = session.transactionStatus() != 'I';
+                    if (inTransaction && transactionLimit != null && idleNanos >= transactionLimit.toNanos()) {
+                        session.terminate(ErrorResponse.fatal(SqlState.IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
+                                "terminating connection due to idle-in-transaction timeout"));
+                    } else if (!inTransaction && idleLimit != null && idleNanos >= idleLimit.toNanos()) {
+                        session.terminate(ErrorResponse.fatal(SqlState.IDLE_SESSION_TIMEOUT,
+                                "terminating connection due to idle-session timeout"));
+                    }
+                });
+            });
+        } catch (RuntimeException e) {
+            LOG.error("idle session check failed", e);
+        }
     }
 
     public LivePolicy policy() {
@@ -170,6 +236,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             LOG.info("session {}: refused for user={}: {}", session.id(), session.user().orElse(""), refused.get().message());
         } else {
             state.connectionReleases = releases;
+            state.ready = true;
         }
         return refused;
     }
@@ -178,6 +245,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     public void onSessionClosed(SessionInfo session) {
         SessionState state = sessions.getIfPresent(session);
         if (state != null) {
+            state.closed = true;
             state.connectionReleases.forEach(Runnable::run);
             state.connectionReleases = List.of();
         }
@@ -576,6 +644,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
 
     @Override
     public void close() {
+        idleWatch.shutdownNow();
         workers.shutdownNow();
         for (AutoCloseable resource : owned) {
             try {
@@ -602,6 +671,8 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         volatile String lastRevision;
         volatile boolean ranDdl;
         volatile List<Runnable> connectionReleases = List.of();
+        volatile boolean ready;
+        volatile boolean closed;
         /** Result layouts the server described, by statement text; more than one means the text is ambiguous. */
         private final Map<String, List<RowDescription>> descriptions = new ConcurrentHashMap<>();
         private final Map<String, String> parsedPath = new ConcurrentHashMap<>();

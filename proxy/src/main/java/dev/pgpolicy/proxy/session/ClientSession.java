@@ -141,6 +141,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean closeLogged;
     /** The hooks accepted the session ({@link SessionHooks#onSessionReady}) and must hear of its end. */
     private boolean announcedReady;
+    private long readySinceNanos = System.nanoTime();
 
     private ClientSession(SessionEnvironment environment, SocketChannel client, TrafficCounter traffic) {
         this.environment = environment;
@@ -205,6 +206,27 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public char transactionStatus() {
         return transactionStatus;
+    }
+
+    @Override
+    public void execute(Runnable task) {
+        client.eventLoop().execute(task);
+    }
+
+    @Override
+    public long idleSinceNanos() {
+        if (phase != Phase.READY || !inFlight.isEmpty() || awaitingDecision != null || !heldFrames.isEmpty()) {
+            return -1;
+        }
+        return readySinceNanos;
+    }
+
+    @Override
+    public void terminate(ErrorResponse error) {
+        if (phase != Phase.CLOSED) {
+            LOG.info("session {}: terminated: {} {}", id, error.code(), error.message());
+            closeWithError(error);
+        }
     }
 
     @Override
@@ -934,6 +956,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     return false;
                 }
                 announcedReady = true;
+                readySinceNanos = System.nanoTime();
                 transactionStatus = (char) ready.status().code();
                 phase = Phase.READY;
                 handshakeDeadline.cancel(false);
@@ -964,6 +987,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     BackendMessages.decode(frame);
                 }
                 transactionStatus = (char) status;
+                readySinceNanos = System.nanoTime();
                 endRowFilter();
                 break;
             case ErrorResponse.TYPE: {

@@ -54,4 +54,25 @@ public interface SessionInfo {
     default Optional<String> serverParameter(String name) {
         return Optional.empty();
     }
+
+    /**
+     * Runs {@code task} on the session's event loop, where {@link #idleSinceNanos()} and
+     * {@link #terminate} may be called; safe from any thread.
+     */
+    default void execute(Runnable task) {
+        throw new UnsupportedOperationException("this session has no event loop");
+    }
+
+    /**
+     * On the session's event loop: the {@link System#nanoTime()} of the ReadyForQuery after which
+     * nothing was asked of the server, or -1 while a request is in flight or waits for a decision.
+     */
+    default long idleSinceNanos() {
+        return -1;
+    }
+
+    /** On the session's event loop: ends the session with {@code error} (FATAL), as the server ends one. */
+    default void terminate(dev.pgpolicy.proxy.wire.ErrorResponse error) {
+        throw new UnsupportedOperationException("this session cannot be terminated");
+    }
 }

@@ -92,4 +92,49 @@ class ThrottlingTest {
             }
         }
     }
+
+    @Test
+    void idleSessionsEndWithPostgresqlsOwnCodes(EmbeddedPostgres postgres, @TempDir Path dir) throws Exception {
+        EnforcementFixture.createSchema(postgres);
+        Path policies = Files.createDirectories(dir.resolve("policies"));
+        Files.copy(EnforcementFixture.policyDirectory().resolve("policy.pgpolicy"), policies.resolve("policy.pgpolicy"));
+        Files.writeString(policies.resolve("limits.pgpolicy"), """
+                limit app { idle_in_transaction 1s; }
+                limit analyst { idle 1s; }
+                """);
+        try (PolicyHooks hooks = PolicyHooks.forDirectory(policies, DecisionListener.NONE);
+             ProxyServer proxy = ProxyServer.start(ProxyConfig.builder().listen("127.0.0.1", 0)
+                     .upstream(postgres.host(), postgres.port()).shutdownGracePeriod(Duration.ZERO).build(), hooks)) {
+            String url = "jdbc:postgresql://127.0.0.1:" + proxy.address().getPort() + "/" + DB + "?sslmode=disable";
+            Properties app = new Properties();
+            app.setProperty("user", APP);
+            app.setProperty("password", PASSWORD);
+            try (Connection connection = DriverManager.getConnection(url, app);
+                 Statement statement = connection.createStatement()) {
+                // Outside a transaction the app may idle as long as it likes.
+                statement.executeQuery("SELECT 1").close();
+                Thread.sleep(1600);
+                statement.executeQuery("SELECT 1").close();
+                connection.setAutoCommit(false);
+                statement.executeQuery("SELECT 1").close();
+                Thread.sleep(2500);
+                assertThatThrownBy(() -> statement.executeQuery("SELECT 1"))
+                        .isInstanceOfSatisfying(SQLException.class, e ->
+                                assertThat(e.getSQLState() + " " + e.getMessage()).contains("25P03")
+                                        .contains("idle-in-transaction timeout"));
+            }
+            Properties analyst = new Properties();
+            analyst.setProperty("user", ANALYST);
+            analyst.setProperty("password", PASSWORD);
+            try (Connection connection = DriverManager.getConnection(url, analyst);
+                 Statement statement = connection.createStatement()) {
+                statement.executeQuery("SELECT 1").close();
+                Thread.sleep(2500);
+                assertThatThrownBy(() -> statement.executeQuery("SELECT 1"))
+                        .isInstanceOfSatisfying(SQLException.class, e ->
+                                assertThat(e.getSQLState() + " " + e.getMessage()).contains("57P05")
+                                        .contains("idle-session timeout"));
+            }
+        }
+    }
 }
