@@ -186,21 +186,35 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                 }
                 java.time.Duration idle = null;
                 java.time.Duration idleInTransaction = null;
+                java.time.Duration statementTimeout = null;
                 for (dev.pgpolicy.policy.EffectiveLimit limit : set.limits(state.principal(set, context(session)))) {
                     if (limit.kind() == dev.pgpolicy.lang.LimitKind.IDLE) {
                         idle = limit.duration();
                     } else if (limit.kind() == dev.pgpolicy.lang.LimitKind.IDLE_IN_TRANSACTION) {
                         idleInTransaction = limit.duration();
+                    } else if (limit.kind() == dev.pgpolicy.lang.LimitKind.STATEMENT_TIMEOUT) {
+                        statementTimeout = limit.duration();
                     }
                 }
-                if (idle == null && idleInTransaction == null) {
+                if (idle == null && idleInTransaction == null && statementTimeout == null) {
                     return;
                 }
                 java.time.Duration idleLimit = idle;
                 java.time.Duration transactionLimit = idleInTransaction;
+                java.time.Duration runLimit = statementTimeout;
                 runOnSession(session, () -> {
                     long since = session.idleSinceNanos();
                     if (since < 0) {
+                        // Busy since the last ReadyForQuery: the statement_timeout limit cancels it
+                        // upstream (once per statement), and the server answers the client with 57014.
+                        long ready = session.lastReadyNanos();
+                        if (runLimit != null && ready >= 0 && state.cancelledAfterReady != ready
+                                && System.nanoTime() - ready >= runLimit.toNanos()) {
+                            state.cancelledAfterReady = ready;
+                            LOG.info("session {}: statement_timeout {} reached for user={}: cancelling", session.id(),
+                                    runLimit, session.user().orElse(""));
+                            session.cancelRunningStatement();
+                        }
                         return;
                     }
                     long idleNanos = System.nanoTime() - since;
@@ -673,6 +687,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         volatile List<Runnable> connectionReleases = List.of();
         volatile boolean ready;
         volatile boolean closed;
+        volatile long cancelledAfterReady = Long.MIN_VALUE;
         /** Result layouts the server described, by statement text; more than one means the text is ambiguous. */
         private final Map<String, List<RowDescription>> descriptions = new ConcurrentHashMap<>();
         private final Map<String, String> parsedPath = new ConcurrentHashMap<>();

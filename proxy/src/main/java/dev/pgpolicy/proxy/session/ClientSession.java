@@ -222,6 +222,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     @Override
+    public long lastReadyNanos() {
+        return readySinceNanos;
+    }
+
+    @Override
+    public void cancelRunningStatement() {
+        if (cancelKey != null && phase == Phase.READY) {
+            environment.cancelKeys().resolve(cancelKey.processId(), cancelKey.secretKey())
+                    .ifPresent(key -> connector.cancel(client.eventLoop(), key, id));
+        }
+    }
+
+    @Override
     public void terminate(ErrorResponse error) {
         if (phase != Phase.CLOSED) {
             LOG.info("session {}: terminated: {} {}", id, error.code(), error.message());

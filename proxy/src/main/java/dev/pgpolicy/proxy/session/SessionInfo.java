@@ -71,6 +71,19 @@ public interface SessionInfo {
         return -1;
     }
 
+    /** On the session's event loop: the {@link System#nanoTime()} of the last ReadyForQuery. */
+    default long lastReadyNanos() {
+        return -1;
+    }
+
+    /**
+     * On the session's event loop: asks the server to cancel what the session is running, with a
+     * CancelRequest as a client would send (the server answers 57014).
+     */
+    default void cancelRunningStatement() {
+        throw new UnsupportedOperationException("this session cannot cancel");
+    }
+
     /** On the session's event loop: ends the session with {@code error} (FATAL), as the server ends one. */
     default void terminate(dev.pgpolicy.proxy.wire.ErrorResponse error) {
         throw new UnsupportedOperationException("this session cannot be terminated");

@@ -100,7 +100,7 @@ class ThrottlingTest {
         Files.copy(EnforcementFixture.policyDirectory().resolve("policy.pgpolicy"), policies.resolve("policy.pgpolicy"));
         Files.writeString(policies.resolve("limits.pgpolicy"), """
                 limit app { idle_in_transaction 1s; }
-                limit analyst { idle 1s; }
+                limit analyst { idle 1s; statement_timeout 1s; }
                 """);
         try (PolicyHooks hooks = PolicyHooks.forDirectory(policies, DecisionListener.NONE);
              ProxyServer proxy = ProxyServer.start(ProxyConfig.builder().listen("127.0.0.1", 0)
@@ -128,6 +128,8 @@ class ThrottlingTest {
             analyst.setProperty("password", PASSWORD);
             try (Connection connection = DriverManager.getConnection(url, analyst);
                  Statement statement = connection.createStatement()) {
+                assertThatThrownBy(() -> statement.executeQuery("SELECT pg_sleep(30)"))
+                        .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("57014"));
                 statement.executeQuery("SELECT 1").close();
                 Thread.sleep(2500);
                 assertThatThrownBy(() -> statement.executeQuery("SELECT 1"))
