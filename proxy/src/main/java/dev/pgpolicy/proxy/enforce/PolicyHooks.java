@@ -405,6 +405,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             if (copyDenial.isPresent()) {
                 LOG.info("session {}: denied {} for user={}: COPY of a masked table [fingerprint {}]", session.id(),
                         message, session.user().orElse(""), fingerprints(analysis));
+                listener.decided(session, message, sql, decision, DecisionListener.Outcome.DENIED, loaded.revision());
                 return Verdict.deny(copyDenial.get());
             }
         }
