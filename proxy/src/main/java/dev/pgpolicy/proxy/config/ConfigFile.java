@@ -42,6 +42,7 @@ public final class ConfigFile {
             Tls tls,
             Auth auth,
             String policies,
+            Catalog catalog,
             Audit audit,
             Admin admin,
             @JsonProperty("max_client_connections") Integer maxClientConnections,
@@ -57,6 +58,9 @@ public final class ConfigFile {
     record Audit(String dir, @JsonProperty("hmac_key_file") String hmacKeyFile, @JsonProperty("fail_closed") Boolean failClosed) {}
 
     record Admin(String listen) {}
+
+    /** The metadata connection's account for masking (see ProxyConfig#catalogUser). */
+    record Catalog(String user, @JsonProperty("password_file") String passwordFile) {}
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -143,6 +147,10 @@ public final class ConfigFile {
         }
         if (doc.policies() != null) {
             builder.policiesDir(path(base, doc.policies()));
+        }
+        if (doc.catalog() != null) {
+            builder.catalog(doc.catalog().user(),
+                    doc.catalog().passwordFile() == null ? null : path(base, doc.catalog().passwordFile()));
         }
         Audit audit = doc.audit();
         if (audit != null) {

@@ -84,6 +84,8 @@ public final class ProxyConfig {
     private final AuthMode authMode;
     private final Path usersFile;
     private final Path policiesDir;
+    private final String catalogUser;
+    private final Path catalogPasswordFile;
     private final Path auditDir;
     private final Path auditHmacKeyFile;
     private final boolean auditFailClosed;
@@ -108,6 +110,11 @@ public final class ProxyConfig {
         this.authMode = b.authMode;
         this.usersFile = b.usersFile;
         this.policiesDir = b.policiesDir;
+        this.catalogUser = b.catalogUser;
+        this.catalogPasswordFile = b.catalogPasswordFile;
+        if (catalogUser == null && catalogPasswordFile != null) {
+            throw new IllegalArgumentException("catalog.password_file needs catalog.user");
+        }
         this.auditDir = b.auditDir;
         this.auditHmacKeyFile = b.auditHmacKeyFile;
         this.auditFailClosed = b.auditFailClosed;
@@ -158,6 +165,8 @@ public final class ProxyConfig {
         b.authMode = authMode;
         b.usersFile = usersFile;
         b.policiesDir = policiesDir;
+        b.catalogUser = catalogUser;
+        b.catalogPasswordFile = catalogPasswordFile;
         b.auditDir = auditDir;
         b.auditHmacKeyFile = auditHmacKeyFile;
         b.auditFailClosed = auditFailClosed;
@@ -213,6 +222,19 @@ public final class ProxyConfig {
         return Optional.ofNullable(policiesDir);
     }
 
+    /**
+     * The account of the metadata connection that resolves result columns to
+     * {@code schema.table.column} for masking (it reads pg_class, pg_attribute, pg_namespace).
+     */
+    public Optional<String> catalogUser() {
+        return Optional.ofNullable(catalogUser);
+    }
+
+    /** The file holding {@link #catalogUser()}'s password; empty for trust or peer setups. */
+    public Optional<Path> catalogPasswordFile() {
+        return Optional.ofNullable(catalogPasswordFile);
+    }
+
     public Optional<Path> auditDir() {
         return Optional.ofNullable(auditDir);
     }
@@ -248,9 +270,6 @@ public final class ProxyConfig {
      */
     public List<String> unsupportedFeatures() {
         List<String> unsupported = new ArrayList<>();
-        if (policiesDir != null) {
-            unsupported.add("policies (--policies / policies:): policy enforcement is not available in this build");
-        }
         if (auditDir != null) {
             unsupported.add("audit (--audit / audit.dir): the audit log is not available in this build");
         }
@@ -290,6 +309,8 @@ public final class ProxyConfig {
         private AuthMode authMode = AuthMode.PASSTHROUGH;
         private Path usersFile;
         private Path policiesDir;
+        private String catalogUser;
+        private Path catalogPasswordFile;
         private Path auditDir;
         private Path auditHmacKeyFile;
         private boolean auditFailClosed;
@@ -357,6 +378,12 @@ public final class ProxyConfig {
 
         public Builder policiesDir(Path dir) {
             this.policiesDir = dir;
+            return this;
+        }
+
+        public Builder catalog(String user, Path passwordFile) {
+            this.catalogUser = user;
+            this.catalogPasswordFile = passwordFile;
             return this;
         }
 

@@ -3,6 +3,9 @@ package dev.pgpolicy.proxy.server;
 import dev.pgpolicy.proxy.config.HostPort;
 import dev.pgpolicy.proxy.session.ClientSession;
 import dev.pgpolicy.proxy.session.SessionEnvironment;
+import dev.pgpolicy.proxy.catalog.CatalogCache;
+import dev.pgpolicy.proxy.enforce.DecisionListener;
+import dev.pgpolicy.proxy.enforce.PolicyHooks;
 import dev.pgpolicy.proxy.session.SessionHooks;
 import dev.pgpolicy.proxy.tls.CertificateAuthority;
 import dev.pgpolicy.proxy.tls.CertifiedKey;
@@ -62,6 +65,8 @@ public final class ProxyServer implements AutoCloseable {
     private final String certificateFingerprint;
     private final Object closeLock = new Object();
     private boolean closed;
+    /** Hooks {@link #start(ProxyConfig)} built from the configuration, released on close. */
+    private PolicyHooks ownedHooks;
 
     private ProxyServer(ProxyConfig config, SessionEnvironment environment, EventLoopGroup acceptors,
             EventLoopGroup workers, Channel serverChannel, String certificateFingerprint) {
@@ -73,9 +78,26 @@ public final class ProxyServer implements AutoCloseable {
         this.certificateFingerprint = certificateFingerprint;
     }
 
-    /** Starts a proxy that relays without policy. */
+    /**
+     * Starts a proxy that enforces the configured policy directory ({@code --policies}), or relays
+     * without policy when none is configured. A policy set that does not compile or fails its
+     * tests refuses the start ({@link dev.pgpolicy.proxy.enforce.LivePolicy.RefusedException}).
+     */
     public static ProxyServer start(ProxyConfig config) {
-        return start(config, SessionHooks.RELAY);
+        if (config.policiesDir().isEmpty()) {
+            return start(config, SessionHooks.RELAY);
+        }
+        refuseUnsupported(config); // before loading policies: the operator learns of every refusal at once
+        PolicyHooks hooks = PolicyHooks.forDirectory(config.policiesDir().get(), DecisionListener.NONE,
+                CatalogCache.forUpstream(config).orElse(null));
+        try {
+            ProxyServer server = start(config, hooks);
+            server.ownedHooks = hooks;
+            return server;
+        } catch (RuntimeException e) {
+            hooks.close();
+            throw e;
+        }
     }
 
     /**
@@ -85,10 +107,7 @@ public final class ProxyServer implements AutoCloseable {
      * configured feature this build lacks).
      */
     public static ProxyServer start(ProxyConfig config, SessionHooks hooks) {
-        List<String> unsupported = config.unsupportedFeatures();
-        if (!unsupported.isEmpty()) {
-            throw new IllegalArgumentException("refusing to start: " + String.join("; ", unsupported));
-        }
+        refuseUnsupported(config);
         CertifiedKey serverKey = loadOrGenerateCertificate(config);
         SslContext clientFacingTls = TlsContexts.server(serverKey.privateKey(), serverKey.chain());
         SslContext upstreamTls = TlsContexts.upstream(config);
@@ -148,6 +167,13 @@ public final class ProxyServer implements AutoCloseable {
                     + " or the server refuses them with \"SCRAM channel binding negotiation error\"");
         }
         return server;
+    }
+
+    private static void refuseUnsupported(ProxyConfig config) {
+        List<String> unsupported = config.unsupportedFeatures();
+        if (!unsupported.isEmpty()) {
+            throw new IllegalArgumentException("refusing to start: " + String.join("; ", unsupported));
+        }
     }
 
     public InetSocketAddress address() {
@@ -210,6 +236,9 @@ public final class ProxyServer implements AutoCloseable {
             }
         }
         shutdownGroups(acceptors, workers);
+        if (ownedHooks != null) {
+            ownedHooks.close();
+        }
         LOG.info("pgpolicy stopped");
     }
 

@@ -129,6 +129,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private String database;
     private String applicationName;
     private CancelKeys.Key cancelKey;
+    private Map<String, String> startupParameters = Map.of();
+    private final Map<String, String> serverParameters = new java.util.concurrent.ConcurrentHashMap<>();
     private char transactionStatus = 'I';
     /** The frame whose hook decision is pending, if any; later client frames wait in {@link #heldFrames}. */
     private RawFrame awaitingDecision;
@@ -138,6 +140,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean clientTerminated;
     private boolean upstreamSentFatal;
     private boolean closeLogged;
+    /** The hooks accepted the session ({@link SessionHooks#onSessionReady}) and must hear of its end. */
+    private boolean announcedReady;
+    private long readySinceNanos = System.nanoTime();
 
     private ClientSession(SessionEnvironment environment, SocketChannel client, TrafficCounter traffic) {
         this.environment = environment;
@@ -204,6 +209,50 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public char transactionStatus() {
         return transactionStatus;
+    }
+
+    @Override
+    public void execute(Runnable task) {
+        client.eventLoop().execute(task);
+    }
+
+    @Override
+    public long idleSinceNanos() {
+        if (phase != Phase.READY || !inFlight.isEmpty() || awaitingDecision != null || !heldFrames.isEmpty()) {
+            return -1;
+        }
+        return readySinceNanos;
+    }
+
+    @Override
+    public long lastReadyNanos() {
+        return readySinceNanos;
+    }
+
+    @Override
+    public void cancelRunningStatement() {
+        if (cancelKey != null && phase == Phase.READY) {
+            environment.cancelKeys().resolve(cancelKey.processId(), cancelKey.secretKey())
+                    .ifPresent(key -> connector.cancel(client.eventLoop(), key, id));
+        }
+    }
+
+    @Override
+    public void terminate(ErrorResponse error) {
+        if (phase != Phase.CLOSED) {
+            LOG.info("session {}: terminated: {} {}", id, error.code(), error.message());
+            closeWithError(error);
+        }
+    }
+
+    @Override
+    public Map<String, String> startupParameters() {
+        return startupParameters;
+    }
+
+    @Override
+    public Optional<String> serverParameter(String name) {
+        return Optional.ofNullable(serverParameters.get(name));
     }
 
     /** Ends the session the way PostgreSQL's fast shutdown does; safe from any thread. */
@@ -284,6 +333,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             environment.releaseSessionSlot();
         }
         releaseHeldFrames();
+        if (announcedReady) {
+            announcedReady = false;
+            environment.hooks().onSessionClosed(this);
+        }
         environment.sessions().remove(this);
         logClose(before);
     }
@@ -386,6 +439,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         user = startup.parameter("user").orElse(null);
         database = startup.parameter("database").filter(d -> !d.isEmpty()).orElse(user);
         applicationName = startup.parameter("application_name").orElse(null);
+        startupParameters = Map.copyOf(startup.parameters());
         if (config.requireTls() && !tls) {
             throw new SessionException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
                     "pgpolicy requires TLS: connect with sslmode=require, verify-ca or verify-full");
@@ -910,6 +964,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
             case ReadyForQuery.TYPE: {
                 ReadyForQuery ready = (ReadyForQuery) BackendMessages.decode(frame);
+                Optional<ErrorResponse> refused = environment.hooks().onSessionReady(this);
+                if (refused.isPresent()) {
+                    ErrorResponse error = refused.get();
+                    closeWithError(error.isFatal() ? error : error.withField('S', ErrorResponse.SEVERITY_FATAL)
+                            .withField('V', ErrorResponse.SEVERITY_FATAL));
+                    return false;
+                }
+                announcedReady = true;
+                readySinceNanos = System.nanoTime();
                 transactionStatus = (char) ready.status().code();
                 phase = Phase.READY;
                 handshakeDeadline.cancel(false);
@@ -940,6 +1003,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     BackendMessages.decode(frame);
                 }
                 transactionStatus = (char) status;
+                readySinceNanos = System.nanoTime();
                 endRowFilter();
                 break;
             case ErrorResponse.TYPE: {
@@ -1009,6 +1073,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void noteParameterStatus(ParameterStatus status) {
+        serverParameters.put(status.name(), status.value());
         if (status.name().equals("application_name")) {
             applicationName = status.value();
         } else if (status.name().equals("client_encoding")

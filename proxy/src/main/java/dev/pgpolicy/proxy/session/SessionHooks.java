@@ -1,6 +1,7 @@
 package dev.pgpolicy.proxy.session;
 
 import dev.pgpolicy.proxy.wire.Bind;
+import dev.pgpolicy.proxy.wire.ErrorResponse;
 import dev.pgpolicy.proxy.wire.FunctionCall;
 import dev.pgpolicy.proxy.wire.Parse;
 import dev.pgpolicy.proxy.wire.Query;
@@ -28,6 +29,18 @@ public interface SessionHooks {
 
     /** Forwards everything, inspects nothing. */
     SessionHooks RELAY = new SessionHooks() {};
+
+    /**
+     * The server accepted the session and is about to report it ready. An error returned here
+     * (a connection limit, SQLSTATE 53300) ends the session with it, as FATAL, instead.
+     */
+    default Optional<ErrorResponse> onSessionReady(SessionInfo session) {
+        return Optional.empty();
+    }
+
+    /** A session that {@link #onSessionReady} accepted has ended; called once. */
+    default void onSessionClosed(SessionInfo session) {
+    }
 
     default Verdict onQuery(SessionInfo session, Query query) {
         return Verdict.FORWARD;

@@ -1,6 +1,7 @@
 package dev.pgpolicy.proxy.session;
 
 import java.net.InetSocketAddress;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -37,4 +38,54 @@ public interface SessionInfo {
 
     /** Transaction status from the last ReadyForQuery: 'I' idle, 'T' in a block, 'E' failed block. */
     char transactionStatus();
+
+    /**
+     * The parameters of the client's StartupMessage as sent ({@code options}, {@code search_path},
+     * ...): policy needs the settings that change how SQL is read and names resolve.
+     */
+    default Map<String, String> startupParameters() {
+        return Map.of();
+    }
+
+    /**
+     * The current value of a run-time parameter the server reports in ParameterStatus
+     * ({@code standard_conforming_strings}, {@code search_path} where the server reports it, ...).
+     */
+    default Optional<String> serverParameter(String name) {
+        return Optional.empty();
+    }
+
+    /**
+     * Runs {@code task} on the session's event loop, where {@link #idleSinceNanos()} and
+     * {@link #terminate} may be called; safe from any thread.
+     */
+    default void execute(Runnable task) {
+        throw new UnsupportedOperationException("this session has no event loop");
+    }
+
+    /**
+     * On the session's event loop: the {@link System#nanoTime()} of the ReadyForQuery after which
+     * nothing was asked of the server, or -1 while a request is in flight or waits for a decision.
+     */
+    default long idleSinceNanos() {
+        return -1;
+    }
+
+    /** On the session's event loop: the {@link System#nanoTime()} of the last ReadyForQuery. */
+    default long lastReadyNanos() {
+        return -1;
+    }
+
+    /**
+     * On the session's event loop: asks the server to cancel what the session is running, with a
+     * CancelRequest as a client would send (the server answers 57014).
+     */
+    default void cancelRunningStatement() {
+        throw new UnsupportedOperationException("this session cannot cancel");
+    }
+
+    /** On the session's event loop: ends the session with {@code error} (FATAL), as the server ends one. */
+    default void terminate(dev.pgpolicy.proxy.wire.ErrorResponse error) {
+        throw new UnsupportedOperationException("this session cannot be terminated");
+    }
 }

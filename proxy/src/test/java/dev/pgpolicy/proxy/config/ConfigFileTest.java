@@ -53,7 +53,7 @@ class ConfigFileTest {
         assertThat(config.auditHmacKeyFile()).contains(dir.resolve("audit.key"));
         assertThat(config.adminListen()).contains(new HostPort("127.0.0.1", 9187));
         // Features of later releases are carried, and the server refuses to run without them.
-        assertThat(config.unsupportedFeatures()).hasSize(5);
+        assertThat(config.unsupportedFeatures()).hasSize(4);
     }
 
     @Test

@@ -1,0 +1,785 @@
+package dev.pgpolicy.proxy.enforce;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.pgpolicy.policy.Decision;
+import dev.pgpolicy.policy.MaskFunction;
+import dev.pgpolicy.policy.MaskSet;
+import dev.pgpolicy.policy.MaskSpec;
+import dev.pgpolicy.policy.GuardAction;
+import dev.pgpolicy.policy.GuardFinding;
+import dev.pgpolicy.policy.NameResolver;
+import dev.pgpolicy.policy.PolicySet;
+import dev.pgpolicy.policy.PrincipalClass;
+import dev.pgpolicy.policy.SessionContext;
+import dev.pgpolicy.proxy.catalog.CatalogCache;
+import dev.pgpolicy.proxy.session.InFlightRequest;
+import dev.pgpolicy.proxy.session.RowFilter;
+import dev.pgpolicy.proxy.session.SessionHooks;
+import dev.pgpolicy.proxy.session.SessionInfo;
+import dev.pgpolicy.proxy.session.Verdict;
+import dev.pgpolicy.proxy.wire.Bind;
+import dev.pgpolicy.proxy.wire.ErrorResponse;
+import dev.pgpolicy.proxy.wire.FunctionCall;
+import dev.pgpolicy.proxy.wire.Parse;
+import dev.pgpolicy.proxy.wire.Query;
+import dev.pgpolicy.proxy.wire.RowDescription;
+import dev.pgpolicy.proxy.wire.SqlState;
+import dev.pgpolicy.sql.Heuristic;
+import dev.pgpolicy.sql.QueryAnalysis;
+import dev.pgpolicy.sql.SqlAnalyzer;
+import dev.pgpolicy.sql.StatementFacts;
+import dev.pgpolicy.sql.StatementKind;
+import dev.pgpolicy.sql.TableAccess;
+import java.security.SecureRandom;
+import java.sql.SQLException;
+import java.util.HashSet;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Enforces the live policy set on every Query, Parse and Bind (issue "Enforce policies"):
+ *
+ * <pre>
+ *   event loop                      decision worker                         event loop
+ *   onQuery/onParse ─► pending ──►  analyse (SqlAnalyzer, cached)      ──►  FORWARD | DENY 42501
+ *                                   principal class of the session         (session applies it
+ *                                   decision (cached per revision,          in protocol order)
+ *                                   principal class, search path, SQL)
+ * </pre>
+ *
+ * A denial carries SQLSTATE 42501, the determining rule ids in the message and the rule's
+ * {@code @reason} in DETAIL; the session makes the server fail the statement in its place, so
+ * transaction blocks and pipelines end exactly as if PostgreSQL had refused it. Guard findings
+ * with {@code warn} are logged and allowed; detect-mode rules are logged as "would deny" and not
+ * enforced. A prepared statement keeps the decision taken at its Parse; a Bind re-evaluates it
+ * only when the policy revision changed since.
+ */
+public final class PolicyHooks implements SessionHooks, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PolicyHooks.class);
+    private static final int DECISION_QUEUE = 4096;
+    private static final long DECISION_CACHE_ENTRIES = 50_000;
+
+    private final LivePolicy policy;
+    private final SqlAnalyzer analyzer;
+    private final DecisionListener listener;
+    private final Clock clock;
+    /** Resolves result columns for masking; null when no metadata connection is configured. */
+    private final CatalogCache catalog;
+    /** The key of hash() masks; per process, so tokens are stable while the proxy runs. */
+    private final byte[] hashKey = new byte[32];
+    private final ThreadPoolExecutor workers;
+    private volatile String lastRevision;
+    private final Throttles throttles = new Throttles();
+    /** Ends sessions idle beyond their limit; PostgreSQL checks its own idle timeouts the same way, by timer. */
+    private final java.util.concurrent.ScheduledExecutorService idleWatch =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(task -> {
+                Thread thread = new Thread(task, "pgpolicy-idle-watch");
+                thread.setDaemon(true);
+                return thread;
+            });
+    private final Cache<DecisionKey, Decision> decisions =
+            Caffeine.newBuilder().maximumSize(DECISION_CACHE_ENTRIES).build();
+    /** Per-session state, dropped with the session object (weak keys compare by identity). */
+    private final Cache<SessionInfo, SessionState> sessions = Caffeine.newBuilder().weakKeys().build();
+
+    /** Closed with the hooks: analyzers the hooks created themselves. */
+    private final List<AutoCloseable> owned = new ArrayList<>();
+
+    /**
+     * Loads the policy set in {@code directory} (its tests run first) and builds hooks enforcing it,
+     * owning their analyzers. Throws {@link LivePolicy.RefusedException} listing every problem when
+     * the set cannot go live.
+     */
+    public static PolicyHooks forDirectory(java.nio.file.Path directory, DecisionListener listener) {
+        return forDirectory(directory, listener, null);
+    }
+
+    /** As {@link #forDirectory(java.nio.file.Path, DecisionListener)}, masking through {@code catalog} (owned: closed with the hooks). */
+    public static PolicyHooks forDirectory(java.nio.file.Path directory, DecisionListener listener, CatalogCache catalog) {
+        SqlAnalyzer testAnalyzer = dev.pgpolicy.policy.testing.PolicyTestRunner.offlineAnalyzer();
+        LivePolicy live;
+        try {
+            live = LivePolicy.load(directory, testAnalyzer);
+        } catch (RuntimeException e) {
+            testAnalyzer.close();
+            throw e;
+        }
+        PolicyHooks hooks = new PolicyHooks(live, new SqlAnalyzer(), listener, Clock.systemUTC(), catalog);
+        hooks.owned.add(hooks.analyzer);
+        if (catalog != null) {
+            hooks.owned.add(catalog);
+        } else {
+            LOG.warn("no catalog account configured (catalog.user): result columns cannot be resolved, so every"
+                    + " column from a table is NULL for sessions that any mask rule applies to");
+        }
+        hooks.owned.add(testAnalyzer);
+        return hooks;
+    }
+
+    public PolicyHooks(LivePolicy policy, SqlAnalyzer analyzer, DecisionListener listener, Clock clock) {
+        this(policy, analyzer, listener, clock, null);
+    }
+
+    /** @param catalog resolves result columns for masking; null to NULL every table column a mask could apply to */
+    public PolicyHooks(LivePolicy policy, SqlAnalyzer analyzer, DecisionListener listener, Clock clock,
+            CatalogCache catalog) {
+        this.catalog = catalog;
+        new SecureRandom().nextBytes(hashKey);
+        this.policy = Objects.requireNonNull(policy);
+        this.analyzer = Objects.requireNonNull(analyzer);
+        this.listener = Objects.requireNonNull(listener);
+        this.clock = Objects.requireNonNull(clock);
+        int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+        AtomicInteger counter = new AtomicInteger();
+        this.workers = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(DECISION_QUEUE), task -> {
+                    Thread thread = new Thread(task, "pgpolicy-decide-" + counter.incrementAndGet());
+                    thread.setDaemon(true);
+                    return thread;
+                }, new ThreadPoolExecutor.AbortPolicy());
+        this.workers.allowCoreThreadTimeOut(true);
+        this.idleWatch.scheduleWithFixedDelay(this::checkIdleSessions, IDLE_CHECK_MILLIS, IDLE_CHECK_MILLIS,
+                TimeUnit.MILLISECONDS);
+    }
+
+    private static final long IDLE_CHECK_MILLIS = 250;
+
+    private static void runOnSession(SessionInfo session, Runnable task) {
+        try {
+            session.execute(task);
+        } catch (RejectedExecutionException e) {
+            // The session's event loop is shutting down with the proxy: nothing left to end.
+        }
+    }
+
+    /**
+     * The {@code idle} and {@code idle_in_transaction} limits: a ready session that has asked the
+     * server nothing for longer ends with PostgreSQL's own errors for its idle_session_timeout
+     * (57P05) and idle_in_transaction_session_timeout (25P03), both FATAL.
+     */
+    private void checkIdleSessions() {
+        try {
+            PolicySet set = policy.current().set();
+            sessions.asMap().forEach((session, state) -> {
+                if (!state.ready || state.closed) {
+                    return;
+                }
+                java.time.Duration idle = null;
+                java.time.Duration idleInTransaction = null;
+                java.time.Duration statementTimeout = null;
+                for (dev.pgpolicy.policy.EffectiveLimit limit : set.limits(state.principal(set, context(session)))) {
+                    if (limit.kind() == dev.pgpolicy.lang.LimitKind.IDLE) {
+                        idle = limit.duration();
+                    } else if (limit.kind() == dev.pgpolicy.lang.LimitKind.IDLE_IN_TRANSACTION) {
+                        idleInTransaction = limit.duration();
+                    } else if (limit.kind() == dev.pgpolicy.lang.LimitKind.STATEMENT_TIMEOUT) {
+                        statementTimeout = limit.duration();
+                    }
+                }
+                if (idle == null && idleInTransaction == null && statementTimeout == null) {
+                    return;
+                }
+                java.time.Duration idleLimit = idle;
+                java.time.Duration transactionLimit = idleInTransaction;
+                java.time.Duration runLimit = statementTimeout;
+                runOnSession(session, () -> {
+                    long since = session.idleSinceNanos();
+                    if (since < 0) {
+                        // Busy since the last ReadyForQuery: the statement_timeout limit cancels it
+                        // upstream (once per statement), and the server answers the client with 57014.
+                        long ready = session.lastReadyNanos();
+                        if (runLimit != null && ready >= 0 && state.cancelledAfterReady != ready
+                                && System.nanoTime() - ready >= runLimit.toNanos()) {
+                            state.cancelledAfterReady = ready;
+                            LOG.info("session {}: statement_timeout {} reached for user={}: cancelling", session.id(),
+                                    runLimit, session.user().orElse(""));
+                            session.cancelRunningStatement();
+                        }
+                        return;
+                    }
+                    long idleNanos = System.nanoTime() - since;
+                    boolean inTransaction = session.transactionStatus() != 'I';
+                    if (inTransaction && transactionLimit != null && idleNanos >= transactionLimit.toNanos()) {
+                        session.terminate(ErrorResponse.fatal(SqlState.IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
+                                "terminating connection due to idle-in-transaction timeout"));
+                    } else if (!inTransaction && idleLimit != null && idleNanos >= idleLimit.toNanos()) {
+                        session.terminate(ErrorResponse.fatal(SqlState.IDLE_SESSION_TIMEOUT,
+                                "terminating connection due to idle-session timeout"));
+                    }
+                });
+            });
+        } catch (RuntimeException e) {
+            LOG.error("idle session check failed", e);
+        }
+    }
+
+    public LivePolicy policy() {
+        return policy;
+    }
+
+    // ------------------------------------------------------------------ hooks
+
+    @Override
+    public Optional<ErrorResponse> onSessionReady(SessionInfo session) {
+        SessionState state = state(session);
+        PolicySet set = policy.current().set();
+        List<Runnable> releases = new ArrayList<>();
+        Optional<ErrorResponse> refused = throttles.tryConnect(session, set.limits(state.principal(set, context(session))),
+                releases);
+        if (refused.isPresent()) {
+            LOG.info("session {}: refused for user={}: {}", session.id(), session.user().orElse(""), refused.get().message());
+        } else {
+            state.connectionReleases = releases;
+            state.ready = true;
+        }
+        return refused;
+    }
+
+    @Override
+    public void onSessionClosed(SessionInfo session) {
+        SessionState state = sessions.getIfPresent(session);
+        if (state != null) {
+            state.closed = true;
+            state.connectionReleases.forEach(Runnable::run);
+            state.connectionReleases = List.of();
+        }
+    }
+
+    /** A statement about to run counts against the queries-per-second limits; the excess is refused (53400). */
+    private Optional<Verdict> throttled(SessionInfo session, SessionState state) {
+        PolicySet set = policy.current().set();
+        Optional<ErrorResponse> refused = throttles.tryQuery(session, set.limits(state.principal(set, context(session))));
+        if (refused.isPresent()) {
+            LOG.info("session {}: throttled user={}: {}", session.id(), session.user().orElse(""), refused.get().message());
+            return Optional.of(Verdict.deny(refused.get()));
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public Verdict onQuery(SessionInfo session, Query query) {
+        SessionState state = state(session);
+        Optional<Verdict> throttled = throttled(session, state);
+        if (throttled.isPresent()) {
+            return throttled.get();
+        }
+        return decideLater(() -> {
+            Verdict verdict = decide(session, state, "Query", query.sql());
+            if (verdict.action() != Verdict.Action.DENY) {
+                state.searchPath.follow(query.sql(), state.lastStatementCount == 1);
+            }
+            return verdict;
+        });
+    }
+
+    @Override
+    public Verdict onParse(SessionInfo session, Parse parse) {
+        SessionState state = state(session);
+        String name = parse.statementName();
+        return decideLater(() -> {
+            // Until this Parse is decided, its name means nothing the proxy allowed.
+            state.statements.remove(name);
+            Verdict verdict = decide(session, state, "Parse", parse.sql());
+            state.parsedUnder(parse.sql(), state.searchPath.cacheKey(session));
+            if (verdict.action() != Verdict.Action.DENY) {
+                state.statements.put(name, new PreparedDecision(parse.sql(), state.lastRevision));
+                state.searchPath.follow(parse.sql(), state.lastStatementCount == 1);
+            }
+            return verdict;
+        });
+    }
+
+    @Override
+    public Verdict onBind(SessionInfo session, Bind bind, Optional<String> statementSql) {
+        SessionState state = state(session);
+        Optional<Verdict> throttled = throttled(session, state);
+        if (throttled.isPresent()) {
+            return throttled.get();
+        }
+        PreparedDecision prepared = state.statements.get(bind.statementName());
+        PolicySet set = policy.current().set();
+        if (prepared != null && prepared.revision().equals(set.revision()) && !set.timeDependent()) {
+            return Verdict.FORWARD; // decided at its Parse, under the policy still in force
+        }
+        // Otherwise decide again: the set changed, or its rules read the clock (a statement allowed
+        // during office hours must not stay allowed after them).
+        Optional<String> sql = prepared != null ? Optional.of(prepared.sql()) : statementSql;
+        if (sql.isEmpty()) {
+            // A statement the proxy never saw parsed: a SQL-level PREPARE (decided when it ran) or
+            // a name the server does not know (it refuses the Bind itself), or a statement whose
+            // Parse was denied (the server is then discarding until Sync anyway).
+            return Verdict.FORWARD;
+        }
+        String text = sql.get();
+        return decideLater(() -> {
+            Verdict verdict = decide(session, state, "Bind", text);
+            if (verdict.action() == Verdict.Action.DENY) {
+                state.statements.remove(bind.statementName());
+            } else {
+                state.statements.put(bind.statementName(), new PreparedDecision(text, state.lastRevision));
+            }
+            return verdict;
+        });
+    }
+
+    /**
+     * A fast-path call runs a function by OID, with no SQL the policy could judge; PostgreSQL's
+     * documentation itself calls the interface obsolete. Refused, so that function rules cannot
+     * be bypassed through it.
+     */
+    @Override
+    public Verdict onFunctionCall(SessionInfo session, FunctionCall call) {
+        return Verdict.deny(ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.INSUFFICIENT_PRIVILEGE,
+                "pgpolicy: permission denied for fast-path function call",
+                "fast-path function calls name functions by OID, which policies cannot check; call the function in SQL"));
+    }
+
+    // ------------------------------------------------------------------ deciding
+
+    private Verdict decideLater(Supplier<Verdict> decision) {
+        try {
+            return Verdict.pending(CompletableFuture.supplyAsync(decision, workers));
+        } catch (RejectedExecutionException e) {
+            // Overloaded: refuse this statement rather than queue without bound; the session goes on.
+            return Verdict.deny(ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.INSUFFICIENT_RESOURCES,
+                    "pgpolicy: too many statements waiting for a policy decision; try again"));
+        }
+    }
+
+    /** Analyses and evaluates one message's SQL; runs on a decision worker. */
+    private Verdict decide(SessionInfo session, SessionState state, String message, String sql) {
+        LivePolicy.Loaded loaded = policy.current();
+        PolicySet set = loaded.set();
+        boolean standardConformingStrings = !session.serverParameter("standard_conforming_strings")
+                .map(value -> value.equalsIgnoreCase("off")).orElse(false);
+        QueryAnalysis analysis = analyzer.analyze(sql, standardConformingStrings);
+        state.lastStatementCount = analysis.statements().size();
+        state.lastRevision = set.revision();
+        if (catalog != null) {
+            if (!set.revision().equals(lastRevision)) {
+                lastRevision = set.revision(); // a reload may bring masks on tables not cached yet: start afresh
+                catalog.invalidateAll();
+            }
+            if (state.ranDdl) {
+                // The session's DDL has run by now (its next message arrives after it): forget the old shapes.
+                state.ranDdl = false;
+                catalog.invalidate(session.database().orElse(""));
+            }
+        }
+
+        SessionContext context = context(session);
+        PrincipalClass principal = state.principal(set, context);
+        NameResolver resolver = state.searchPath.resolver(session);
+        Decision decision;
+        if (principal.timeDependent()) {
+            decision = set.evaluate(principal, analysis, resolver);
+        } else {
+            DecisionKey key = DecisionKey.of(principal, state.searchPath.cacheKey(session), analysis);
+            decision = decisions.get(key, k -> set.evaluate(principal, analysis, resolver));
+        }
+        logFindings(session, decision, analysis);
+        MaskSet masks = set.masks(principal);
+        state.rememberNamedMasks(sql, !decision.masks().isEmpty() || (!masks.isEmpty() && readsElsewhere(analysis)));
+        if (decision.allowed() && !masks.isEmpty()) {
+            Optional<ErrorResponse> copyDenial = maskedCopy(analysis, masks, resolver);
+            if (copyDenial.isPresent()) {
+                LOG.info("session {}: denied {} for user={}: COPY of a masked table [fingerprint {}]", session.id(),
+                        message, session.user().orElse(""), fingerprints(analysis));
+                listener.decided(session, message, sql, decision, DecisionListener.Outcome.DENIED, loaded.revision());
+                return Verdict.deny(copyDenial.get());
+            }
+        }
+        if (decision.allowed() || decision.wouldDeny()) {
+            afterAllowed(session, state, principal, set, analysis, sql);
+        }
+        if (!decision.allowed()) {
+            LOG.info("session {}: denied {} for user={} by {}: {} [fingerprint {}]", session.id(), message,
+                    session.user().orElse(""), decision.ruleIds().isEmpty() ? "default deny" : decision.ruleIds(),
+                    decision.reason(), fingerprints(analysis));
+            listener.decided(session, message, sql, decision, DecisionListener.Outcome.DENIED, loaded.revision());
+            return Verdict.deny(denial(decision));
+        }
+        if (decision.wouldDeny()) {
+            LOG.warn("session {}: detect mode: would deny {} for user={} by {} [fingerprint {}]", session.id(), message,
+                    session.user().orElse(""), decision.detectRuleIds(), fingerprints(analysis));
+            listener.decided(session, message, sql, decision, DecisionListener.Outcome.WOULD_DENY, loaded.revision());
+            return Verdict.FORWARD;
+        }
+        if (!decision.detectRuleIds().isEmpty()) {
+            LOG.info("session {}: detect mode: would mask for user={} by {} [fingerprint {}]", session.id(),
+                    session.user().orElse(""), decision.detectRuleIds(), fingerprints(analysis));
+        }
+        listener.decided(session, message, sql, decision, DecisionListener.Outcome.ALLOWED, loaded.revision());
+        return Verdict.FORWARD;
+    }
+
+    private static void logFindings(SessionInfo session, Decision decision, QueryAnalysis analysis) {
+        for (GuardFinding finding : decision.findings()) {
+            if (finding.action() == GuardAction.WARN || (finding.action() == GuardAction.DENY && finding.detect())) {
+                LOG.warn("session {}: guard {} for user={}: {} [fingerprint {}]", session.id(),
+                        finding.action() == GuardAction.WARN ? "warning" : "would deny (detect mode)",
+                        session.user().orElse(""), finding.heuristic().keyword(), fingerprints(analysis));
+            }
+        }
+    }
+
+    private static String fingerprints(QueryAnalysis analysis) {
+        return analysis.statements().stream().map(StatementFacts::fingerprint).collect(Collectors.joining(","));
+    }
+
+    /** LANGUAGE.md: 42501, the rule id in the message, {@code @reason} in DETAIL. */
+    static ErrorResponse denial(Decision decision) {
+        List<String> ids = decision.ruleIds();
+        String message;
+        if (ids.isEmpty()) {
+            message = "pgpolicy: permission denied: no policy rule allows this statement";
+        } else if (ids.size() == 1) {
+            message = "pgpolicy: permission denied by rule \"" + ids.get(0) + "\"";
+        } else {
+            message = "pgpolicy: permission denied by rules "
+                    + ids.stream().map(id -> "\"" + id + "\"").collect(Collectors.joining(", "));
+        }
+        String reason = decision.reason();
+        return ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.INSUFFICIENT_PRIVILEGE, message,
+                reason == null || reason.isEmpty() ? null : reason);
+    }
+
+    /**
+     * The session as policies see it. Passthrough mode: the server authenticated the user, who is
+     * also the upstream role; the proxy knows no groups.
+     */
+    SessionContext context(SessionInfo session) {
+        InetSocketAddress address = session.clientAddress();
+        InetAddress ip = address == null ? null : address.getAddress();
+        String user = session.user().orElse("");
+        return new SessionContext(user, Set.of(), user, session.database().orElse(""),
+                session.applicationName().orElse(""), ip, "passthrough", session.tls(), null, clock.instant(), null);
+    }
+
+
+    // ------------------------------------------------------------------ masking
+
+    /**
+     * COPY sends rows as CopyData, which the proxy does not rewrite: a COPY out of a table with a
+     * mask for this principal (directly or through {@code COPY (query)}) is refused, so masked
+     * data never leaves through it; SELECT returns the same rows masked.
+     */
+    private static Optional<ErrorResponse> maskedCopy(QueryAnalysis analysis, MaskSet masks, NameResolver resolver) {
+        for (StatementFacts facts : analysis.statements()) {
+            for (TableAccess access : facts.tables()) {
+                if (access.action() != dev.pgpolicy.sql.Action.COPY_OUT && access.action() != dev.pgpolicy.sql.Action.COPY_PROGRAM) {
+                    continue;
+                }
+                dev.pgpolicy.policy.ResolvedName table = resolver.relation(access.table());
+                Optional<dev.pgpolicy.policy.MaskBinding> binding = masks.maskFor(table, "*");
+                if (binding.isPresent()) {
+                    return Optional.of(ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.INSUFFICIENT_PRIVILEGE,
+                            "pgpolicy: permission denied by rule \"" + binding.get().ruleId() + "\"",
+                            "COPY cannot mask " + table + "; read it with SELECT, which returns the masked values"));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** FETCH and EXECUTE return rows of a query decided earlier, whose shape this message does not show. */
+    private static boolean readsElsewhere(QueryAnalysis analysis) {
+        for (StatementFacts facts : analysis.statements()) {
+            if (facts.kind() == StatementKind.FETCH || facts.kind() == StatementKind.EXECUTE) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Catalog work for an allowed statement, still on the decision worker: prefetch its tables, note DDL. */
+    private void afterAllowed(SessionInfo session, SessionState state, PrincipalClass principal, PolicySet set,
+            QueryAnalysis analysis, String sql) {
+        if (catalog == null) {
+            return;
+        }
+        List<String> names = new ArrayList<>();
+        for (StatementFacts facts : analysis.statements()) {
+            if (facts.kind() == StatementKind.DDL) {
+                state.ranDdl = true;
+            }
+            for (TableAccess table : facts.tables()) {
+                names.add(table.table().name());
+            }
+        }
+        if (names.isEmpty() || set.masks(principal).isEmpty()) {
+            return;
+        }
+        try {
+            catalog.prefetch(session.database().orElse(""), new HashSet<>(names));
+        } catch (SQLException e) {
+            LOG.warn("session {}: catalog prefetch failed: {}", session.id(), e.getMessage());
+        }
+    }
+
+    @Override
+    public boolean inspectsResults() {
+        return true;
+    }
+
+    @Override
+    public RowFilter onRowDescription(SessionInfo session, InFlightRequest request, RowDescription description) {
+        SessionState state = state(session);
+        switch (request.kind()) {
+            case SIMPLE_QUERY: {
+                MaskSet masks = currentMasks(session, state);
+                if (masks.isEmpty()) {
+                    return RowFilter.UNCHANGED;
+                }
+                return plan(session, state, masks, description, request.sql().orElse(null)).filter();
+            }
+            case DESCRIBE_STATEMENT:
+            case DESCRIBE_PORTAL:
+                request.sql().ifPresent(sql -> state.described(sql, description));
+                return RowFilter.UNCHANGED;
+            default:
+                return RowFilter.UNCHANGED;
+        }
+    }
+
+    @Override
+    public RowFilter onExecute(SessionInfo session, InFlightRequest request) {
+        SessionState state = state(session);
+        MaskSet masks = currentMasks(session, state);
+        if (masks.isEmpty()) {
+            return RowFilter.UNCHANGED;
+        }
+        String sql = request.sql().orElse(null);
+        List<RowDescription> candidates = sql == null ? List.of() : state.descriptions(sql);
+        if (candidates.isEmpty()) {
+            // Rows of a statement never described: the proxy cannot tell which columns they are.
+            LOG.warn("session {}: rows of a statement that was never described; every value is NULL for this"
+                    + " masked principal", session.id());
+            return MaskPlan.nullifyAll(hashKey).filter();
+        }
+        MaskPlan merged = null;
+        for (RowDescription description : candidates) {
+            MaskPlan plan = plan(session, state, masks, description, sql);
+            merged = merged == null ? plan : merge(merged, plan);
+        }
+        return merged.filter();
+    }
+
+    /** Two possible layouts of one result: a column is kept only when both keep it, masked alike when both mask it alike. */
+    private MaskPlan merge(MaskPlan a, MaskPlan b) {
+        if (a.actions().size() != b.actions().size() || a.actions().isEmpty() && b.actions().isEmpty()) {
+            return MaskPlan.nullifyAll(hashKey);
+        }
+        List<MaskPlan.ColumnAction> actions = new ArrayList<>();
+        for (int i = 0; i < a.actions().size(); i++) {
+            MaskPlan.ColumnAction x = a.actions().get(i);
+            MaskPlan.ColumnAction y = b.actions().get(i);
+            actions.add(x.equals(y) ? x : new MaskPlan.Nullify("ambiguous result layout"));
+        }
+        return MaskPlan.of(actions, hashKey);
+    }
+
+    private MaskSet currentMasks(SessionInfo session, SessionState state) {
+        PolicySet set = policy.current().set();
+        return set.masks(state.principal(set, context(session)));
+    }
+
+    /**
+     * The actions for one result. A column from a table is looked up in the catalog cache (the
+     * decision prefetched the statement's tables); a miss asks the server on this thread, which
+     * only happens for tables the analysis did not name. A computed column (table OID 0) passes,
+     * because the engine already denied masked columns inside expressions, unless the statement
+     * names a masked column, whose value could then reach the client through a set operation.
+     */
+    private MaskPlan plan(SessionInfo session, SessionState state, MaskSet masks, RowDescription description, String sql) {
+        String database = session.database().orElse("");
+        boolean namesMasked = sql == null || state.namesMaskedColumn(sql);
+        List<MaskPlan.ColumnAction> actions = new ArrayList<>(description.fields().size());
+        for (RowDescription.Field field : description.fields()) {
+            if (field.tableOid() == 0) {
+                actions.add(namesMasked ? new MaskPlan.Nullify("computed from a masked column") : MaskPlan.KEEP);
+                continue;
+            }
+            if (field.attributeNumber() <= 0) {
+                actions.add(MaskPlan.KEEP); // system columns (ctid, xmin, ...) hold no user data
+                continue;
+            }
+            Optional<CatalogCache.Column> column;
+            try {
+                column = catalog == null ? null : catalog.column(database, field.tableOid(), field.attributeNumber());
+            } catch (SQLException e) {
+                LOG.warn("session {}: catalog lookup of table OID {} failed ({}); the column is NULL", session.id(),
+                        field.tableOid(), e.getMessage());
+                column = null;
+            }
+            if (column == null) {
+                actions.add(new MaskPlan.Nullify("catalog unavailable"));
+                continue;
+            }
+            if (column.isEmpty()) {
+                actions.add(MaskPlan.KEEP); // not a user column of a relation the catalog knows
+                continue;
+            }
+            CatalogCache.Column origin = column.get();
+            Optional<MaskSpec> mask = masks.maskFor(origin.schema(), origin.table(), origin.column());
+            if (mask.isEmpty()) {
+                actions.add(MaskPlan.KEEP);
+            } else if (MaskPlan.TEXT_LIKE_TYPES.contains(field.typeOid()) && mask.get().function() != MaskFunction.NULL) {
+                actions.add(new MaskPlan.Mask(mask.get(), origin.schema() + "." + origin.table() + "." + origin.column()));
+            } else {
+                actions.add(new MaskPlan.Nullify("mask " + mask.get() + " has no value of type " + field.typeOid()));
+            }
+        }
+        return MaskPlan.of(actions, hashKey);
+    }
+
+    private SessionState state(SessionInfo session) {
+        return sessions.get(session, s -> new SessionState());
+    }
+
+    @Override
+    public void close() {
+        idleWatch.shutdownNow();
+        workers.shutdownNow();
+        for (AutoCloseable resource : owned) {
+            try {
+                resource.close();
+            } catch (Exception e) {
+                LOG.warn("closing {} failed", resource, e);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ state
+
+    /** A statement's text and the policy revision that allowed it. */
+    private record PreparedDecision(String sql, String revision) {
+    }
+
+    /** What one session's decisions need to remember; touched by its event loop and one worker at a time. */
+    private static final class SessionState {
+        final Map<String, PreparedDecision> statements = new ConcurrentHashMap<>();
+        final SearchPathTracker searchPath = new SearchPathTracker();
+        volatile PrincipalClass principal;
+        volatile SessionContext principalContext;
+        volatile int lastStatementCount;
+        volatile String lastRevision;
+        volatile boolean ranDdl;
+        volatile List<Runnable> connectionReleases = List.of();
+        volatile boolean ready;
+        volatile boolean closed;
+        volatile long cancelledAfterReady = Long.MIN_VALUE;
+        /** Result layouts the server described, by statement text; more than one means the text is ambiguous. */
+        private final Map<String, List<RowDescription>> descriptions = new ConcurrentHashMap<>();
+        private final Map<String, String> parsedPath = new ConcurrentHashMap<>();
+        private final Map<String, Boolean> namedMasks = new ConcurrentHashMap<>();
+
+        private static final int REMEMBERED_STATEMENTS = 4096;
+
+        void described(String sql, RowDescription description) {
+            if (descriptions.size() > REMEMBERED_STATEMENTS) {
+                descriptions.clear();
+            }
+            descriptions.compute(sql, (k, known) -> {
+                if (known == null) {
+                    return List.of(description);
+                }
+                if (known.contains(description)) {
+                    return known;
+                }
+                List<RowDescription> more = new ArrayList<>(known);
+                more.add(description);
+                return List.copyOf(more);
+            });
+        }
+
+        List<RowDescription> descriptions(String sql) {
+            return descriptions.getOrDefault(sql, List.of());
+        }
+
+        /** The same text parsed under another search_path may name other tables: its old layouts no longer apply. */
+        void parsedUnder(String sql, String searchPathKey) {
+            if (parsedPath.size() > REMEMBERED_STATEMENTS) {
+                parsedPath.clear();
+            }
+            String before = parsedPath.put(sql, searchPathKey);
+            if (before != null && !before.equals(searchPathKey)) {
+                descriptions.remove(sql);
+            }
+        }
+
+        void rememberNamedMasks(String sql, boolean namesMasked) {
+            if (namedMasks.size() > REMEMBERED_STATEMENTS) {
+                namedMasks.clear();
+            }
+            namedMasks.put(sql, namesMasked);
+        }
+
+        /** Unknown statements count as naming a masked column (fail closed). */
+        boolean namesMaskedColumn(String sql) {
+            return namedMasks.getOrDefault(sql, true);
+        }
+
+        /** The principal class, recomputed when the set or the session's attributes changed, or when it reads time. */
+        PrincipalClass principal(PolicySet set, SessionContext context) {
+            PrincipalClass cached = principal;
+            SessionContext cachedContext = principalContext;
+            if (cached != null && !cached.timeDependent() && cached.revision().equals(set.revision())
+                    && cachedContext != null && sameAttributes(cachedContext, context)) {
+                return cached;
+            }
+            PrincipalClass computed = set.principalClass(context);
+            principal = computed;
+            principalContext = context;
+            return computed;
+        }
+
+        private static boolean sameAttributes(SessionContext a, SessionContext b) {
+            return a.user().equals(b.user()) && a.groups().equals(b.groups()) && a.dbUser().equals(b.dbUser())
+                    && a.database().equals(b.database()) && a.applicationName().equals(b.applicationName())
+                    && Objects.equals(a.clientIp(), b.clientIp()) && a.auth().equals(b.auth()) && a.tls() == b.tls()
+                    && Objects.equals(a.certCn(), b.certCn());
+        }
+    }
+
+    /**
+     * Decisions depend on (revision, principal class, search path, statement) only (see
+     * {@link PolicySet}); the statement is its normalized text plus whatever the analysis found
+     * beyond it (heuristics that read constants, parse success), so two messages share a decision
+     * only when they cannot be told apart by the engine.
+     */
+    private record DecisionKey(PrincipalClass principal, String searchPath, List<Object> statements,
+            Set<Heuristic> messageFindings) {
+
+        static DecisionKey of(PrincipalClass principal, String searchPath, QueryAnalysis analysis) {
+            List<Object> statements = new ArrayList<>(analysis.statements().size());
+            for (StatementFacts facts : analysis.statements()) {
+                statements.add(new StatementKey(facts.kind(), facts.normalized(), facts.parsed(), facts.findings()));
+            }
+            return new DecisionKey(principal, searchPath, statements, analysis.findings());
+        }
+    }
+
+    private record StatementKey(StatementKind kind, String normalized, boolean parsed, Set<Heuristic> findings) {
+    }
+}

@@ -1,0 +1,98 @@
+package dev.pgpolicy.proxy.enforce;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.pgpolicy.lang.LimitKind;
+import dev.pgpolicy.policy.EffectiveLimit;
+import dev.pgpolicy.policy.LimitScope;
+import dev.pgpolicy.proxy.session.SessionInfo;
+import dev.pgpolicy.proxy.wire.ErrorResponse;
+import dev.pgpolicy.proxy.wire.SqlState;
+import io.github.bucket4j.Bandwidth;
+import io.github.bucket4j.Bucket;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The counting limits of LANGUAGE.md ("LIMIT") shared by every session of the proxy: queries per
+ * second (token buckets, refilled continuously, so only the excess is refused) and connections.
+ * Counters are keyed by (rule id, scope, subject): the user, the client address, or for
+ * {@code per role} everyone the rule applies to.
+ */
+final class Throttles {
+
+    private record Key(String ruleId, LimitScope scope, String subject) {
+    }
+
+    /** Buckets of subjects that stopped sending are dropped; a new bucket starts full, which is what it would be by then. */
+    private final Cache<Key, Bucket> buckets = Caffeine.newBuilder().expireAfterAccess(Duration.ofMinutes(10)).build();
+    private final ConcurrentHashMap<Key, AtomicInteger> connections = new ConcurrentHashMap<>();
+
+    /** Takes one query from every queries-per-second limit in force; the error when one is exhausted. */
+    Optional<ErrorResponse> tryQuery(SessionInfo session, List<EffectiveLimit> limits) {
+        for (EffectiveLimit limit : limits) {
+            if (limit.kind() != LimitKind.QUERIES_PER_SECOND) {
+                continue;
+            }
+            Key key = key(limit, session);
+            Bucket bucket = buckets.get(key, k -> Bucket.builder()
+                    .addLimit(Bandwidth.builder().capacity(limit.amount())
+                            .refillGreedy(limit.amount(), Duration.ofSeconds(1)).build())
+                    .build());
+            if (!bucket.tryConsume(1)) {
+                return Optional.of(ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.CONFIGURATION_LIMIT_EXCEEDED,
+                        "pgpolicy: query rate limit exceeded by rule \"" + limit.ruleId() + "\"",
+                        "at most " + limit.amount() + " queries per second per " + limit.scope().keyword()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Counts a new session against the connection limits in force; PostgreSQL's own answer to too
+     * many connections (53300, FATAL) when one is full. On success the returned handle releases
+     * the counts when the session ends.
+     */
+    Optional<ErrorResponse> tryConnect(SessionInfo session, List<EffectiveLimit> limits, List<Runnable> releases) {
+        for (EffectiveLimit limit : limits) {
+            if (limit.kind() != LimitKind.CONNECTIONS) {
+                continue;
+            }
+            Key key = key(limit, session);
+            AtomicInteger count = connections.computeIfAbsent(key, k -> new AtomicInteger());
+            if (count.incrementAndGet() > limit.amount()) {
+                count.decrementAndGet();
+                releases.forEach(Runnable::run);
+                releases.clear();
+                String who = limit.scope() == LimitScope.CLIENT_IP ? "client address " + key.subject()
+                        : limit.scope() == LimitScope.USER ? "role \"" + key.subject() + "\"" : "rule " + limit.ruleId();
+                return Optional.of(ErrorResponse.of(ErrorResponse.SEVERITY_FATAL, SqlState.TOO_MANY_CONNECTIONS,
+                        "too many connections for " + who,
+                        "pgpolicy rule \"" + limit.ruleId() + "\" allows " + limit.amount() + " connections per "
+                                + limit.scope().keyword()));
+            }
+            releases.add(() -> connections.computeIfPresent(key, (k, c) -> c.decrementAndGet() <= 0 ? null : c));
+        }
+        return Optional.empty();
+    }
+
+    private static Key key(EffectiveLimit limit, SessionInfo session) {
+        switch (limit.scope()) {
+            case USER:
+                return new Key(limit.ruleId(), limit.scope(), session.user().orElse(""));
+            case CLIENT_IP: {
+                InetSocketAddress address = session.clientAddress();
+                return new Key(limit.ruleId(), limit.scope(),
+                        address == null ? "" : address.getAddress().getHostAddress());
+            }
+            case ROLE:
+            case NONE:
+                return new Key(limit.ruleId(), limit.scope(), "");
+        }
+        throw new AssertionError(limit.scope());
+    }
+}

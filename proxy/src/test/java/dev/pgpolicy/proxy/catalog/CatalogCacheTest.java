@@ -1,0 +1,65 @@
+package dev.pgpolicy.proxy.catalog;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pgpolicy.proxy.config.ConfigFile;
+import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
+import dev.pgpolicy.proxy.server.ProxyConfig;
+import dev.pgpolicy.proxy.testing.PostgresExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The catalog cache against a real server: OIDs to schema.table.column, prefetch, invalidation, configuration. */
+@ExtendWith(PostgresExtension.class)
+class CatalogCacheTest {
+
+    private static final String DB = "catalog_cache_test";
+
+    @Test
+    void resolvesPrefetchesAndForgets(EmbeddedPostgres postgres) throws Exception {
+        postgres.createDatabase(DB);
+        postgres.execute(DB, """
+                CREATE SCHEMA "Billing";
+                CREATE TABLE "Billing".invoices (id int, dropped int, total numeric, "Holder Name" text);
+                ALTER TABLE "Billing".invoices DROP COLUMN dropped;
+                CREATE TABLE public.invoices (id int);
+                """);
+        int billing = Integer.parseInt(postgres.query(DB, "SELECT '\"Billing\".invoices'::regclass::oid").get(0).get(0));
+        int plain = Integer.parseInt(postgres.query(DB, "SELECT 'public.invoices'::regclass::oid").get(0).get(0));
+        try (CatalogCache catalog = new CatalogCache(database -> DriverManager.getConnection(postgres.jdbcUrl(database),
+                postgres.superuser(), postgres.superuserPassword()))) {
+            assertThat(catalog.cached(DB, billing, 4)).isEmpty();
+            assertThat(catalog.column(DB, billing, 4)).contains(new CatalogCache.Column("Billing", "invoices", "Holder Name"));
+            assertThat(catalog.cached(DB, billing, 3)).contains(new CatalogCache.Column("Billing", "invoices", "total"));
+            assertThat(catalog.column(DB, billing, 2)).as("a dropped column is no column").isEmpty();
+            assertThat(catalog.column(DB, 999_999_999, 1)).isEmpty();
+
+            catalog.invalidate(DB);
+            assertThat(catalog.cached(DB, billing, 4)).isEmpty();
+            catalog.prefetch(DB, List.of("invoices"));
+            assertThat(catalog.cached(DB, billing, 1)).contains(new CatalogCache.Column("Billing", "invoices", "id"));
+            assertThat(catalog.cached(DB, plain, 1)).contains(new CatalogCache.Column("public", "invoices", "id"));
+            catalog.invalidateAll();
+            assertThat(catalog.cached(DB, plain, 1)).isEmpty();
+        }
+    }
+
+    @Test
+    void theCatalogAccountComesFromTheConfigurationFile(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("pgpolicy.yaml"), """
+                upstream: { host: 127.0.0.1, port: 5432 }
+                policies: policies/
+                catalog: { user: pgpolicy_catalog, password_file: secrets/catalog }
+                """);
+        ProxyConfig config = ConfigFile.load(file).build();
+        assertThat(config.catalogUser()).contains("pgpolicy_catalog");
+        assertThat(config.catalogPasswordFile()).contains(dir.resolve("secrets/catalog"));
+        assertThat(CatalogCache.forUpstream(config)).isPresent();
+        assertThat(CatalogCache.forUpstream(ProxyConfig.builder().upstream("127.0.0.1", 5432).build())).isEmpty();
+    }
+}
