@@ -90,6 +90,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     private final ThreadPoolExecutor workers;
     private volatile String lastRevision;
     private final Throttles throttles = new Throttles();
+    private final java.util.Set<String> unenforcedLimitsReported = ConcurrentHashMap.newKeySet();
     /** Ends sessions idle beyond their limit; PostgreSQL checks its own idle timeouts the same way, by timer. */
     private final java.util.concurrent.ScheduledExecutorService idleWatch =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(task -> {
@@ -244,8 +245,9 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         SessionState state = state(session);
         PolicySet set = policy.current().set();
         List<Runnable> releases = new ArrayList<>();
-        Optional<ErrorResponse> refused = throttles.tryConnect(session, set.limits(state.principal(set, context(session))),
-                releases);
+        List<dev.pgpolicy.policy.EffectiveLimit> limits = set.limits(state.principal(set, context(session)));
+        warnAboutUnenforcedLimits(limits);
+        Optional<ErrorResponse> refused = throttles.tryConnect(session, limits, releases);
         if (refused.isPresent()) {
             LOG.info("session {}: refused for user={}: {}", session.id(), session.user().orElse(""), refused.get().message());
         } else {
@@ -253,6 +255,21 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             state.ready = true;
         }
         return refused;
+    }
+
+    /**
+     * `concurrent` and `rows ... per query` compile but are not enforced by this version (see
+     * docs/enforcement.md). A limit that a policy author wrote and the proxy ignores must not go
+     * unnoticed: each such rule is logged once, at WARN, when it first applies to a session.
+     */
+    private void warnAboutUnenforcedLimits(List<dev.pgpolicy.policy.EffectiveLimit> limits) {
+        for (dev.pgpolicy.policy.EffectiveLimit limit : limits) {
+            if ((limit.kind() == dev.pgpolicy.lang.LimitKind.CONCURRENT
+                    || limit.kind() == dev.pgpolicy.lang.LimitKind.ROWS_PER_QUERY)
+                    && unenforcedLimitsReported.add(limit.ruleId() + "/" + limit.kind())) {
+                LOG.warn("limit {} of rule {} is not enforced by this version of pgpolicy", limit.kind(), limit.ruleId());
+            }
+        }
     }
 
     @Override
