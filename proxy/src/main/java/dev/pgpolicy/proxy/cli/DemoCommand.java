@@ -111,6 +111,7 @@ public final class DemoCommand implements Callable<Integer> {
         public static final String DATABASE = "demo";
         /** The roles schema.sql grants to, in the order the instructions present them. */
         public static final List<String> ROLES = List.of("app", "analyst", "dba");
+        static final List<String> DEMO_POLICY_FILES = List.of("demo.pgpolicy", "demo.pgtest");
 
         private final EmbeddedPostgres postgres;
         private final ProxyServer proxy;
@@ -181,8 +182,20 @@ public final class DemoCommand implements Callable<Integer> {
             Path key = proxyDirectory.resolve("proxy.key");
             proxyKey.writeCertificateChain(certificate);
             proxyKey.writePrivateKey(key);
+            Path policies = writeDemoPolicies(proxyDirectory.resolve("policies"));
+            // Masking resolves result columns over a catalog connection of its own; in the demo
+            // the cluster's superuser reads the catalog.
+            Path catalogPassword = proxyDirectory.resolve("catalog.password");
+            try {
+                Files.writeString(catalogPassword, postgres.superuserPassword() + "\n", StandardCharsets.UTF_8);
+                Files.setPosixFilePermissions(catalogPassword, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write " + catalogPassword, e);
+            }
             ProxyConfig config = ProxyConfig.builder()
                     .listen(listen)
+                    .policiesDir(policies)
+                    .catalog(postgres.superuser(), catalogPassword)
                     .upstream(postgres.host(), postgres.port())
                     // Passthrough SCRAM cannot cross a TLS upstream for clients that talk TLS to the
                     // proxy: libpq then sends the gs2 flag "y" (RFC 5802 section 6: it supports
@@ -205,12 +218,34 @@ public final class DemoCommand implements Callable<Integer> {
             }
         }
 
+        /** The demo's policy set and its tests, shipped in the jar, as a directory the proxy loads. */
+        static Path writeDemoPolicies(Path directory) {
+            try {
+                Files.createDirectories(directory);
+                for (String file : DEMO_POLICY_FILES) {
+                    try (InputStream in = DemoCommand.class.getResourceAsStream("/demo/policies/" + file)) {
+                        if (in == null) {
+                            throw new IllegalStateException("demo/policies/" + file + " is missing from the pgpolicy jar");
+                        }
+                        Files.copy(in, directory.resolve(file));
+                    }
+                }
+                return directory;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write the demo policies to " + directory, e);
+            }
+        }
+
         public EmbeddedPostgres postgres() {
             return postgres;
         }
 
         public InetSocketAddress proxyAddress() {
             return proxy.address();
+        }
+
+        public Path policiesDirectory() {
+            return postgres.baseDirectory().resolve("proxy").resolve("policies");
         }
 
         public Map<String, String> passwords() {
@@ -238,12 +273,19 @@ public final class DemoCommand implements Callable<Integer> {
             text.append(String.format(
                     "  PGPASSWORD='%s' psql \"host=localhost port=%d dbname=%s user=analyst sslmode=verify-full sslrootcert=%s\"%n",
                     passwords.get("analyst"), port, DATABASE, postgres.caCertificate()));
-            text.append("\nThen try:\n\n");
-            text.append("  SELECT full_name, email, ssn, card_number FROM payments.customers LIMIT 5;\n");
+            text.append("\nThe proxy enforces the policy set in ").append(policiesDirectory()).append(":\n\n");
+            text.append("  SELECT full_name, email, ssn, card_number FROM payments.customers LIMIT 5;"
+                    + "  -- analyst: masked; dba: clear\n");
+            text.append("  SELECT id FROM payments.customers WHERE ssn = '900-00-0000';"
+                    + "  -- analyst: denied by no-pii-filter\n");
             text.append("  SELECT status, count(*), sum(amount) FROM payments.orders GROUP BY status;\n");
-            text.append("  SELECT * FROM payments.daily_revenue ORDER BY day DESC LIMIT 7;\n");
             text.append("  INSERT INTO payments.orders (customer_id, amount, status, card_last4)"
                     + " VALUES (1, 9.99, 'pending', '0000');  -- app may, analyst may not\n");
+            text.append("  DROP TABLE payments.orders;  -- app: denied by no-ddl\n");
+            text.append("  SELECT * FROM payments.customers WHERE email = '' OR 1=1;  -- denied by guard.tautology\n");
+            text.append("\nSee why, without a database:\n\n");
+            text.append(String.format("  bin/pgpolicy explain --policies %s --as user=analyst"
+                    + " \"SELECT email, ssn FROM payments.customers WHERE id = 1\"%n", policiesDirectory()));
             text.append("\nPress Ctrl-C to stop: the proxy and PostgreSQL stop and ")
                     .append(postgres.baseDirectory()).append(" is deleted.\n");
             return text.toString();

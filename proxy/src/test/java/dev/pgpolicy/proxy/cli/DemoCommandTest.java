@@ -39,9 +39,22 @@ class DemoCommandTest {
             assertThat(commands).hasSize(4);
 
             // Pasted as a user would, through a shell; the analyst line with sslmode=require.
-            ProcessResult analyst = shell(commands.get(1) + " -X -A -t -c \"SELECT count(*), min(email) LIKE '%@example.%' FROM payments.customers\"");
+            ProcessResult analyst = shell(commands.get(1) + " -X -A -t -c \"SELECT count(*) FROM payments.customers\"");
             assertThat(analyst.exitCode()).as(analyst.describe()).isZero();
-            assertThat(analyst.stdout().strip()).isEqualTo("5000|t");
+            assertThat(analyst.stdout().strip()).isEqualTo("5000");
+
+            // The demo's policy set is enforced: the analyst sees masks, the dba clear values,
+            // and the application cannot change the schema.
+            String personalData = " -X -A -t -c 'SELECT ssn, card_number, email FROM payments.customers WHERE id = 1'";
+            ProcessResult masked = shell(commands.get(1) + personalData);
+            assertThat(masked.exitCode()).as(masked.describe()).isZero();
+            assertThat(masked.stdout().strip()).matches("\\*\\*\\*-\\*\\*-\\*\\*\\*\\*\\|XXXX-XXXX-XXXX-[0-9]{4}\\|[a-z]\\*+@example\\.com");
+            ProcessResult clear = shell(commands.get(2) + personalData);
+            assertThat(clear.exitCode()).as(clear.describe()).isZero();
+            assertThat(clear.stdout().strip()).matches("9[0-9]{2}-[0-9]{2}-[0-9]{4}\\|[0-9]{16}\\|[a-z.]+[0-9]+@example\\.com");
+            ProcessResult ddl = shell(commands.get(0) + " -X -v VERBOSITY=verbose -c 'DROP TABLE payments.orders'");
+            assertThat(ddl.exitCode()).as(ddl.describe()).isNotZero();
+            assertThat(ddl.stderr()).contains("42501", "no-ddl").as(ddl.describe());
 
             // The verify-full line checks the proxy's certificate against the printed CA file.
             ProcessResult verified = shell(commands.get(3)
