@@ -56,7 +56,7 @@ public final class ConfigFile {
 
     record Audit(String dir, @JsonProperty("hmac_key_file") String hmacKeyFile, @JsonProperty("fail_closed") Boolean failClosed) {}
 
-    record Admin(String listen) {}
+    record Admin(String listen, @JsonProperty("token_file") String tokenFile) {}
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -162,6 +162,9 @@ public final class ConfigFile {
         Admin admin = doc.admin();
         if (admin != null && admin.listen() != null) {
             builder.adminListen(field("admin.listen", () -> HostPort.parse(admin.listen())));
+        }
+        if (admin != null && admin.tokenFile() != null) {
+            builder.adminTokenFile(path(base, admin.tokenFile()));
         }
         if (doc.maxClientConnections() != null) {
             builder.maxClientConnections(doc.maxClientConnections());

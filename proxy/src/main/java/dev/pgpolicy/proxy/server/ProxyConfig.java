@@ -14,7 +14,7 @@ import java.util.Optional;
  * file and the command-line flags ({@link dev.pgpolicy.proxy.config.ConfigFile}); tests and the
  * demo build it in code with {@link #builder()}.
  *
- * <p>Settings that belong to features not yet in the proxy (policies, audit, admin endpoint,
+ * <p>Settings that belong to features not yet in the proxy (policies,
  * proxy-terminated authentication, client certificates) are carried here so the configuration
  * file stays stable; {@link ProxyServer#start} refuses to run with any of them set rather than
  * silently ignoring a security setting ({@link #unsupportedFeatures()}).
@@ -88,6 +88,7 @@ public final class ProxyConfig {
     private final Path auditHmacKeyFile;
     private final boolean auditFailClosed;
     private final HostPort adminListen;
+    private final Path adminTokenFile;
     private final int maxClientConnections;
     private final Duration handshakeTimeout;
     private final Duration shutdownGracePeriod;
@@ -112,6 +113,7 @@ public final class ProxyConfig {
         this.auditHmacKeyFile = b.auditHmacKeyFile;
         this.auditFailClosed = b.auditFailClosed;
         this.adminListen = b.adminListen;
+        this.adminTokenFile = b.adminTokenFile;
         this.maxClientConnections = b.maxClientConnections;
         this.handshakeTimeout = b.handshakeTimeout;
         this.shutdownGracePeriod = b.shutdownGracePeriod;
@@ -129,6 +131,12 @@ public final class ProxyConfig {
         if (upstreamTls == UpstreamTls.DISABLE && upstreamCa != null) {
             throw new IllegalArgumentException(
                     "an upstream CA file is configured but upstream TLS is disable; choose verify-full");
+        }
+        if (adminTokenFile != null && adminListen == null) {
+            throw new IllegalArgumentException("admin.token_file is set but the admin endpoint is not (admin.listen / --admin)");
+        }
+        if (auditDir == null && (auditHmacKeyFile != null || auditFailClosed)) {
+            throw new IllegalArgumentException("audit settings need the audit directory (audit.dir / --audit)");
         }
         if (maxClientConnections < 1) {
             throw new IllegalArgumentException("max client connections must be at least 1");
@@ -162,6 +170,7 @@ public final class ProxyConfig {
         b.auditHmacKeyFile = auditHmacKeyFile;
         b.auditFailClosed = auditFailClosed;
         b.adminListen = adminListen;
+        b.adminTokenFile = adminTokenFile;
         b.maxClientConnections = maxClientConnections;
         b.handshakeTimeout = handshakeTimeout;
         b.shutdownGracePeriod = shutdownGracePeriod;
@@ -229,6 +238,11 @@ public final class ProxyConfig {
         return Optional.ofNullable(adminListen);
     }
 
+    /** The bearer token the admin endpoint requires; mandatory when it listens on a non-loopback address. */
+    public Optional<Path> adminTokenFile() {
+        return Optional.ofNullable(adminTokenFile);
+    }
+
     public int maxClientConnections() {
         return maxClientConnections;
     }
@@ -250,12 +264,6 @@ public final class ProxyConfig {
         List<String> unsupported = new ArrayList<>();
         if (policiesDir != null) {
             unsupported.add("policies (--policies / policies:): policy enforcement is not available in this build");
-        }
-        if (auditDir != null) {
-            unsupported.add("audit (--audit / audit.dir): the audit log is not available in this build");
-        }
-        if (adminListen != null) {
-            unsupported.add("admin (--admin / admin.listen): the admin endpoint is not available in this build");
         }
         if (authMode != AuthMode.PASSTHROUGH) {
             unsupported.add("auth.mode: proxy: proxy-terminated authentication is not available in this build");
@@ -294,6 +302,7 @@ public final class ProxyConfig {
         private Path auditHmacKeyFile;
         private boolean auditFailClosed;
         private HostPort adminListen;
+        private Path adminTokenFile;
         private int maxClientConnections = DEFAULT_MAX_CLIENT_CONNECTIONS;
         private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
         private Duration shutdownGracePeriod = DEFAULT_SHUTDOWN_GRACE_PERIOD;
@@ -377,6 +386,11 @@ public final class ProxyConfig {
 
         public Builder adminListen(HostPort listen) {
             this.adminListen = listen;
+            return this;
+        }
+
+        public Builder adminTokenFile(Path file) {
+            this.adminTokenFile = file;
             return this;
         }
 

@@ -28,7 +28,9 @@ class ServeCommandTest {
                 "--audit", dir.resolve("audit").toString(), "--admin", "127.0.0.1:9187");
         assertThat(run.exitCode()).isEqualTo(1);
         assertThat(run.err()).contains("refusing to start").contains("policies (--policies")
-                .contains("audit (--audit").contains("admin (--admin");
+                .doesNotContain("audit (--audit").doesNotContain("admin (--admin");
+        // Refused before anything was opened: no audit directory appears.
+        assertThat(dir.resolve("audit")).doesNotExist();
     }
 
     @Test
