@@ -54,7 +54,8 @@ public final class ConfigFile {
 
     record Auth(String mode, String users) {}
 
-    record Audit(String dir, @JsonProperty("hmac_key_file") String hmacKeyFile, @JsonProperty("fail_closed") Boolean failClosed) {}
+    record Audit(String dir, @JsonProperty("hmac_key_file") String hmacKeyFile, @JsonProperty("fail_closed") Boolean failClosed,
+            @JsonProperty("max_file_bytes") Long maxFileBytes) {}
 
     record Admin(String listen, @JsonProperty("token_file") String tokenFile) {}
 
@@ -146,7 +147,8 @@ public final class ConfigFile {
         }
         Audit audit = doc.audit();
         if (audit != null) {
-            if (audit.dir() == null && (audit.hmacKeyFile() != null || audit.failClosed() != null)) {
+            if (audit.dir() == null && (audit.hmacKeyFile() != null || audit.failClosed() != null
+                    || audit.maxFileBytes() != null)) {
                 throw new IllegalArgumentException("audit settings need audit.dir");
             }
             if (audit.dir() != null) {
@@ -157,6 +159,9 @@ public final class ConfigFile {
             }
             if (audit.failClosed() != null) {
                 builder.auditFailClosed(audit.failClosed());
+            }
+            if (audit.maxFileBytes() != null) {
+                builder.auditMaxFileBytes(audit.maxFileBytes());
             }
         }
         Admin admin = doc.admin();

@@ -1,5 +1,6 @@
 package dev.pgpolicy.proxy.server;
 
+import dev.pgpolicy.proxy.audit.AuditConfig;
 import dev.pgpolicy.proxy.config.HostPort;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -87,6 +88,7 @@ public final class ProxyConfig {
     private final Path auditDir;
     private final Path auditHmacKeyFile;
     private final boolean auditFailClosed;
+    private final long auditMaxFileBytes;
     private final HostPort adminListen;
     private final Path adminTokenFile;
     private final int maxClientConnections;
@@ -112,6 +114,7 @@ public final class ProxyConfig {
         this.auditDir = b.auditDir;
         this.auditHmacKeyFile = b.auditHmacKeyFile;
         this.auditFailClosed = b.auditFailClosed;
+        this.auditMaxFileBytes = b.auditMaxFileBytes;
         this.adminListen = b.adminListen;
         this.adminTokenFile = b.adminTokenFile;
         this.maxClientConnections = b.maxClientConnections;
@@ -169,6 +172,7 @@ public final class ProxyConfig {
         b.auditDir = auditDir;
         b.auditHmacKeyFile = auditHmacKeyFile;
         b.auditFailClosed = auditFailClosed;
+        b.auditMaxFileBytes = auditMaxFileBytes;
         b.adminListen = adminListen;
         b.adminTokenFile = adminTokenFile;
         b.maxClientConnections = maxClientConnections;
@@ -232,6 +236,11 @@ public final class ProxyConfig {
 
     public boolean auditFailClosed() {
         return auditFailClosed;
+    }
+
+    /** Size at which the audit log rotates to a new file (the chain continues across files). */
+    public long auditMaxFileBytes() {
+        return auditMaxFileBytes;
     }
 
     public Optional<HostPort> adminListen() {
@@ -301,6 +310,7 @@ public final class ProxyConfig {
         private Path auditDir;
         private Path auditHmacKeyFile;
         private boolean auditFailClosed;
+        private long auditMaxFileBytes = AuditConfig.DEFAULT_MAX_FILE_BYTES;
         private HostPort adminListen;
         private Path adminTokenFile;
         private int maxClientConnections = DEFAULT_MAX_CLIENT_CONNECTIONS;
@@ -381,6 +391,11 @@ public final class ProxyConfig {
 
         public Builder auditFailClosed(boolean failClosed) {
             this.auditFailClosed = failClosed;
+            return this;
+        }
+
+        public Builder auditMaxFileBytes(long bytes) {
+            this.auditMaxFileBytes = bytes;
             return this;
         }
 

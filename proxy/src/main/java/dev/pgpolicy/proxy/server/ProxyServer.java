@@ -287,7 +287,8 @@ public final class ProxyServer implements AutoCloseable {
             return Optional.empty();
         }
         AuditConfig auditConfig = AuditConfig.defaults(config.auditDir().get())
-                .withFailClosed(config.auditFailClosed());
+                .withFailClosed(config.auditFailClosed())
+                .withMaxFileBytes(config.auditMaxFileBytes());
         if (config.auditHmacKeyFile().isPresent()) {
             auditConfig = auditConfig.withHmacKeyFile(config.auditHmacKeyFile().get());
         }

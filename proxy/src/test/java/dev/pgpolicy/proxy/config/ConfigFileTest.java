@@ -59,6 +59,19 @@ class ConfigFileTest {
     }
 
     @Test
+    void auditRotationSizeAndAdminToken() throws IOException {
+        ProxyConfig config = ConfigFile.load(write("""
+                upstream: { host: 127.0.0.1, port: 5432 }
+                audit: { dir: audit/, fail_closed: true, max_file_bytes: 1048576 }
+                admin: { listen: 0.0.0.0:9187, token_file: secrets/admin.token }
+                """)).build();
+        assertThat(config.auditFailClosed()).isTrue();
+        assertThat(config.auditMaxFileBytes()).isEqualTo(1_048_576);
+        assertThat(config.adminTokenFile()).contains(dir.resolve("secrets/admin.token"));
+        assertThat(config.unsupportedFeatures()).isEmpty();
+    }
+
+    @Test
     void operationalSettings() throws IOException {
         ProxyConfig config = ConfigFile.load(write("""
                 upstream: { host: db.internal, port: 5433 }
