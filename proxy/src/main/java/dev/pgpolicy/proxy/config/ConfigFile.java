@@ -55,9 +55,10 @@ public final class ConfigFile {
 
     record Auth(String mode, String users) {}
 
-    record Audit(String dir, @JsonProperty("hmac_key_file") String hmacKeyFile, @JsonProperty("fail_closed") Boolean failClosed) {}
+    record Audit(String dir, @JsonProperty("hmac_key_file") String hmacKeyFile, @JsonProperty("fail_closed") Boolean failClosed,
+            @JsonProperty("max_file_bytes") Long maxFileBytes) {}
 
-    record Admin(String listen) {}
+    record Admin(String listen, @JsonProperty("token_file") String tokenFile) {}
 
     /** The metadata connection's account for masking (see ProxyConfig#catalogUser). */
     record Catalog(String user, @JsonProperty("password_file") String passwordFile) {}
@@ -154,7 +155,8 @@ public final class ConfigFile {
         }
         Audit audit = doc.audit();
         if (audit != null) {
-            if (audit.dir() == null && (audit.hmacKeyFile() != null || audit.failClosed() != null)) {
+            if (audit.dir() == null && (audit.hmacKeyFile() != null || audit.failClosed() != null
+                    || audit.maxFileBytes() != null)) {
                 throw new IllegalArgumentException("audit settings need audit.dir");
             }
             if (audit.dir() != null) {
@@ -166,10 +168,16 @@ public final class ConfigFile {
             if (audit.failClosed() != null) {
                 builder.auditFailClosed(audit.failClosed());
             }
+            if (audit.maxFileBytes() != null) {
+                builder.auditMaxFileBytes(audit.maxFileBytes());
+            }
         }
         Admin admin = doc.admin();
         if (admin != null && admin.listen() != null) {
             builder.adminListen(field("admin.listen", () -> HostPort.parse(admin.listen())));
+        }
+        if (admin != null && admin.tokenFile() != null) {
+            builder.adminTokenFile(path(base, admin.tokenFile()));
         }
         if (doc.maxClientConnections() != null) {
             builder.maxClientConnections(doc.maxClientConnections());

@@ -1,5 +1,6 @@
 package dev.pgpolicy.proxy.server;
 
+import dev.pgpolicy.proxy.audit.AuditConfig;
 import dev.pgpolicy.proxy.config.HostPort;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,7 +15,7 @@ import java.util.Optional;
  * file and the command-line flags ({@link dev.pgpolicy.proxy.config.ConfigFile}); tests and the
  * demo build it in code with {@link #builder()}.
  *
- * <p>Settings that belong to features not yet in the proxy (policies, audit, admin endpoint,
+ * <p>Settings that belong to features not yet in the proxy (policies,
  * proxy-terminated authentication, client certificates) are carried here so the configuration
  * file stays stable; {@link ProxyServer#start} refuses to run with any of them set rather than
  * silently ignoring a security setting ({@link #unsupportedFeatures()}).
@@ -89,7 +90,9 @@ public final class ProxyConfig {
     private final Path auditDir;
     private final Path auditHmacKeyFile;
     private final boolean auditFailClosed;
+    private final long auditMaxFileBytes;
     private final HostPort adminListen;
+    private final Path adminTokenFile;
     private final int maxClientConnections;
     private final Duration handshakeTimeout;
     private final Duration shutdownGracePeriod;
@@ -118,7 +121,9 @@ public final class ProxyConfig {
         this.auditDir = b.auditDir;
         this.auditHmacKeyFile = b.auditHmacKeyFile;
         this.auditFailClosed = b.auditFailClosed;
+        this.auditMaxFileBytes = b.auditMaxFileBytes;
         this.adminListen = b.adminListen;
+        this.adminTokenFile = b.adminTokenFile;
         this.maxClientConnections = b.maxClientConnections;
         this.handshakeTimeout = b.handshakeTimeout;
         this.shutdownGracePeriod = b.shutdownGracePeriod;
@@ -136,6 +141,12 @@ public final class ProxyConfig {
         if (upstreamTls == UpstreamTls.DISABLE && upstreamCa != null) {
             throw new IllegalArgumentException(
                     "an upstream CA file is configured but upstream TLS is disable; choose verify-full");
+        }
+        if (adminTokenFile != null && adminListen == null) {
+            throw new IllegalArgumentException("admin.token_file is set but the admin endpoint is not (admin.listen / --admin)");
+        }
+        if (auditDir == null && (auditHmacKeyFile != null || auditFailClosed)) {
+            throw new IllegalArgumentException("audit settings need the audit directory (audit.dir / --audit)");
         }
         if (maxClientConnections < 1) {
             throw new IllegalArgumentException("max client connections must be at least 1");
@@ -170,7 +181,9 @@ public final class ProxyConfig {
         b.auditDir = auditDir;
         b.auditHmacKeyFile = auditHmacKeyFile;
         b.auditFailClosed = auditFailClosed;
+        b.auditMaxFileBytes = auditMaxFileBytes;
         b.adminListen = adminListen;
+        b.adminTokenFile = adminTokenFile;
         b.maxClientConnections = maxClientConnections;
         b.handshakeTimeout = handshakeTimeout;
         b.shutdownGracePeriod = shutdownGracePeriod;
@@ -247,8 +260,18 @@ public final class ProxyConfig {
         return auditFailClosed;
     }
 
+    /** Size at which the audit log rotates to a new file (the chain continues across files). */
+    public long auditMaxFileBytes() {
+        return auditMaxFileBytes;
+    }
+
     public Optional<HostPort> adminListen() {
         return Optional.ofNullable(adminListen);
+    }
+
+    /** The bearer token the admin endpoint requires; mandatory when it listens on a non-loopback address. */
+    public Optional<Path> adminTokenFile() {
+        return Optional.ofNullable(adminTokenFile);
     }
 
     public int maxClientConnections() {
@@ -270,12 +293,6 @@ public final class ProxyConfig {
      */
     public List<String> unsupportedFeatures() {
         List<String> unsupported = new ArrayList<>();
-        if (auditDir != null) {
-            unsupported.add("audit (--audit / audit.dir): the audit log is not available in this build");
-        }
-        if (adminListen != null) {
-            unsupported.add("admin (--admin / admin.listen): the admin endpoint is not available in this build");
-        }
         if (authMode != AuthMode.PASSTHROUGH) {
             unsupported.add("auth.mode: proxy: proxy-terminated authentication is not available in this build");
         }
@@ -314,7 +331,9 @@ public final class ProxyConfig {
         private Path auditDir;
         private Path auditHmacKeyFile;
         private boolean auditFailClosed;
+        private long auditMaxFileBytes = AuditConfig.DEFAULT_MAX_FILE_BYTES;
         private HostPort adminListen;
+        private Path adminTokenFile;
         private int maxClientConnections = DEFAULT_MAX_CLIENT_CONNECTIONS;
         private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
         private Duration shutdownGracePeriod = DEFAULT_SHUTDOWN_GRACE_PERIOD;
@@ -402,8 +421,18 @@ public final class ProxyConfig {
             return this;
         }
 
+        public Builder auditMaxFileBytes(long bytes) {
+            this.auditMaxFileBytes = bytes;
+            return this;
+        }
+
         public Builder adminListen(HostPort listen) {
             this.adminListen = listen;
+            return this;
+        }
+
+        public Builder adminTokenFile(Path file) {
+            this.adminTokenFile = file;
             return this;
         }
 

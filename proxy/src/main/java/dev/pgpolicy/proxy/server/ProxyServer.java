@@ -1,12 +1,20 @@
 package dev.pgpolicy.proxy.server;
 
+import dev.pgpolicy.proxy.admin.AdminServer;
+import dev.pgpolicy.proxy.admin.AdminSources;
+import dev.pgpolicy.proxy.admin.PolicyControl;
+import dev.pgpolicy.proxy.admin.ProxyMetrics;
+import dev.pgpolicy.proxy.audit.AuditConfig;
+import dev.pgpolicy.proxy.audit.AuditLog;
 import dev.pgpolicy.proxy.config.HostPort;
 import dev.pgpolicy.proxy.session.ClientSession;
 import dev.pgpolicy.proxy.session.SessionEnvironment;
 import dev.pgpolicy.proxy.catalog.CatalogCache;
 import dev.pgpolicy.proxy.enforce.DecisionListener;
+import dev.pgpolicy.proxy.enforce.LivePolicyControl;
 import dev.pgpolicy.proxy.enforce.PolicyHooks;
 import dev.pgpolicy.proxy.session.SessionHooks;
+import dev.pgpolicy.proxy.session.SessionListener;
 import dev.pgpolicy.proxy.tls.CertificateAuthority;
 import dev.pgpolicy.proxy.tls.CertifiedKey;
 import dev.pgpolicy.proxy.tls.KeyAlgorithm;
@@ -29,12 +37,14 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,19 +73,25 @@ public final class ProxyServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final Channel serverChannel;
     private final String certificateFingerprint;
+    private final ProxyMetrics metrics;
+    private final Optional<AuditLog> audit;
+    private AdminServer admin;
     private final Object closeLock = new Object();
     private boolean closed;
     /** Hooks {@link #start(ProxyConfig)} built from the configuration, released on close. */
     private PolicyHooks ownedHooks;
 
     private ProxyServer(ProxyConfig config, SessionEnvironment environment, EventLoopGroup acceptors,
-            EventLoopGroup workers, Channel serverChannel, String certificateFingerprint) {
+            EventLoopGroup workers, Channel serverChannel, String certificateFingerprint, ProxyMetrics metrics,
+            Optional<AuditLog> audit) {
         this.config = config;
         this.environment = environment;
         this.acceptors = acceptors;
         this.workers = workers;
         this.serverChannel = serverChannel;
         this.certificateFingerprint = certificateFingerprint;
+        this.metrics = metrics;
+        this.audit = audit;
     }
 
     /**
@@ -91,7 +107,7 @@ public final class ProxyServer implements AutoCloseable {
         PolicyHooks hooks = PolicyHooks.forDirectory(config.policiesDir().get(), DecisionListener.NONE,
                 CatalogCache.forUpstream(config).orElse(null));
         try {
-            ProxyServer server = start(config, hooks);
+            ProxyServer server = start(config, hooks, Optional.of(new LivePolicyControl(hooks.policy())));
             server.ownedHooks = hooks;
             return server;
         } catch (RuntimeException e) {
@@ -107,6 +123,14 @@ public final class ProxyServer implements AutoCloseable {
      * configured feature this build lacks).
      */
     public static ProxyServer start(ProxyConfig config, SessionHooks hooks) {
+        return start(config, hooks, Optional.empty());
+    }
+
+    /**
+     * As {@link #start(ProxyConfig, SessionHooks)}, with the live policy set that {@code GET /policy}
+     * and {@code POST /reload} on the admin endpoint act on.
+     */
+    public static ProxyServer start(ProxyConfig config, SessionHooks hooks, Optional<PolicyControl> policy) {
         refuseUnsupported(config);
         CertifiedKey serverKey = loadOrGenerateCertificate(config);
         SslContext clientFacingTls = TlsContexts.server(serverKey.privateKey(), serverKey.chain());
@@ -124,8 +148,16 @@ public final class ProxyServer implements AutoCloseable {
         Class<? extends SocketChannel> socketChannelClass =
                 epoll ? EpollSocketChannel.class : NioSocketChannel.class;
 
+        Optional<AuditLog> audit = openAudit(config);
+        // The metrics read the session set, which the environment owns; the holder breaks the cycle.
+        SessionEnvironment[] environmentHolder = new SessionEnvironment[1];
+        ProxyMetrics metrics = new ProxyMetrics(() -> environmentHolder[0].sessions().size(), audit);
+        SessionListener listener = audit.isPresent()
+                ? SessionListener.all(metrics, new AuditTrail(audit.get()))
+                : metrics;
         SessionEnvironment environment = new SessionEnvironment(
-                config, clientFacingTls, upstreamTls, socketChannelClass, hooks);
+                config, clientFacingTls, upstreamTls, socketChannelClass, hooks, listener);
+        environmentHolder[0] = environment;
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptors, workers)
                 .channel(serverChannelClass)
@@ -150,10 +182,21 @@ public final class ProxyServer implements AutoCloseable {
             serverChannel = bootstrap.bind(listen.host(), listen.port()).syncUninterruptibly().channel();
         } catch (RuntimeException e) {
             shutdownGroups(acceptors, workers);
+            audit.ifPresent(AuditLog::close);
             throw new IllegalArgumentException("cannot listen on " + listen + ": " + TlsContexts.rootMessage(e), e);
         }
         ProxyServer server = new ProxyServer(config, environment, acceptors, workers, serverChannel,
-                serverKey.fingerprint());
+                serverKey.fingerprint(), metrics, audit);
+        if (config.adminListen().isPresent()) {
+            try {
+                server.admin = AdminServer.start(config.adminListen().get(), config.adminTokenFile(),
+                        new AdminSources(() -> List.copyOf(environment.sessions()), metrics,
+                                serverChannel::isActive, audit, policy));
+            } catch (RuntimeException e) {
+                server.close();
+                throw e;
+            }
+        }
         LOG.info("pgpolicy listening on {} (transport {}), relaying to {} (upstream TLS {}), TLS certificate SHA-256 {}{}",
                 server.address(), epoll ? "epoll" : "nio", config.upstream(), config.upstreamTls().configName(),
                 serverKey.fingerprint(), config.tlsCert().isPresent() ? "" : " (self-signed, generated at start)");
@@ -189,6 +232,21 @@ public final class ProxyServer implements AutoCloseable {
         return certificateFingerprint;
     }
 
+    /** The proxy's metrics; enforcement code records its decisions here. */
+    public ProxyMetrics metrics() {
+        return metrics;
+    }
+
+    /** The audit log, when one is configured. */
+    public Optional<AuditLog> audit() {
+        return audit;
+    }
+
+    /** Where the admin endpoint listens, when it is configured (port 0 in the config picks a free port). */
+    public Optional<InetSocketAddress> adminAddress() {
+        return Optional.ofNullable(admin).map(AdminServer::address);
+    }
+
     /** Sessions currently open (from accepted connection to close). */
     public int activeSessions() {
         return environment.sessions().size();
@@ -207,6 +265,9 @@ public final class ProxyServer implements AutoCloseable {
             closed = true;
         }
         serverChannel.close().syncUninterruptibly();
+        if (admin != null) {
+            admin.close();
+        }
         Duration grace = config.shutdownGracePeriod();
         int open = environment.sessions().size();
         if (open > 0) {
@@ -239,6 +300,8 @@ public final class ProxyServer implements AutoCloseable {
         if (ownedHooks != null) {
             ownedHooks.close();
         }
+        // After the sessions: their connection_close records are the last ones written.
+        audit.ifPresent(AuditLog::close);
         LOG.info("pgpolicy stopped");
     }
 
@@ -247,6 +310,28 @@ public final class ProxyServer implements AutoCloseable {
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         acceptors.terminationFuture().awaitUninterruptibly(3, TimeUnit.SECONDS);
         workers.terminationFuture().awaitUninterruptibly(3, TimeUnit.SECONDS);
+    }
+
+    private static Optional<AuditLog> openAudit(ProxyConfig config) {
+        if (config.auditDir().isEmpty()) {
+            return Optional.empty();
+        }
+        AuditConfig auditConfig = AuditConfig.defaults(config.auditDir().get())
+                .withFailClosed(config.auditFailClosed())
+                .withMaxFileBytes(config.auditMaxFileBytes());
+        if (config.auditHmacKeyFile().isPresent()) {
+            auditConfig = auditConfig.withHmacKeyFile(config.auditHmacKeyFile().get());
+        }
+        try {
+            AuditLog log = AuditLog.open(auditConfig);
+            LOG.info("audit log in {} ({}{})", log.directory(),
+                    config.auditHmacKeyFile().isPresent() ? "HMAC-SHA256 chain" : "SHA-256 chain",
+                    config.auditFailClosed() ? ", fail closed" : "");
+            return Optional.of(log);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("cannot open the audit log in " + config.auditDir().get() + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     private static CertifiedKey loadOrGenerateCertificate(ProxyConfig config) {

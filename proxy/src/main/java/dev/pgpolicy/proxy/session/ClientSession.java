@@ -45,6 +45,8 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -53,6 +55,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import javax.net.ssl.SSLException;
@@ -116,6 +119,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final TrafficCounter traffic;
     private final String id;
     private final long openedNanos = System.nanoTime();
+    private final Instant openedAt = Instant.now();
     private final InFlightRequests inFlight = new InFlightRequests();
     private final PassthroughAuthentication authentication = new PassthroughAuthentication();
     private final UpstreamConnector connector;
@@ -143,6 +147,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** The hooks accepted the session ({@link SessionHooks#onSessionReady}) and must hear of its end. */
     private boolean announcedReady;
     private long readySinceNanos = System.nanoTime();
+    // What the connection amounted to, for SessionListener.closed (metrics, audit).
+    private boolean startupSeen;
+    private boolean cancelRequest;
+    private boolean refused;
+    private boolean authenticationFailed;
+    private boolean authenticationReported;
+    private boolean reachedReady;
+    private long upstreamConnectStartedNanos;
+    private String closeReason;
 
     private ClientSession(SessionEnvironment environment, SocketChannel client, TrafficCounter traffic) {
         this.environment = environment;
@@ -257,8 +270,40 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     /** Ends the session the way PostgreSQL's fast shutdown does; safe from any thread. */
     public void terminateForShutdown() {
+        terminate("proxy shutdown");
+    }
+
+    /**
+     * Ends the session as {@code pg_terminate_backend} ends a backend: FATAL 57P01 "terminating
+     * connection due to administrator command" to the client, upstream closed. Safe from any thread.
+     */
+    public void terminateByAdministrator() {
+        terminate("terminated by administrator");
+    }
+
+    /** A consistent view of the session, taken on its event loop. */
+    public CompletableFuture<SessionSnapshot> snapshot() {
+        CompletableFuture<SessionSnapshot> result = new CompletableFuture<>();
+        Runnable take = () -> result.complete(new SessionSnapshot(id, user, database, applicationName,
+                clientAddress(), tls, phase, transactionStatus, openedAt, traffic.bytesIn(), traffic.bytesOut()));
+        if (client.eventLoop().inEventLoop()) {
+            take.run();
+        } else {
+            try {
+                client.eventLoop().execute(take);
+            } catch (RuntimeException rejected) {
+                result.completeExceptionally(rejected); // the event loop is shutting down
+            }
+        }
+        return result;
+    }
+
+    private void terminate(String reason) {
         client.eventLoop().execute(() -> {
             if (phase != Phase.CLOSED) {
+                if (closeReason == null) {
+                    closeReason = reason;
+                }
                 closeWithError(ErrorResponse.fatal(SqlState.ADMIN_SHUTDOWN,
                         "terminating connection due to administrator command"));
             }
@@ -395,6 +440,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
             ctx.read();
         } else if (packet instanceof CancelRequest cancel) {
+            cancelRequest = true;
+            closeReason = "cancel request";
             forwardCancel(cancel);
             phase = Phase.CLOSED;
             // As PostgreSQL: no answer to a cancel request, the connection just ends.
@@ -441,6 +488,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         applicationName = startup.parameter("application_name").orElse(null);
         startupParameters = Map.copyOf(startup.parameters());
         if (config.requireTls() && !tls) {
+            refused = true;
             throw new SessionException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
                     "pgpolicy requires TLS: connect with sslmode=require, verify-ca or verify-full");
         }
@@ -454,7 +502,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             throw new SessionException(SqlState.FEATURE_NOT_SUPPORTED,
                     "replication connections are not supported through pgpolicy");
         }
+        startupSeen = true;
+        environment.listener().opened(this);
+        String refusal = environment.listener().refusal();
+        if (refusal != null) {
+            // PostgreSQL's code for "cannot accept connections now" (e.g. during start-up): the
+            // client may retry later, and nothing was sent upstream.
+            refused = true;
+            throw new SessionException(SqlState.CANNOT_CONNECT_NOW, refusal);
+        }
         if (!environment.tryAcquireSessionSlot()) {
+            refused = true;
             throw new SessionException(SqlState.TOO_MANY_CONNECTIONS, "sorry, too many clients already");
         }
         holdsSessionSlot = true;
@@ -482,6 +540,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void connectUpstream(StartupMessage startup) {
+        upstreamConnectStartedNanos = System.nanoTime();
         upstream = connector.connect(client.eventLoop(),
                 () -> client.eventLoop().execute(() -> onUpstreamReady(startup)),
                 cause -> client.eventLoop().execute(() -> fail(cause)),
@@ -494,6 +553,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         phase = Phase.AUTHENTICATING;
+        environment.listener().upstreamConnected(this, Duration.ofNanos(System.nanoTime() - upstreamConnectStartedNanos));
         writeAndFlush(upstream, startup);
         client.config().setAutoRead(true);
     }
@@ -921,6 +981,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             Optional<Authentication> replacement = authentication.onServer(request);
             if (authentication.stage() == PassthroughAuthentication.Stage.DONE) {
                 phase = Phase.AWAITING_READY;
+                if (!authenticationReported) {
+                    authenticationReported = true;
+                    environment.listener().authenticated(this);
+                }
             }
             if (replacement.isPresent()) {
                 writeAndFlush(client, replacement.get());
@@ -931,6 +995,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (message instanceof ErrorResponse error) {
             // Wrong password, unknown role, no pg_hba.conf entry: the server's words, verbatim.
             upstreamSentFatal = error.isFatal();
+            if (!authenticationReported) {
+                authenticationReported = true;
+                authenticationFailed = true;
+                closeReason = error.message();
+                environment.listener().authenticationFailed(this, error.message());
+            }
             return relayNow(frame);
         }
         if (message instanceof NoticeResponse) {
@@ -975,6 +1045,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 readySinceNanos = System.nanoTime();
                 transactionStatus = (char) ready.status().code();
                 phase = Phase.READY;
+                reachedReady = true;
                 handshakeDeadline.cancel(false);
                 // Authenticated: from now on messages may be as large as PostgreSQL allows.
                 FrameDecoder frames = client.pipeline().get(FrameDecoder.class);
@@ -1138,6 +1209,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void closeWithError(ErrorResponse error) {
+        if (closeReason == null) {
+            closeReason = error.message();
+        }
         Phase before = phase;
         phase = Phase.CLOSED;
         if (upstream != null) {
@@ -1177,6 +1251,28 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         LOG.info("session {}: closed user={} database={} client={} duration={}ms bytes_in={} bytes_out={}{}", id,
                 user == null ? "" : user, database == null ? "" : database, describe(clientAddress()), millis,
                 traffic.bytesIn(), traffic.bytesOut(), before == Phase.READY || before == Phase.CLOSED ? "" : " (during " + before + ")");
+        environment.listener().closed(this, new SessionSummary(outcome(), startupSeen,
+                Duration.ofNanos(System.nanoTime() - openedNanos), traffic.bytesIn(), traffic.bytesOut(),
+                closeReason != null ? closeReason
+                        : clientTerminated ? "client terminated the session"
+                        : upstreamSentFatal ? "the server ended the session"
+                        : "the client closed the connection"));
+    }
+
+    private SessionSummary.Outcome outcome() {
+        if (cancelRequest) {
+            return SessionSummary.Outcome.CANCEL_REQUEST;
+        }
+        if (reachedReady) {
+            return SessionSummary.Outcome.AUTHENTICATED;
+        }
+        if (authenticationFailed) {
+            return SessionSummary.Outcome.AUTHENTICATION_FAILED;
+        }
+        if (refused) {
+            return SessionSummary.Outcome.REFUSED;
+        }
+        return SessionSummary.Outcome.FAILED;
     }
 
     private static String describe(InetSocketAddress address) {

@@ -28,6 +28,7 @@ public final class SessionEnvironment {
     private final SslContext upstreamTls;
     private final Class<? extends SocketChannel> socketChannelClass;
     private final SessionHooks hooks;
+    private final SessionListener listener;
     private final CancelKeys cancelKeys = new CancelKeys();
     private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
     private final AtomicInteger authenticatingOrReady = new AtomicInteger();
@@ -37,12 +38,13 @@ public final class SessionEnvironment {
      * @param upstreamTls null when upstream TLS is disabled
      */
     public SessionEnvironment(ProxyConfig config, SslContext clientFacingTls, SslContext upstreamTls,
-            Class<? extends SocketChannel> socketChannelClass, SessionHooks hooks) {
+            Class<? extends SocketChannel> socketChannelClass, SessionHooks hooks, SessionListener listener) {
         this.config = Objects.requireNonNull(config);
         this.clientFacingTls = Objects.requireNonNull(clientFacingTls);
         this.upstreamTls = upstreamTls;
         this.socketChannelClass = Objects.requireNonNull(socketChannelClass);
         this.hooks = Objects.requireNonNull(hooks);
+        this.listener = Objects.requireNonNull(listener);
         if ((upstreamTls == null) != (config.upstreamTls() == ProxyConfig.UpstreamTls.DISABLE)) {
             throw new IllegalArgumentException("upstream TLS context does not match mode " + config.upstreamTls());
         }
@@ -63,6 +65,10 @@ public final class SessionEnvironment {
 
     SessionHooks hooks() {
         return hooks;
+    }
+
+    SessionListener listener() {
+        return listener;
     }
 
     public CancelKeys cancelKeys() {

@@ -23,12 +23,19 @@ class ServeCommandTest {
     }
 
     @Test
-    void featuresOfLaterReleasesAreRefusedNotIgnored(@TempDir Path dir) {
-        Run run = run("serve", "--upstream", "127.0.0.1:5432", "--listen", "127.0.0.1:0", "--policies", dir.toString(),
-                "--audit", dir.resolve("audit").toString(), "--admin", "127.0.0.1:9187");
+    void featuresOfLaterReleasesAreRefusedNotIgnored(@TempDir Path dir) throws Exception {
+        Path config = Files.writeString(dir.resolve("pgpolicy.yaml"), """
+                upstream: { host: 127.0.0.1, port: 5432 }
+                listen: 127.0.0.1:0
+                auth: { mode: proxy, users: users.yaml }
+                tls: { client_ca: clients-ca.crt }
+                audit: { dir: audit/ }
+                """);
+        Run run = run("serve", "--config", config.toString());
         assertThat(run.exitCode()).isEqualTo(1);
-        assertThat(run.err()).contains("refusing to start").doesNotContain("policies (--policies")
-                .contains("audit (--audit").contains("admin (--admin");
+        assertThat(run.err()).contains("refusing to start").contains("auth.mode: proxy").contains("tls.client_ca");
+        // Refused before anything was opened: no audit directory appears.
+        assertThat(dir.resolve("audit")).doesNotExist();
     }
 
     @Test

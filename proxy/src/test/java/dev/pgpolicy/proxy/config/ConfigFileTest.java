@@ -23,7 +23,7 @@ class ConfigFileTest {
               users: users.yaml          # proxy mode: per user a SCRAM verifier, groups, upstream account
             policies: policies/
             audit: { dir: audit/, hmac_key_file: audit.key, fail_closed: false }
-            admin: { listen: 127.0.0.1:9187 }
+            admin: { listen: 127.0.0.1:9187, token_file: admin.token }
             """;
 
     @TempDir
@@ -52,8 +52,23 @@ class ConfigFileTest {
         assertThat(config.auditDir()).contains(dir.resolve("audit"));
         assertThat(config.auditHmacKeyFile()).contains(dir.resolve("audit.key"));
         assertThat(config.adminListen()).contains(new HostPort("127.0.0.1", 9187));
-        // Features of later releases are carried, and the server refuses to run without them.
-        assertThat(config.unsupportedFeatures()).hasSize(4);
+        assertThat(config.adminTokenFile()).contains(dir.resolve("admin.token"));
+        // Features of later releases are carried, and the server refuses to run without them:
+        // the users file of proxy-terminated authentication, client certificates.
+        assertThat(config.unsupportedFeatures()).hasSize(2);
+    }
+
+    @Test
+    void auditRotationSizeAndAdminToken() throws IOException {
+        ProxyConfig config = ConfigFile.load(write("""
+                upstream: { host: 127.0.0.1, port: 5432 }
+                audit: { dir: audit/, fail_closed: true, max_file_bytes: 1048576 }
+                admin: { listen: 0.0.0.0:9187, token_file: secrets/admin.token }
+                """)).build();
+        assertThat(config.auditFailClosed()).isTrue();
+        assertThat(config.auditMaxFileBytes()).isEqualTo(1_048_576);
+        assertThat(config.adminTokenFile()).contains(dir.resolve("secrets/admin.token"));
+        assertThat(config.unsupportedFeatures()).isEmpty();
     }
 
     @Test

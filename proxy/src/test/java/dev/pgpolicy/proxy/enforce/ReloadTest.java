@@ -14,7 +14,12 @@ import dev.pgpolicy.proxy.testing.PgClient;
 import dev.pgpolicy.proxy.testing.PostgresExtension;
 import dev.pgpolicy.policy.testing.PolicyTestRunner;
 import dev.pgpolicy.sql.SqlAnalyzer;
+import dev.pgpolicy.proxy.config.HostPort;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -51,6 +56,36 @@ class ReloadTest {
                     "--command=DROP TABLE payments.orders", "--command=SELECT count(*) FROM payments.orders");
             assertThat(result.stderr()).contains("permission denied by rule \"no-ddl\"");
             assertThat(result.stdout().strip()).isEqualTo("3");
+        }
+    }
+
+    @Test
+    void theAdminEndpointShowsAndReloadsTheLivePolicySet(EmbeddedPostgres postgres, @TempDir Path dir) throws Exception {
+        EnforcementFixture.createSchema(postgres);
+        Path policies = copyOfTestPolicies(dir);
+        ProxyConfig config = ProxyConfig.builder().listen("127.0.0.1", 0).upstream(postgres.host(), postgres.port())
+                .policiesDir(policies).adminListen(new HostPort("127.0.0.1", 0)).shutdownGracePeriod(Duration.ZERO).build();
+        HttpClient http = HttpClient.newHttpClient();
+        try (ProxyServer proxy = ProxyServer.start(config)) {
+            String admin = "http://127.0.0.1:" + proxy.adminAddress().orElseThrow().getPort();
+            HttpResponse<String> described = http.send(HttpRequest.newBuilder(URI.create(admin + "/policy")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(described.statusCode()).isEqualTo(200);
+            String revision = LivePolicy.load(policies, PolicyTestRunner.offlineAnalyzer()).revision().toString();
+            assertThat(described.body()).contains("\"revision\":\"" + revision + "\"", "policy.pgpolicy");
+
+            Path broken = Files.writeString(policies.resolve("broken.pgpolicy"), "allow nobody select on t;\n");
+            HttpResponse<String> refused = http.send(HttpRequest.newBuilder(URI.create(admin + "/reload"))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(refused.statusCode()).isEqualTo(422);
+            assertThat(refused.body()).contains("broken.pgpolicy:1", "unknown role", revision);
+
+            Files.delete(broken);
+            Files.writeString(policies.resolve("extra.pgpolicy"), "allow any select on payments.orders;\n");
+            HttpResponse<String> reloaded = http.send(HttpRequest.newBuilder(URI.create(admin + "/reload"))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(reloaded.statusCode()).as(reloaded.body()).isEqualTo(200);
+            assertThat(reloaded.body()).doesNotContain("\"revision\":\"" + revision + "\"");
         }
     }
 
