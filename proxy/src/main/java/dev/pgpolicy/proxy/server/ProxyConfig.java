@@ -257,11 +257,12 @@ public final class ProxyConfig {
         if (adminListen != null) {
             unsupported.add("admin (--admin / admin.listen): the admin endpoint is not available in this build");
         }
-        if (authMode != AuthMode.PASSTHROUGH) {
-            unsupported.add("auth.mode: proxy: proxy-terminated authentication is not available in this build");
+        if (authMode == AuthMode.PROXY && usersFile == null) {
+            unsupported.add("auth.mode: proxy needs auth.users, the users file with the verifiers and service accounts");
         }
-        if (usersFile != null) {
-            unsupported.add("auth.users: user mapping needs auth.mode proxy, which is not available in this build");
+        if (authMode == AuthMode.PASSTHROUGH && usersFile != null) {
+            // In passthrough the server decides who a client is; a users file would be silently ignored.
+            unsupported.add("auth.users: the users file is used only with auth.mode: proxy");
         }
         if (clientCa != null) {
             unsupported.add("tls.client_ca: client certificate authentication is not available in this build");

@@ -1,6 +1,9 @@
 package dev.pgpolicy.proxy.server;
 
 import dev.pgpolicy.proxy.config.HostPort;
+import dev.pgpolicy.proxy.identity.UserDirectory;
+import dev.pgpolicy.proxy.identity.UsersFileException;
+import dev.pgpolicy.proxy.scram.ChannelBinding;
 import dev.pgpolicy.proxy.session.ClientSession;
 import dev.pgpolicy.proxy.session.SessionEnvironment;
 import dev.pgpolicy.proxy.session.SessionHooks;
@@ -32,6 +35,7 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -92,6 +96,13 @@ public final class ProxyServer implements AutoCloseable {
         CertifiedKey serverKey = loadOrGenerateCertificate(config);
         SslContext clientFacingTls = TlsContexts.server(serverKey.privateKey(), serverKey.chain());
         SslContext upstreamTls = TlsContexts.upstream(config);
+        UserDirectory users = null;
+        Optional<ChannelBinding> ownBinding = Optional.empty();
+        if (config.authMode() == ProxyConfig.AuthMode.PROXY) {
+            users = loadUsers(config);
+            // RFC 5929 section 4: the hash of the certificate the clients see, for SCRAM-SHA-256-PLUS.
+            ownBinding = ChannelBinding.tlsServerEndPoint(serverKey.certificate());
+        }
 
         boolean epoll = Epoll.isAvailable();
         EventLoopGroup acceptors = epoll
@@ -106,7 +117,7 @@ public final class ProxyServer implements AutoCloseable {
                 epoll ? EpollSocketChannel.class : NioSocketChannel.class;
 
         SessionEnvironment environment = new SessionEnvironment(
-                config, clientFacingTls, upstreamTls, socketChannelClass, hooks);
+                config, clientFacingTls, upstreamTls, socketChannelClass, hooks, users, ownBinding);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptors, workers)
                 .channel(serverChannelClass)
@@ -148,6 +159,14 @@ public final class ProxyServer implements AutoCloseable {
                     + " or the server refuses them with \"SCRAM channel binding negotiation error\"");
         }
         return server;
+    }
+
+    private static UserDirectory loadUsers(ProxyConfig config) {
+        try {
+            return UserDirectory.load(config.usersFile().orElseThrow());
+        } catch (UsersFileException e) {
+            throw new IllegalArgumentException("cannot load the users file: " + e.getMessage(), e);
+        }
     }
 
     public InetSocketAddress address() {

@@ -1,8 +1,13 @@
 package dev.pgpolicy.proxy.session;
 
+import dev.pgpolicy.proxy.identity.UpstreamAccount;
+import dev.pgpolicy.proxy.identity.UserEntry;
+import dev.pgpolicy.proxy.scram.ChannelBinding;
+import dev.pgpolicy.proxy.scram.ScramServer;
 import dev.pgpolicy.proxy.server.ProxyConfig;
 import dev.pgpolicy.proxy.session.InFlightRequest.Kind;
 import dev.pgpolicy.proxy.wire.Authentication;
+import dev.pgpolicy.proxy.wire.AuthenticationOk;
 import dev.pgpolicy.proxy.wire.BackendKeyData;
 import dev.pgpolicy.proxy.wire.BackendMessage;
 import dev.pgpolicy.proxy.wire.BackendMessages;
@@ -45,6 +50,8 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -56,6 +63,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -118,6 +126,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final InFlightRequests inFlight = new InFlightRequests();
     private final PassthroughAuthentication authentication = new PassthroughAuthentication();
     private final UpstreamConnector connector;
+    /** {@code auth.mode: proxy}: the client's SCRAM exchange with the proxy; null in passthrough. */
+    private ClientLogin clientLogin;
+    /** {@code auth.mode: proxy}: the proxy's login upstream as the mapped service account. */
+    private UpstreamLogin upstreamLogin;
+    private UserEntry proxyUser;
+    private UpstreamAccount serviceAccount;
+    /** {@code auth.mode: proxy}: the StartupMessage parameters for the server, until the client authenticated. */
+    private Map<String, String> pendingUpstreamParameters;
 
     private Phase phase = Phase.STARTUP;
     private ScheduledFuture<?> handshakeDeadline;
@@ -174,6 +190,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     @Override
+    public Optional<String> dbUser() {
+        if (clientLogin == null) {
+            return user();
+        }
+        return Optional.ofNullable(serviceAccount).map(UpstreamAccount::user);
+    }
+
+    @Override
+    public List<String> groups() {
+        return proxyUser == null ? List.of() : proxyUser.groups();
+    }
+
+    @Override
     public Optional<String> database() {
         return Optional.ofNullable(database);
     }
@@ -190,6 +219,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public Optional<String> authMethod() {
+        if (clientLogin != null) {
+            return proxyUser == null ? Optional.empty() : Optional.of("scram");
+        }
         return authentication.method();
     }
 
@@ -281,6 +313,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             environment.releaseSessionSlot();
         }
         releaseHeldFrames();
+        if (upstreamLogin != null) {
+            upstreamLogin.close(); // wipes the SCRAM client's keys if the login was cut short
+        }
         environment.sessions().remove(this);
         logClose(before);
     }
@@ -416,12 +451,58 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (startup.minorVersion() > 0 || !unrecognizedOptions.isEmpty()) {
             write(client, new NegotiateProtocolVersion(0, unrecognizedOptions));
         }
-        StartupMessage upstreamStartup = new StartupMessage(StartupMessage.PROTOCOL_3_0, upstreamParameters);
-        phase = Phase.CONNECTING;
-        connectUpstream(upstreamStartup);
+        if (config.authMode() == ProxyConfig.AuthMode.PROXY) {
+            // The server must open the database the client asked for, which PostgreSQL defaults to
+            // the client's user name: the proxy user's, not the service account's.
+            upstreamParameters.put("database", database);
+            pendingUpstreamParameters = upstreamParameters;
+            startClientLogin();
+        } else {
+            StartupMessage upstreamStartup = new StartupMessage(StartupMessage.PROTOCOL_3_0, upstreamParameters);
+            phase = Phase.CONNECTING;
+            connectUpstream(upstreamStartup);
+        }
         // From here on the client speaks typed frames. Bytes it already sent move to the frame
         // decoder now, and are a violation: nothing may follow the startup packet unasked.
         ctx.pipeline().remove(STARTUP_DECODER);
+    }
+
+    /** {@code auth.mode: proxy}: the proxy, not the server, asks the client for its credentials. */
+    private void startClientLogin() {
+        // Only on TLS is there a certificate of the proxy's to bind to (RFC 5929 tls-server-end-point).
+        Optional<ChannelBinding> binding = tls ? environment.ownCertificateBinding() : Optional.empty();
+        clientLogin = ClientLogin.start(environment.users().orElseThrow(), environment.mockVerifiers(), user, binding);
+        phase = Phase.AUTHENTICATING;
+        writeAndFlush(client, clientLogin.offer());
+        client.config().setAutoRead(true);
+    }
+
+    private void onClientLoginAnswer(RawFrame frame) {
+        if (clientLogin.finished()) {
+            throw new ProtocolException("unexpected authentication response after the SASL exchange ended");
+        }
+        ScramServer.Outcome outcome = clientLogin.onClient(frame);
+        if (outcome instanceof ScramServer.Challenge challenge) {
+            writeAndFlush(client, challenge.message());
+        } else if (outcome instanceof ScramServer.Failure failure) {
+            LOG.info("session {}: authentication of user {} from {} failed ({}): {}", id, user,
+                    describe(clientAddress()), failure.sqlState().code(), failure.message());
+            closeWithError(failure.toErrorResponse());
+        } else if (outcome instanceof ScramServer.Success success) {
+            proxyUser = clientLogin.user();
+            serviceAccount = clientLogin.snapshot().accountFor(proxyUser);
+            // RFC 5802: the server-final-message goes out now; AuthenticationOk follows once the
+            // server accepted the service account, so the client never sees a half-open session.
+            writeAndFlush(client, success.message());
+            client.config().setAutoRead(false);
+            pendingUpstreamParameters.put("user", serviceAccount.user());
+            StartupMessage upstreamStartup = new StartupMessage(StartupMessage.PROTOCOL_3_0, pendingUpstreamParameters);
+            pendingUpstreamParameters = null;
+            phase = Phase.CONNECTING;
+            connectUpstream(upstreamStartup);
+        } else {
+            throw new AssertionError(outcome);
+        }
     }
 
     private void connectUpstream(StartupMessage startup) {
@@ -437,8 +518,28 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         phase = Phase.AUTHENTICATING;
+        if (clientLogin != null) {
+            upstreamLogin = new UpstreamLogin(serviceAccount, upstreamCertificateBinding(), environment.upstreamTls() != null);
+        }
         writeAndFlush(upstream, startup);
         client.config().setAutoRead(true);
+    }
+
+    /** tls-server-end-point of the server's certificate, when the upstream connection is encrypted. */
+    private Optional<ChannelBinding> upstreamCertificateBinding() {
+        SslHandler handler = upstream.pipeline().get(SslHandler.class);
+        if (handler == null) {
+            return Optional.empty();
+        }
+        try {
+            Certificate[] chain = handler.engine().getSession().getPeerCertificates();
+            if (chain.length > 0 && chain[0] instanceof X509Certificate certificate) {
+                return ChannelBinding.tlsServerEndPoint(certificate);
+            }
+            return Optional.empty();
+        } catch (SSLPeerUnverifiedException e) {
+            return Optional.empty();
+        }
     }
 
     private void forwardCancel(CancelRequest request) {
@@ -531,6 +632,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (frame.type() == 'X') {
             clientTerminated = true;
             client.close();
+            return false;
+        }
+        if (clientLogin != null) {
+            onClientLoginAnswer(frame);
             return false;
         }
         // Strict: the answer must be the kind the server asked for, and well formed.
@@ -859,6 +964,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private boolean onAuthenticationRequest(RawFrame frame) {
+        if (upstreamLogin != null) {
+            return onUpstreamLoginRequest(frame);
+        }
         BackendMessage message = BackendMessages.decode(frame);
         if (message instanceof Authentication request) {
             Optional<Authentication> replacement = authentication.onServer(request);
@@ -873,6 +981,37 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (message instanceof ErrorResponse error) {
             // Wrong password, unknown role, no pg_hba.conf entry: the server's words, verbatim.
+            upstreamSentFatal = error.isFatal();
+            return relayNow(frame);
+        }
+        if (message instanceof NoticeResponse) {
+            return relayNow(frame);
+        }
+        throw upstreamViolation("sent " + BackendMessages.name(frame.type()) + " during authentication");
+    }
+
+    /** {@code auth.mode: proxy}: the server asks the proxy, not the client, for the service account's credentials. */
+    private boolean onUpstreamLoginRequest(RawFrame frame) {
+        BackendMessage message = BackendMessages.decode(frame);
+        if (message instanceof Authentication request) {
+            Optional<FrontendMessage> answer = upstreamLogin.onServer(request);
+            answer.ifPresent(a -> writeAndFlush(upstream, a));
+            if (upstreamLogin.done()) {
+                phase = Phase.AWAITING_READY;
+                writeAndFlush(client, AuthenticationOk.INSTANCE);
+            }
+            return false;
+        }
+        if (message instanceof ErrorResponse error) {
+            if (error.code().startsWith("28")) {
+                // The client proved who it is; the server's refusal concerns the service account's
+                // configuration, which the operator (not the client) must see and fix.
+                LOG.warn("session {}: the server refused service account {} (role {}) for user {}: {} {}", id,
+                        serviceAccount.name(), serviceAccount.user(), user, error.code(), error.message());
+                throw new SessionException(SqlState.CONNECTION_FAILURE, "pgpolicy could not log in to the upstream"
+                        + " server with the service account mapped to user \"" + user + "\"");
+            }
+            // Unknown database, too many connections...: the server's words, verbatim.
             upstreamSentFatal = error.isFatal();
             return relayNow(frame);
         }
@@ -913,9 +1052,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 // Authenticated: from now on messages may be as large as PostgreSQL allows.
                 FrameDecoder frames = client.pipeline().get(FrameDecoder.class);
                 frames.setMaxFrameLength(FrameDecoder.DEFAULT_MAX_FRAME_LENGTH);
-                LOG.info("session {}: opened for user={} database={} application_name={} client={} tls={} auth={}",
-                        id, user, database, applicationName == null ? "" : applicationName, describe(clientAddress()),
-                        tls, authentication.method().orElse(""));
+                LOG.info("session {}: opened for user={} db_user={} groups={} database={} application_name={} client={}"
+                        + " tls={} auth={}", id, user, dbUser().orElse(""), String.join("|", groups()), database,
+                        applicationName == null ? "" : applicationName, describe(clientAddress()), tls,
+                        authMethod().orElse(""));
                 return relayNow(frame);
             }
             default:

@@ -1,5 +1,8 @@
 package dev.pgpolicy.proxy.session;
 
+import dev.pgpolicy.proxy.identity.UserDirectory;
+import dev.pgpolicy.proxy.scram.ChannelBinding;
+import dev.pgpolicy.proxy.scram.MockVerifiers;
 import dev.pgpolicy.proxy.server.ProxyConfig;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -11,6 +14,7 @@ import io.netty.handler.ssl.SslContext;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,12 +36,27 @@ public final class SessionEnvironment {
     private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
     private final AtomicInteger authenticatingOrReady = new AtomicInteger();
     private final SecureRandom random = new SecureRandom();
+    private final UserDirectory users;
+    private final MockVerifiers mockVerifiers;
+    private final Optional<ChannelBinding> ownCertificateBinding;
 
     /**
      * @param upstreamTls null when upstream TLS is disabled
      */
     public SessionEnvironment(ProxyConfig config, SslContext clientFacingTls, SslContext upstreamTls,
             Class<? extends SocketChannel> socketChannelClass, SessionHooks hooks) {
+        this(config, clientFacingTls, upstreamTls, socketChannelClass, hooks, null, Optional.empty());
+    }
+
+    /**
+     * @param upstreamTls           null when upstream TLS is disabled
+     * @param users                 the users file in {@code auth.mode: proxy}; null in passthrough
+     * @param ownCertificateBinding tls-server-end-point of the proxy's certificate, offered to TLS clients
+     *                              as SCRAM-SHA-256-PLUS in proxy mode
+     */
+    public SessionEnvironment(ProxyConfig config, SslContext clientFacingTls, SslContext upstreamTls,
+            Class<? extends SocketChannel> socketChannelClass, SessionHooks hooks, UserDirectory users,
+            Optional<ChannelBinding> ownCertificateBinding) {
         this.config = Objects.requireNonNull(config);
         this.clientFacingTls = Objects.requireNonNull(clientFacingTls);
         this.upstreamTls = upstreamTls;
@@ -46,6 +65,14 @@ public final class SessionEnvironment {
         if ((upstreamTls == null) != (config.upstreamTls() == ProxyConfig.UpstreamTls.DISABLE)) {
             throw new IllegalArgumentException("upstream TLS context does not match mode " + config.upstreamTls());
         }
+        if ((users == null) != (config.authMode() == ProxyConfig.AuthMode.PASSTHROUGH)) {
+            throw new IllegalArgumentException("a users file is needed exactly in auth mode proxy; mode is "
+                    + config.authMode());
+        }
+        this.users = users;
+        // One secret per proxy: an unknown user gets the same mock salt on every attempt, as a real user would.
+        this.mockVerifiers = users == null ? null : MockVerifiers.random(users.current().typicalIterations());
+        this.ownCertificateBinding = Objects.requireNonNull(ownCertificateBinding);
     }
 
     public ProxyConfig config() {
@@ -59,6 +86,19 @@ public final class SessionEnvironment {
     /** Null when upstream TLS is disabled. */
     SslContext upstreamTls() {
         return upstreamTls;
+    }
+
+    /** The users file; present exactly in {@code auth.mode: proxy}. */
+    public Optional<UserDirectory> users() {
+        return Optional.ofNullable(users);
+    }
+
+    MockVerifiers mockVerifiers() {
+        return mockVerifiers;
+    }
+
+    Optional<ChannelBinding> ownCertificateBinding() {
+        return ownCertificateBinding;
     }
 
     SessionHooks hooks() {
