@@ -1,5 +1,6 @@
 package dev.pgpolicy.proxy.server;
 
+import dev.pgpolicy.proxy.identity.LoginThrottle;
 import dev.pgpolicy.proxy.config.HostPort;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -83,6 +84,7 @@ public final class ProxyConfig {
     private final Path clientCa;
     private final AuthMode authMode;
     private final Path usersFile;
+    private final LoginThrottle.Limits loginThrottle;
     private final Path policiesDir;
     private final Path auditDir;
     private final Path auditHmacKeyFile;
@@ -107,6 +109,7 @@ public final class ProxyConfig {
         this.clientCa = b.clientCa;
         this.authMode = b.authMode;
         this.usersFile = b.usersFile;
+        this.loginThrottle = b.loginThrottle;
         this.policiesDir = b.policiesDir;
         this.auditDir = b.auditDir;
         this.auditHmacKeyFile = b.auditHmacKeyFile;
@@ -157,6 +160,7 @@ public final class ProxyConfig {
         b.clientCa = clientCa;
         b.authMode = authMode;
         b.usersFile = usersFile;
+        b.loginThrottle = loginThrottle;
         b.policiesDir = policiesDir;
         b.auditDir = auditDir;
         b.auditHmacKeyFile = auditHmacKeyFile;
@@ -207,6 +211,11 @@ public final class ProxyConfig {
 
     public Optional<Path> usersFile() {
         return Optional.ofNullable(usersFile);
+    }
+
+    /** How failed logins to the proxy ({@code auth.mode: proxy}) are slowed down and refused. */
+    public LoginThrottle.Limits loginThrottle() {
+        return loginThrottle;
     }
 
     public Optional<Path> policiesDir() {
@@ -290,6 +299,7 @@ public final class ProxyConfig {
         private Path clientCa;
         private AuthMode authMode = AuthMode.PASSTHROUGH;
         private Path usersFile;
+        private LoginThrottle.Limits loginThrottle = LoginThrottle.Limits.defaults();
         private Path policiesDir;
         private Path auditDir;
         private Path auditHmacKeyFile;
@@ -353,6 +363,11 @@ public final class ProxyConfig {
 
         public Builder usersFile(Path file) {
             this.usersFile = file;
+            return this;
+        }
+
+        public Builder loginThrottle(LoginThrottle.Limits limits) {
+            this.loginThrottle = Objects.requireNonNull(limits);
             return this;
         }
 

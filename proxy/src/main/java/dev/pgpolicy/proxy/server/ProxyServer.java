@@ -1,6 +1,7 @@
 package dev.pgpolicy.proxy.server;
 
 import dev.pgpolicy.proxy.config.HostPort;
+import dev.pgpolicy.proxy.identity.LoginThrottle;
 import dev.pgpolicy.proxy.identity.UserDirectory;
 import dev.pgpolicy.proxy.identity.UsersFileException;
 import dev.pgpolicy.proxy.scram.ChannelBinding;
@@ -180,6 +181,11 @@ public final class ProxyServer implements AutoCloseable {
     /** SHA-256 fingerprint of the certificate clients see, as {@code openssl x509 -fingerprint -sha256} prints it. */
     public String certificateFingerprint() {
         return certificateFingerprint;
+    }
+
+    /** The failed-login throttle's running totals ({@code auth.mode: proxy}), for metrics. */
+    public Optional<LoginThrottle.Counters> loginThrottleCounters() {
+        return environment.loginThrottle().map(LoginThrottle::counters);
     }
 
     /** Sessions currently open (from accepted connection to close). */

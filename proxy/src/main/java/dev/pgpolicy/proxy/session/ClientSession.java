@@ -1,5 +1,6 @@
 package dev.pgpolicy.proxy.session;
 
+import dev.pgpolicy.proxy.identity.LoginThrottle;
 import dev.pgpolicy.proxy.identity.UpstreamAccount;
 import dev.pgpolicy.proxy.identity.UserEntry;
 import dev.pgpolicy.proxy.scram.ChannelBinding;
@@ -456,7 +457,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             // the client's user name: the proxy user's, not the service account's.
             upstreamParameters.put("database", database);
             pendingUpstreamParameters = upstreamParameters;
-            startClientLogin();
+            throttleThenStartClientLogin();
         } else {
             StartupMessage upstreamStartup = new StartupMessage(StartupMessage.PROTOCOL_3_0, upstreamParameters);
             phase = Phase.CONNECTING;
@@ -465,6 +466,45 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         // From here on the client speaks typed frames. Bytes it already sent move to the frame
         // decoder now, and are a violation: nothing may follow the startup packet unasked.
         ctx.pipeline().remove(STARTUP_DECODER);
+    }
+
+    /**
+     * {@code auth.mode: proxy}: asks the failed-login throttle first; a delay is a timer on the
+     * event loop (the thread keeps serving other sessions), and meanwhile nothing is read from
+     * the client.
+     */
+    private void throttleThenStartClientLogin() {
+        LoginThrottle throttle = environment.loginThrottle().orElseThrow();
+        LoginThrottle.Decision decision = throttle.check(clientAddress().getAddress(), user);
+        if (decision instanceof LoginThrottle.Refuse refuse) {
+            LOG.warn("session {}: login of user {} from {} refused by the failed-login throttle ({} locked for {})",
+                    id, user, describe(clientAddress()), refuse.key(), refuse.retryAfter());
+            // Which key is locked (address or user) stays in the log: it would tell a guesser too much.
+            throw new SessionException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
+                    "too many failed login attempts; try again in " + Math.max(1, refuse.retryAfter().toSeconds())
+                            + " s");
+        }
+        if (!(decision instanceof LoginThrottle.Allow allow)) {
+            throw new AssertionError(decision);
+        }
+        if (allow.delay().isZero()) {
+            startClientLogin();
+            return;
+        }
+        LOG.debug("session {}: login of user {} delayed {} by the failed-login throttle", id, user, allow.delay());
+        // CONNECTING accepts no client frames, as nothing has been asked of the client yet.
+        phase = Phase.CONNECTING;
+        client.config().setAutoRead(false);
+        client.eventLoop().schedule(() -> {
+            if (phase != Phase.CONNECTING || clientLogin != null) {
+                return; // the client left, or the handshake deadline ended the session
+            }
+            try {
+                startClientLogin();
+            } catch (RuntimeException e) {
+                fail(e);
+            }
+        }, allow.delay().toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /** {@code auth.mode: proxy}: the proxy, not the server, asks the client for its credentials. */
@@ -487,9 +527,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         } else if (outcome instanceof ScramServer.Failure failure) {
             LOG.info("session {}: authentication of user {} from {} failed ({}): {}", id, user,
                     describe(clientAddress()), failure.sqlState().code(), failure.message());
+            environment.loginThrottle().orElseThrow().recordFailure(clientAddress().getAddress(), user);
             closeWithError(failure.toErrorResponse());
         } else if (outcome instanceof ScramServer.Success success) {
             proxyUser = clientLogin.user();
+            environment.loginThrottle().orElseThrow().recordSuccess(clientAddress().getAddress(), user);
             serviceAccount = clientLogin.snapshot().accountFor(proxyUser);
             // RFC 5802: the server-final-message goes out now; AuthenticationOk follows once the
             // server accepted the service account, so the client never sees a half-open session.

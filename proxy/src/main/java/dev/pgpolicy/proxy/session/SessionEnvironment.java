@@ -1,5 +1,6 @@
 package dev.pgpolicy.proxy.session;
 
+import dev.pgpolicy.proxy.identity.LoginThrottle;
 import dev.pgpolicy.proxy.identity.UserDirectory;
 import dev.pgpolicy.proxy.scram.ChannelBinding;
 import dev.pgpolicy.proxy.scram.MockVerifiers;
@@ -38,6 +39,7 @@ public final class SessionEnvironment {
     private final SecureRandom random = new SecureRandom();
     private final UserDirectory users;
     private final MockVerifiers mockVerifiers;
+    private final LoginThrottle loginThrottle;
     private final Optional<ChannelBinding> ownCertificateBinding;
 
     /**
@@ -73,6 +75,7 @@ public final class SessionEnvironment {
         // One secret per proxy: an unknown user gets the same mock salt on every attempt, as a real user would.
         this.mockVerifiers = users == null ? null : MockVerifiers.random(users.current().typicalIterations());
         this.ownCertificateBinding = Objects.requireNonNull(ownCertificateBinding);
+        this.loginThrottle = users == null ? null : new LoginThrottle(config.loginThrottle());
     }
 
     public ProxyConfig config() {
@@ -91,6 +94,11 @@ public final class SessionEnvironment {
     /** The users file; present exactly in {@code auth.mode: proxy}. */
     public Optional<UserDirectory> users() {
         return Optional.ofNullable(users);
+    }
+
+    /** The failed-login throttle of {@code auth.mode: proxy}, for its counters. */
+    public Optional<LoginThrottle> loginThrottle() {
+        return Optional.ofNullable(loginThrottle);
     }
 
     MockVerifiers mockVerifiers() {
