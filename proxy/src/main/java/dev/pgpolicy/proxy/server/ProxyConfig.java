@@ -82,6 +82,7 @@ public final class ProxyConfig {
     private final Path tlsKey;
     private final boolean requireTls;
     private final Path clientCa;
+    private final boolean requireClientCertificate;
     private final AuthMode authMode;
     private final Path usersFile;
     private final LoginThrottle.Limits loginThrottle;
@@ -107,6 +108,7 @@ public final class ProxyConfig {
         this.tlsKey = b.tlsKey;
         this.requireTls = b.requireTls;
         this.clientCa = b.clientCa;
+        this.requireClientCertificate = b.requireClientCertificate;
         this.authMode = b.authMode;
         this.usersFile = b.usersFile;
         this.loginThrottle = b.loginThrottle;
@@ -158,6 +160,7 @@ public final class ProxyConfig {
         b.tlsKey = tlsKey;
         b.requireTls = requireTls;
         b.clientCa = clientCa;
+        b.requireClientCertificate = requireClientCertificate;
         b.authMode = authMode;
         b.usersFile = usersFile;
         b.loginThrottle = loginThrottle;
@@ -203,6 +206,11 @@ public final class ProxyConfig {
 
     public Optional<Path> clientCa() {
         return Optional.ofNullable(clientCa);
+    }
+
+    /** {@code tls.require_client_cert}: the TLS handshake fails without a client certificate from {@link #clientCa()}. */
+    public boolean requireClientCertificate() {
+        return requireClientCertificate;
     }
 
     public AuthMode authMode() {
@@ -273,8 +281,12 @@ public final class ProxyConfig {
             // In passthrough the server decides who a client is; a users file would be silently ignored.
             unsupported.add("auth.users: the users file is used only with auth.mode: proxy");
         }
-        if (clientCa != null) {
-            unsupported.add("tls.client_ca: client certificate authentication is not available in this build");
+        if (clientCa != null && authMode == AuthMode.PASSTHROUGH) {
+            // In passthrough the server decides who a client is; a verified certificate would be ignored.
+            unsupported.add("tls.client_ca: client certificates authenticate only with auth.mode: proxy");
+        }
+        if (requireClientCertificate && clientCa == null) {
+            unsupported.add("tls.require_client_cert needs tls.client_ca, the CA that issues the client certificates");
         }
         return unsupported;
     }
@@ -297,6 +309,7 @@ public final class ProxyConfig {
         private Path tlsKey;
         private boolean requireTls;
         private Path clientCa;
+        private boolean requireClientCertificate;
         private AuthMode authMode = AuthMode.PASSTHROUGH;
         private Path usersFile;
         private LoginThrottle.Limits loginThrottle = LoginThrottle.Limits.defaults();
@@ -353,6 +366,11 @@ public final class ProxyConfig {
 
         public Builder clientCa(Path caFile) {
             this.clientCa = caFile;
+            return this;
+        }
+
+        public Builder requireClientCertificate(boolean require) {
+            this.requireClientCertificate = require;
             return this;
         }
 

@@ -95,7 +95,7 @@ public final class ProxyServer implements AutoCloseable {
             throw new IllegalArgumentException("refusing to start: " + String.join("; ", unsupported));
         }
         CertifiedKey serverKey = loadOrGenerateCertificate(config);
-        SslContext clientFacingTls = TlsContexts.server(serverKey.privateKey(), serverKey.chain());
+        SslContext clientFacingTls = TlsContexts.server(serverKey.privateKey(), serverKey.chain(), config);
         SslContext upstreamTls = TlsContexts.upstream(config);
         UserDirectory users = null;
         Optional<ChannelBinding> ownBinding = Optional.empty();

@@ -1,5 +1,6 @@
 package dev.pgpolicy.proxy.session;
 
+import dev.pgpolicy.proxy.identity.CertificateIdentity;
 import dev.pgpolicy.proxy.identity.LoginThrottle;
 import dev.pgpolicy.proxy.identity.UpstreamAccount;
 import dev.pgpolicy.proxy.identity.UserEntry;
@@ -9,6 +10,7 @@ import dev.pgpolicy.proxy.server.ProxyConfig;
 import dev.pgpolicy.proxy.session.InFlightRequest.Kind;
 import dev.pgpolicy.proxy.wire.Authentication;
 import dev.pgpolicy.proxy.wire.AuthenticationOk;
+import dev.pgpolicy.proxy.wire.AuthenticationSASLFinal;
 import dev.pgpolicy.proxy.wire.BackendKeyData;
 import dev.pgpolicy.proxy.wire.BackendMessage;
 import dev.pgpolicy.proxy.wire.BackendMessages;
@@ -141,6 +143,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private Channel upstream;
     private boolean holdsSessionSlot;
     private boolean tls;
+    /** The client certificate the TLS handshake verified against {@code tls.client_ca}, if one was presented. */
+    private X509Certificate clientCertificate;
     private String user;
     private String database;
     private String applicationName;
@@ -219,9 +223,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     @Override
+    public Optional<String> certCn() {
+        return clientCertificate == null ? Optional.empty() : CertificateIdentity.commonName(clientCertificate);
+    }
+
+    @Override
     public Optional<String> authMethod() {
         if (clientLogin != null) {
-            return proxyUser == null ? Optional.empty() : Optional.of("scram");
+            return proxyUser == null ? Optional.empty() : Optional.of(clientLogin.method());
         }
         return authentication.method();
     }
@@ -402,6 +411,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
             if (done.isSuccess()) {
                 tls = true;
+                clientCertificate = peerCertificate(handler).orElse(null);
                 phase = Phase.STARTUP;
                 client.read();
             } else {
@@ -412,6 +422,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
         });
         ctx.read();
+    }
+
+    /** The peer's verified certificate; the SslHandler has checked it against the configured CA. */
+    private static Optional<X509Certificate> peerCertificate(SslHandler handler) {
+        try {
+            Certificate[] chain = handler.engine().getSession().getPeerCertificates();
+            return chain.length > 0 && chain[0] instanceof X509Certificate certificate
+                    ? Optional.of(certificate) : Optional.empty();
+        } catch (SSLPeerUnverifiedException e) {
+            return Optional.empty(); // no certificate presented (requested, not required)
+        }
     }
 
     private void onStartupMessage(ChannelHandlerContext ctx, StartupMessage startup) {
@@ -511,8 +532,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void startClientLogin() {
         // Only on TLS is there a certificate of the proxy's to bind to (RFC 5929 tls-server-end-point).
         Optional<ChannelBinding> binding = tls ? environment.ownCertificateBinding() : Optional.empty();
-        clientLogin = ClientLogin.start(environment.users().orElseThrow(), environment.mockVerifiers(), user, binding);
+        clientLogin = ClientLogin.start(environment.users().orElseThrow(), environment.mockVerifiers(), user, binding,
+                Optional.ofNullable(clientCertificate));
         phase = Phase.AUTHENTICATING;
+        if (clientLogin.certificateOnly()) {
+            clientAuthenticated(Optional.empty());
+            return;
+        }
         writeAndFlush(client, clientLogin.offer());
         client.config().setAutoRead(true);
     }
@@ -530,21 +556,28 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             environment.loginThrottle().orElseThrow().recordFailure(clientAddress().getAddress(), user);
             closeWithError(failure.toErrorResponse());
         } else if (outcome instanceof ScramServer.Success success) {
-            proxyUser = clientLogin.user();
-            environment.loginThrottle().orElseThrow().recordSuccess(clientAddress().getAddress(), user);
-            serviceAccount = clientLogin.snapshot().accountFor(proxyUser);
-            // RFC 5802: the server-final-message goes out now; AuthenticationOk follows once the
-            // server accepted the service account, so the client never sees a half-open session.
-            writeAndFlush(client, success.message());
-            client.config().setAutoRead(false);
-            pendingUpstreamParameters.put("user", serviceAccount.user());
-            StartupMessage upstreamStartup = new StartupMessage(StartupMessage.PROTOCOL_3_0, pendingUpstreamParameters);
-            pendingUpstreamParameters = null;
-            phase = Phase.CONNECTING;
-            connectUpstream(upstreamStartup);
+            clientAuthenticated(Optional.of(success.message()));
         } else {
             throw new AssertionError(outcome);
         }
+    }
+
+    /**
+     * The client proved who it is (SCRAM, or its certificate alone); the proxy logs in upstream.
+     * RFC 5802: the server-final-message goes out now; AuthenticationOk follows once the server
+     * accepted the service account, so the client never sees a half-open session.
+     */
+    private void clientAuthenticated(Optional<AuthenticationSASLFinal> serverFinal) {
+        proxyUser = clientLogin.user();
+        environment.loginThrottle().orElseThrow().recordSuccess(clientAddress().getAddress(), user);
+        serviceAccount = clientLogin.snapshot().accountFor(proxyUser);
+        serverFinal.ifPresent(message -> writeAndFlush(client, message));
+        client.config().setAutoRead(false);
+        pendingUpstreamParameters.put("user", serviceAccount.user());
+        StartupMessage upstreamStartup = new StartupMessage(StartupMessage.PROTOCOL_3_0, pendingUpstreamParameters);
+        pendingUpstreamParameters = null;
+        phase = Phase.CONNECTING;
+        connectUpstream(upstreamStartup);
     }
 
     private void connectUpstream(StartupMessage startup) {

@@ -44,10 +44,16 @@ public interface SessionInfo {
     /** Whether the client's connection to the proxy is encrypted. */
     boolean tls();
 
+    /** The CN of the client certificate verified against {@code tls.client_ca}, when one was presented. */
+    default Optional<String> certCn() {
+        return Optional.empty();
+    }
+
     /**
      * How the client proved its identity: passthrough, to the server ({@code scram-sha-256},
      * {@code md5}, {@code password} or {@code trust}); {@code auth.mode: proxy}, to the proxy
-     * ({@code scram}); empty until authentication completes.
+     * ({@code scram}, {@code cert}, or {@code cert+scram} for users who need both); empty until
+     * authentication completes.
      */
     Optional<String> authMethod();
 
