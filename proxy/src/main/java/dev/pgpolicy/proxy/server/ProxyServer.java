@@ -183,6 +183,15 @@ public final class ProxyServer implements AutoCloseable {
         return certificateFingerprint;
     }
 
+    /**
+     * Re-reads the users file ({@code auth.mode: proxy}; empty in passthrough). A valid file
+     * replaces the users at once and ends the sessions of removed or changed users; an invalid
+     * one is logged with its diagnostics and the previous version stays live.
+     */
+    public Optional<UserDirectory.ReloadResult> reloadUsers() {
+        return environment.users().map(UserDirectory::reload);
+    }
+
     /** The failed-login throttle's running totals ({@code auth.mode: proxy}), for metrics. */
     public Optional<LoginThrottle.Counters> loginThrottleCounters() {
         return environment.loginThrottle().map(LoginThrottle::counters);

@@ -245,6 +245,25 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         return transactionStatus;
     }
 
+    /** {@code auth.mode: proxy}: the users-file name the client logs in (or logged in) as; empty in passthrough. */
+    public Optional<String> proxyUserName() {
+        return environment.users().isPresent() ? Optional.ofNullable(user) : Optional.empty();
+    }
+
+    /**
+     * Ends the session because the users file no longer vouches for its user, with FATAL 57P01
+     * as PostgreSQL's pg_terminate_backend; safe from any thread.
+     */
+    public void terminateForUsersFile(String reason) {
+        client.eventLoop().execute(() -> {
+            if (phase != Phase.CLOSED) {
+                LOG.info("session {}: ending the session of {} from {}: {}", id, user, describe(clientAddress()), reason);
+                closeWithError(ErrorResponse.fatal(SqlState.ADMIN_SHUTDOWN,
+                        "terminating connection because " + reason));
+            }
+        });
+    }
+
     /** Ends the session the way PostgreSQL's fast shutdown does; safe from any thread. */
     public void terminateForShutdown() {
         client.eventLoop().execute(() -> {

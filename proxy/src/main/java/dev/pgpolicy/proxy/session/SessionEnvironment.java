@@ -76,6 +76,9 @@ public final class SessionEnvironment {
         this.mockVerifiers = users == null ? null : MockVerifiers.random(users.current().typicalIterations());
         this.ownCertificateBinding = Objects.requireNonNull(ownCertificateBinding);
         this.loginThrottle = users == null ? null : new LoginThrottle(config.loginThrottle());
+        if (users != null) {
+            users.onChange(this::endSessionsOfChangedUsers);
+        }
     }
 
     public ProxyConfig config() {
@@ -94,6 +97,23 @@ public final class SessionEnvironment {
     /** The users file; present exactly in {@code auth.mode: proxy}. */
     public Optional<UserDirectory> users() {
         return Optional.ofNullable(users);
+    }
+
+    /**
+     * A reload removed or changed users: their sessions end, since they were authenticated (or
+     * are being authenticated) against credentials, groups or a service account that no longer
+     * hold. Sessions of unchanged users go on.
+     */
+    private void endSessionsOfChangedUsers(UserDirectory.Applied applied) {
+        for (ClientSession session : sessions) {
+            session.proxyUserName().ifPresent(name -> {
+                if (applied.removed().contains(name)) {
+                    session.terminateForUsersFile("user \"" + name + "\" was removed from the users file");
+                } else if (applied.changed().contains(name)) {
+                    session.terminateForUsersFile("the entry of user \"" + name + "\" in the users file changed");
+                }
+            });
+        }
     }
 
     /** The failed-login throttle of {@code auth.mode: proxy}, for its counters. */
