@@ -5,17 +5,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
 import dev.pgpolicy.proxy.embedded.ProcessResult;
 import dev.pgpolicy.proxy.scram.ScramVerifier;
+import dev.pgpolicy.proxy.session.SessionHooks;
+import dev.pgpolicy.proxy.session.SessionInfo;
+import dev.pgpolicy.proxy.session.Verdict;
 import dev.pgpolicy.proxy.testing.PgClient;
 import dev.pgpolicy.proxy.testing.PostgresExtension;
 import dev.pgpolicy.proxy.tls.CertificateAuthority;
 import dev.pgpolicy.proxy.tls.CertifiedKey;
 import dev.pgpolicy.proxy.tls.Validity;
+import dev.pgpolicy.proxy.wire.Query;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,6 +45,8 @@ class ClientCertificateTest {
     private Path dir;
     private CertificateAuthority clientCa;
     private ProxyFixture fixture;
+    /** What policies would see: the session attributes at each statement, by the statement's text. */
+    private final Map<String, String> attributesByStatement = new ConcurrentHashMap<>();
 
     @BeforeAll
     void start(EmbeddedPostgres postgres, @TempDir Path tempDir) throws IOException {
@@ -60,8 +68,17 @@ class ClientCertificateTest {
                 ScramVerifier.generate(DAVE_PASSWORD.toCharArray(), 4096, new SecureRandom()).encode(),
                 ScramVerifier.generate("erin's passphrase".toCharArray(), 4096, new SecureRandom()).encode(),
                 ROLE));
+        SessionHooks recording = new SessionHooks() {
+            @Override
+            public Verdict onQuery(SessionInfo session, Query query) {
+                attributesByStatement.put(query.sql(), session.user().orElse("") + "|" + session.dbUser().orElse("")
+                        + "|" + session.groups() + "|" + session.authMethod().orElse("") + "|"
+                        + session.certCn().orElse(""));
+                return Verdict.FORWARD;
+            }
+        };
         fixture = ProxyFixture.start(postgres, b -> b.authMode(ProxyConfig.AuthMode.PROXY).usersFile(users)
-                .clientCa(dir.resolve("clients-ca.crt")));
+                .clientCa(dir.resolve("clients-ca.crt")), recording);
     }
 
     @AfterAll
@@ -74,9 +91,11 @@ class ClientCertificateTest {
     @Test
     void aCertificateFromTheClientCaAuthenticatesACertificateUser() throws IOException {
         ProcessResult result = withCertificate("carol", clientCa.issueClient("carol"), "")
-                .psql("SELECT current_user");
+                .psql("SELECT current_user /* carol */");
         assertThat(result.succeeded()).as(result.describe()).isTrue();
         assertThat(result.stdout().strip()).isEqualTo(ROLE);
+        assertThat(attributesByStatement.get("SELECT current_user /* carol */"))
+                .isEqualTo("carol|" + ROLE + "|[ops]|cert|carol");
     }
 
     @Test
@@ -131,9 +150,11 @@ class ClientCertificateTest {
     @Test
     void bothNeedsTheCertificateAndThePassword() throws IOException {
         CertifiedKey daves = clientCa.issueClient("dave.example.org");
-        ProcessResult both = withCertificate("dave", daves, DAVE_PASSWORD).psql("SELECT current_user");
+        ProcessResult both = withCertificate("dave", daves, DAVE_PASSWORD).psql("SELECT current_user /* dave */");
         assertThat(both.succeeded()).as(both.describe()).isTrue();
         assertThat(both.stdout().strip()).isEqualTo(ROLE);
+        assertThat(attributesByStatement.get("SELECT current_user /* dave */"))
+                .isEqualTo("dave|" + ROLE + "|[]|cert+scram|dave.example.org");
 
         ProcessResult certificateOnly = withCertificate("dave", daves, "not the password").psql("SELECT 1");
         assertThat(certificateOnly.succeeded()).isFalse();
@@ -148,9 +169,10 @@ class ClientCertificateTest {
     @Test
     void passwordUsersNeedNoCertificate() {
         ProcessResult result = PgClient.to("127.0.0.1", fixture.port()).user("erin").password("erin's passphrase")
-                .database(DB).sslMode("require").psql("SELECT current_user");
+                .database(DB).sslMode("require").psql("SELECT current_user /* erin */");
         assertThat(result.succeeded()).as(result.describe()).isTrue();
         assertThat(result.stdout().strip()).isEqualTo(ROLE);
+        assertThat(attributesByStatement.get("SELECT current_user /* erin */")).isEqualTo("erin|" + ROLE + "|[]|scram|");
     }
 
     private PgClient withCertificate(String user, CertifiedKey certificate, String password) throws IOException {
