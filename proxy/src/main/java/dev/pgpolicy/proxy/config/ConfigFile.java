@@ -51,7 +51,8 @@ public final class ConfigFile {
 
     record Upstream(String host, Integer port, String tls, String ca) {}
 
-    record Tls(String cert, String key, Boolean require, @JsonProperty("client_ca") String clientCa) {}
+    record Tls(String cert, String key, Boolean require, @JsonProperty("client_ca") String clientCa,
+               @JsonProperty("require_client_cert") Boolean requireClientCert) {}
 
     record Auth(String mode, String users) {}
 
@@ -132,6 +133,9 @@ public final class ConfigFile {
             }
             if (tls.require() != null) {
                 builder.requireTls(tls.require());
+            }
+            if (tls.requireClientCert() != null) {
+                builder.requireClientCertificate(tls.requireClientCert());
             }
             if (tls.clientCa() != null) {
                 builder.clientCa(path(base, tls.clientCa()));

@@ -1,6 +1,7 @@
 package dev.pgpolicy.proxy.server;
 
 import dev.pgpolicy.proxy.audit.AuditConfig;
+import dev.pgpolicy.proxy.identity.LoginThrottle;
 import dev.pgpolicy.proxy.config.HostPort;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -82,8 +83,10 @@ public final class ProxyConfig {
     private final Path tlsKey;
     private final boolean requireTls;
     private final Path clientCa;
+    private final boolean requireClientCertificate;
     private final AuthMode authMode;
     private final Path usersFile;
+    private final LoginThrottle.Limits loginThrottle;
     private final Path policiesDir;
     private final String catalogUser;
     private final Path catalogPasswordFile;
@@ -110,8 +113,10 @@ public final class ProxyConfig {
         this.tlsKey = b.tlsKey;
         this.requireTls = b.requireTls;
         this.clientCa = b.clientCa;
+        this.requireClientCertificate = b.requireClientCertificate;
         this.authMode = b.authMode;
         this.usersFile = b.usersFile;
+        this.loginThrottle = b.loginThrottle;
         this.policiesDir = b.policiesDir;
         this.catalogUser = b.catalogUser;
         this.catalogPasswordFile = b.catalogPasswordFile;
@@ -173,8 +178,10 @@ public final class ProxyConfig {
         b.tlsKey = tlsKey;
         b.requireTls = requireTls;
         b.clientCa = clientCa;
+        b.requireClientCertificate = requireClientCertificate;
         b.authMode = authMode;
         b.usersFile = usersFile;
+        b.loginThrottle = loginThrottle;
         b.policiesDir = policiesDir;
         b.catalogUser = catalogUser;
         b.catalogPasswordFile = catalogPasswordFile;
@@ -223,12 +230,22 @@ public final class ProxyConfig {
         return Optional.ofNullable(clientCa);
     }
 
+    /** {@code tls.require_client_cert}: the TLS handshake fails without a client certificate from {@link #clientCa()}. */
+    public boolean requireClientCertificate() {
+        return requireClientCertificate;
+    }
+
     public AuthMode authMode() {
         return authMode;
     }
 
     public Optional<Path> usersFile() {
         return Optional.ofNullable(usersFile);
+    }
+
+    /** How failed logins to the proxy ({@code auth.mode: proxy}) are slowed down and refused. */
+    public LoginThrottle.Limits loginThrottle() {
+        return loginThrottle;
     }
 
     public Optional<Path> policiesDir() {
@@ -293,14 +310,19 @@ public final class ProxyConfig {
      */
     public List<String> unsupportedFeatures() {
         List<String> unsupported = new ArrayList<>();
-        if (authMode != AuthMode.PASSTHROUGH) {
-            unsupported.add("auth.mode: proxy: proxy-terminated authentication is not available in this build");
+        if (authMode == AuthMode.PROXY && usersFile == null) {
+            unsupported.add("auth.mode: proxy needs auth.users, the users file with the verifiers and service accounts");
         }
-        if (usersFile != null) {
-            unsupported.add("auth.users: user mapping needs auth.mode proxy, which is not available in this build");
+        if (authMode == AuthMode.PASSTHROUGH && usersFile != null) {
+            // In passthrough the server decides who a client is; a users file would be silently ignored.
+            unsupported.add("auth.users: the users file is used only with auth.mode: proxy");
         }
-        if (clientCa != null) {
-            unsupported.add("tls.client_ca: client certificate authentication is not available in this build");
+        if (clientCa != null && authMode == AuthMode.PASSTHROUGH) {
+            // In passthrough the server decides who a client is; a verified certificate would be ignored.
+            unsupported.add("tls.client_ca: client certificates authenticate only with auth.mode: proxy");
+        }
+        if (requireClientCertificate && clientCa == null) {
+            unsupported.add("tls.require_client_cert needs tls.client_ca, the CA that issues the client certificates");
         }
         return unsupported;
     }
@@ -323,8 +345,10 @@ public final class ProxyConfig {
         private Path tlsKey;
         private boolean requireTls;
         private Path clientCa;
+        private boolean requireClientCertificate;
         private AuthMode authMode = AuthMode.PASSTHROUGH;
         private Path usersFile;
+        private LoginThrottle.Limits loginThrottle = LoginThrottle.Limits.defaults();
         private Path policiesDir;
         private String catalogUser;
         private Path catalogPasswordFile;
@@ -385,6 +409,11 @@ public final class ProxyConfig {
             return this;
         }
 
+        public Builder requireClientCertificate(boolean require) {
+            this.requireClientCertificate = require;
+            return this;
+        }
+
         public Builder authMode(AuthMode mode) {
             this.authMode = Objects.requireNonNull(mode);
             return this;
@@ -392,6 +421,11 @@ public final class ProxyConfig {
 
         public Builder usersFile(Path file) {
             this.usersFile = file;
+            return this;
+        }
+
+        public Builder loginThrottle(LoginThrottle.Limits limits) {
+            this.loginThrottle = Objects.requireNonNull(limits);
             return this;
         }
 

@@ -7,6 +7,10 @@ import dev.pgpolicy.proxy.admin.ProxyMetrics;
 import dev.pgpolicy.proxy.audit.AuditConfig;
 import dev.pgpolicy.proxy.audit.AuditLog;
 import dev.pgpolicy.proxy.config.HostPort;
+import dev.pgpolicy.proxy.identity.LoginThrottle;
+import dev.pgpolicy.proxy.identity.UserDirectory;
+import dev.pgpolicy.proxy.identity.UsersFileException;
+import dev.pgpolicy.proxy.scram.ChannelBinding;
 import dev.pgpolicy.proxy.session.ClientSession;
 import dev.pgpolicy.proxy.session.SessionEnvironment;
 import dev.pgpolicy.proxy.catalog.CatalogCache;
@@ -133,8 +137,15 @@ public final class ProxyServer implements AutoCloseable {
     public static ProxyServer start(ProxyConfig config, SessionHooks hooks, Optional<PolicyControl> policy) {
         refuseUnsupported(config);
         CertifiedKey serverKey = loadOrGenerateCertificate(config);
-        SslContext clientFacingTls = TlsContexts.server(serverKey.privateKey(), serverKey.chain());
+        SslContext clientFacingTls = TlsContexts.server(serverKey.privateKey(), serverKey.chain(), config);
         SslContext upstreamTls = TlsContexts.upstream(config);
+        UserDirectory users = null;
+        Optional<ChannelBinding> ownBinding = Optional.empty();
+        if (config.authMode() == ProxyConfig.AuthMode.PROXY) {
+            users = loadUsers(config);
+            // RFC 5929 section 4: the hash of the certificate the clients see, for SCRAM-SHA-256-PLUS.
+            ownBinding = ChannelBinding.tlsServerEndPoint(serverKey.certificate());
+        }
 
         boolean epoll = Epoll.isAvailable();
         EventLoopGroup acceptors = epoll
@@ -156,7 +167,7 @@ public final class ProxyServer implements AutoCloseable {
                 ? SessionListener.all(metrics, new AuditTrail(audit.get()))
                 : metrics;
         SessionEnvironment environment = new SessionEnvironment(
-                config, clientFacingTls, upstreamTls, socketChannelClass, hooks, listener);
+                config, clientFacingTls, upstreamTls, socketChannelClass, hooks, listener, users, ownBinding);
         environmentHolder[0] = environment;
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptors, workers)
@@ -219,6 +230,14 @@ public final class ProxyServer implements AutoCloseable {
         }
     }
 
+    private static UserDirectory loadUsers(ProxyConfig config) {
+        try {
+            return UserDirectory.load(config.usersFile().orElseThrow());
+        } catch (UsersFileException e) {
+            throw new IllegalArgumentException("cannot load the users file: " + e.getMessage(), e);
+        }
+    }
+
     public InetSocketAddress address() {
         return (InetSocketAddress) serverChannel.localAddress();
     }
@@ -245,6 +264,20 @@ public final class ProxyServer implements AutoCloseable {
     /** Where the admin endpoint listens, when it is configured (port 0 in the config picks a free port). */
     public Optional<InetSocketAddress> adminAddress() {
         return Optional.ofNullable(admin).map(AdminServer::address);
+    }
+
+    /**
+     * Re-reads the users file ({@code auth.mode: proxy}; empty in passthrough). A valid file
+     * replaces the users at once and ends the sessions of removed or changed users; an invalid
+     * one is logged with its diagnostics and the previous version stays live.
+     */
+    public Optional<UserDirectory.ReloadResult> reloadUsers() {
+        return environment.users().map(UserDirectory::reload);
+    }
+
+    /** The failed-login throttle's running totals ({@code auth.mode: proxy}), for metrics. */
+    public Optional<LoginThrottle.Counters> loginThrottleCounters() {
+        return environment.loginThrottle().map(LoginThrottle::counters);
     }
 
     /** Sessions currently open (from accepted connection to close). */

@@ -1,5 +1,6 @@
 package dev.pgpolicy.proxy.server;
 
+import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -41,6 +42,28 @@ final class TlsContexts {
             return restrict(SslContextBuilder.forServer(key, chain.toArray(new X509Certificate[0]))).build();
         } catch (SSLException e) {
             throw new IllegalStateException("cannot build the proxy's TLS context: " + rootMessage(e), e);
+        }
+    }
+
+    /**
+     * The client-facing context, asking for a client certificate when {@code tls.client_ca} is set:
+     * requested (the handshake goes on without one, for password users) unless
+     * {@code tls.require_client_cert}. A certificate that is presented must chain to the CA and
+     * be within its validity (the JDK's PKIX trust manager), or the handshake fails.
+     */
+    static SslContext server(PrivateKey key, List<X509Certificate> chain, ProxyConfig config) {
+        if (config.clientCa().isEmpty()) {
+            return server(key, chain);
+        }
+        Path ca = config.clientCa().get();
+        requireReadable(ca, "client CA file");
+        try {
+            return restrict(SslContextBuilder.forServer(key, chain.toArray(new X509Certificate[0])))
+                    .trustManager(ca.toFile())
+                    .clientAuth(config.requireClientCertificate() ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL)
+                    .build();
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot read client CA file " + ca + ": " + rootMessage(e), e);
         }
     }
 

@@ -1,8 +1,16 @@
 package dev.pgpolicy.proxy.session;
 
+import dev.pgpolicy.proxy.identity.CertificateIdentity;
+import dev.pgpolicy.proxy.identity.LoginThrottle;
+import dev.pgpolicy.proxy.identity.UpstreamAccount;
+import dev.pgpolicy.proxy.identity.UserEntry;
+import dev.pgpolicy.proxy.scram.ChannelBinding;
+import dev.pgpolicy.proxy.scram.ScramServer;
 import dev.pgpolicy.proxy.server.ProxyConfig;
 import dev.pgpolicy.proxy.session.InFlightRequest.Kind;
 import dev.pgpolicy.proxy.wire.Authentication;
+import dev.pgpolicy.proxy.wire.AuthenticationOk;
+import dev.pgpolicy.proxy.wire.AuthenticationSASLFinal;
 import dev.pgpolicy.proxy.wire.BackendKeyData;
 import dev.pgpolicy.proxy.wire.BackendMessage;
 import dev.pgpolicy.proxy.wire.BackendMessages;
@@ -45,6 +53,8 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -59,6 +69,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -123,12 +134,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final InFlightRequests inFlight = new InFlightRequests();
     private final PassthroughAuthentication authentication = new PassthroughAuthentication();
     private final UpstreamConnector connector;
+    /** {@code auth.mode: proxy}: the client's SCRAM exchange with the proxy; null in passthrough. */
+    private ClientLogin clientLogin;
+    /** {@code auth.mode: proxy}: the proxy's login upstream as the mapped service account. */
+    private UpstreamLogin upstreamLogin;
+    private UserEntry proxyUser;
+    private UpstreamAccount serviceAccount;
+    /** {@code auth.mode: proxy}: the StartupMessage parameters for the server, until the client authenticated. */
+    private Map<String, String> pendingUpstreamParameters;
 
     private Phase phase = Phase.STARTUP;
     private ScheduledFuture<?> handshakeDeadline;
     private Channel upstream;
     private boolean holdsSessionSlot;
     private boolean tls;
+    /** The client certificate the TLS handshake verified against {@code tls.client_ca}, if one was presented. */
+    private X509Certificate clientCertificate;
     private String user;
     private String database;
     private String applicationName;
@@ -195,6 +216,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     @Override
+    public Optional<String> dbUser() {
+        if (clientLogin == null) {
+            return user();
+        }
+        return Optional.ofNullable(serviceAccount).map(UpstreamAccount::user);
+    }
+
+    @Override
+    public List<String> groups() {
+        return proxyUser == null ? List.of() : proxyUser.groups();
+    }
+
+    @Override
     public Optional<String> database() {
         return Optional.ofNullable(database);
     }
@@ -210,7 +244,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     @Override
+    public Optional<String> certCn() {
+        return clientCertificate == null ? Optional.empty() : CertificateIdentity.commonName(clientCertificate);
+    }
+
+    @Override
     public Optional<String> authMethod() {
+        if (clientLogin != null) {
+            return proxyUser == null ? Optional.empty() : Optional.of(clientLogin.method());
+        }
         return authentication.method();
     }
 
@@ -266,6 +308,25 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public Optional<String> serverParameter(String name) {
         return Optional.ofNullable(serverParameters.get(name));
+    }
+
+    /** {@code auth.mode: proxy}: the users-file name the client logs in (or logged in) as; empty in passthrough. */
+    public Optional<String> proxyUserName() {
+        return environment.users().isPresent() ? Optional.ofNullable(user) : Optional.empty();
+    }
+
+    /**
+     * Ends the session because the users file no longer vouches for its user, with FATAL 57P01
+     * as PostgreSQL's pg_terminate_backend; safe from any thread.
+     */
+    public void terminateForUsersFile(String reason) {
+        client.eventLoop().execute(() -> {
+            if (phase != Phase.CLOSED) {
+                LOG.info("session {}: ending the session of {} from {}: {}", id, user, describe(clientAddress()), reason);
+                closeWithError(ErrorResponse.fatal(SqlState.ADMIN_SHUTDOWN,
+                        "terminating connection because " + reason));
+            }
+        });
     }
 
     /** Ends the session the way PostgreSQL's fast shutdown does; safe from any thread. */
@@ -382,6 +443,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             announcedReady = false;
             environment.hooks().onSessionClosed(this);
         }
+        if (upstreamLogin != null) {
+            upstreamLogin.close(); // wipes the SCRAM client's keys if the login was cut short
+        }
         environment.sessions().remove(this);
         logClose(before);
     }
@@ -469,6 +533,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
             if (done.isSuccess()) {
                 tls = true;
+                clientCertificate = peerCertificate(handler).orElse(null);
                 phase = Phase.STARTUP;
                 client.read();
             } else {
@@ -479,6 +544,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
         });
         ctx.read();
+    }
+
+    /** The peer's verified certificate; the SslHandler has checked it against the configured CA. */
+    private static Optional<X509Certificate> peerCertificate(SslHandler handler) {
+        try {
+            Certificate[] chain = handler.engine().getSession().getPeerCertificates();
+            return chain.length > 0 && chain[0] instanceof X509Certificate certificate
+                    ? Optional.of(certificate) : Optional.empty();
+        } catch (SSLPeerUnverifiedException e) {
+            return Optional.empty(); // no certificate presented (requested, not required)
+        }
     }
 
     private void onStartupMessage(ChannelHandlerContext ctx, StartupMessage startup) {
@@ -531,12 +607,113 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (startup.minorVersion() > 0 || !unrecognizedOptions.isEmpty()) {
             write(client, new NegotiateProtocolVersion(0, unrecognizedOptions));
         }
-        StartupMessage upstreamStartup = new StartupMessage(StartupMessage.PROTOCOL_3_0, upstreamParameters);
-        phase = Phase.CONNECTING;
-        connectUpstream(upstreamStartup);
+        if (config.authMode() == ProxyConfig.AuthMode.PROXY) {
+            // The server must open the database the client asked for, which PostgreSQL defaults to
+            // the client's user name: the proxy user's, not the service account's.
+            upstreamParameters.put("database", database);
+            pendingUpstreamParameters = upstreamParameters;
+            throttleThenStartClientLogin();
+        } else {
+            StartupMessage upstreamStartup = new StartupMessage(StartupMessage.PROTOCOL_3_0, upstreamParameters);
+            phase = Phase.CONNECTING;
+            connectUpstream(upstreamStartup);
+        }
         // From here on the client speaks typed frames. Bytes it already sent move to the frame
         // decoder now, and are a violation: nothing may follow the startup packet unasked.
         ctx.pipeline().remove(STARTUP_DECODER);
+    }
+
+    /**
+     * {@code auth.mode: proxy}: asks the failed-login throttle first; a delay is a timer on the
+     * event loop (the thread keeps serving other sessions), and meanwhile nothing is read from
+     * the client.
+     */
+    private void throttleThenStartClientLogin() {
+        LoginThrottle throttle = environment.loginThrottle().orElseThrow();
+        LoginThrottle.Decision decision = throttle.check(clientAddress().getAddress(), user);
+        if (decision instanceof LoginThrottle.Refuse refuse) {
+            LOG.warn("session {}: login of user {} from {} refused by the failed-login throttle ({} locked for {})",
+                    id, user, describe(clientAddress()), refuse.key(), refuse.retryAfter());
+            // Which key is locked (address or user) stays in the log: it would tell a guesser too much.
+            reportAuthentication(Optional.of("refused by the failed-login throttle"));
+            throw new SessionException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
+                    "too many failed login attempts; try again in " + Math.max(1, refuse.retryAfter().toSeconds())
+                            + " s");
+        }
+        if (!(decision instanceof LoginThrottle.Allow allow)) {
+            throw new AssertionError(decision);
+        }
+        if (allow.delay().isZero()) {
+            startClientLogin();
+            return;
+        }
+        LOG.debug("session {}: login of user {} delayed {} by the failed-login throttle", id, user, allow.delay());
+        // CONNECTING accepts no client frames, as nothing has been asked of the client yet.
+        phase = Phase.CONNECTING;
+        client.config().setAutoRead(false);
+        client.eventLoop().schedule(() -> {
+            if (phase != Phase.CONNECTING || clientLogin != null) {
+                return; // the client left, or the handshake deadline ended the session
+            }
+            try {
+                startClientLogin();
+            } catch (RuntimeException e) {
+                fail(e);
+            }
+        }, allow.delay().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** {@code auth.mode: proxy}: the proxy, not the server, asks the client for its credentials. */
+    private void startClientLogin() {
+        // Only on TLS is there a certificate of the proxy's to bind to (RFC 5929 tls-server-end-point).
+        Optional<ChannelBinding> binding = tls ? environment.ownCertificateBinding() : Optional.empty();
+        clientLogin = ClientLogin.start(environment.users().orElseThrow(), environment.mockVerifiers(), user, binding,
+                Optional.ofNullable(clientCertificate));
+        phase = Phase.AUTHENTICATING;
+        if (clientLogin.certificateOnly()) {
+            clientAuthenticated(Optional.empty());
+            return;
+        }
+        writeAndFlush(client, clientLogin.offer());
+        client.config().setAutoRead(true);
+    }
+
+    private void onClientLoginAnswer(RawFrame frame) {
+        if (clientLogin.finished()) {
+            throw new ProtocolException("unexpected authentication response after the SASL exchange ended");
+        }
+        ScramServer.Outcome outcome = clientLogin.onClient(frame);
+        if (outcome instanceof ScramServer.Challenge challenge) {
+            writeAndFlush(client, challenge.message());
+        } else if (outcome instanceof ScramServer.Failure failure) {
+            LOG.info("session {}: authentication of user {} from {} failed ({}): {}", id, user,
+                    describe(clientAddress()), failure.sqlState().code(), failure.message());
+            environment.loginThrottle().orElseThrow().recordFailure(clientAddress().getAddress(), user);
+            reportAuthentication(Optional.of(failure.message()));
+            closeWithError(failure.toErrorResponse());
+        } else if (outcome instanceof ScramServer.Success success) {
+            clientAuthenticated(Optional.of(success.message()));
+        } else {
+            throw new AssertionError(outcome);
+        }
+    }
+
+    /**
+     * The client proved who it is (SCRAM, or its certificate alone); the proxy logs in upstream.
+     * RFC 5802: the server-final-message goes out now; AuthenticationOk follows once the server
+     * accepted the service account, so the client never sees a half-open session.
+     */
+    private void clientAuthenticated(Optional<AuthenticationSASLFinal> serverFinal) {
+        proxyUser = clientLogin.user();
+        environment.loginThrottle().orElseThrow().recordSuccess(clientAddress().getAddress(), user);
+        serviceAccount = clientLogin.snapshot().accountFor(proxyUser);
+        serverFinal.ifPresent(message -> writeAndFlush(client, message));
+        client.config().setAutoRead(false);
+        pendingUpstreamParameters.put("user", serviceAccount.user());
+        StartupMessage upstreamStartup = new StartupMessage(StartupMessage.PROTOCOL_3_0, pendingUpstreamParameters);
+        pendingUpstreamParameters = null;
+        phase = Phase.CONNECTING;
+        connectUpstream(upstreamStartup);
     }
 
     private void connectUpstream(StartupMessage startup) {
@@ -554,8 +731,28 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         phase = Phase.AUTHENTICATING;
         environment.listener().upstreamConnected(this, Duration.ofNanos(System.nanoTime() - upstreamConnectStartedNanos));
+        if (clientLogin != null) {
+            upstreamLogin = new UpstreamLogin(serviceAccount, upstreamCertificateBinding(), environment.upstreamTls() != null);
+        }
         writeAndFlush(upstream, startup);
         client.config().setAutoRead(true);
+    }
+
+    /** tls-server-end-point of the server's certificate, when the upstream connection is encrypted. */
+    private Optional<ChannelBinding> upstreamCertificateBinding() {
+        SslHandler handler = upstream.pipeline().get(SslHandler.class);
+        if (handler == null) {
+            return Optional.empty();
+        }
+        try {
+            Certificate[] chain = handler.engine().getSession().getPeerCertificates();
+            if (chain.length > 0 && chain[0] instanceof X509Certificate certificate) {
+                return ChannelBinding.tlsServerEndPoint(certificate);
+            }
+            return Optional.empty();
+        } catch (SSLPeerUnverifiedException e) {
+            return Optional.empty();
+        }
     }
 
     private void forwardCancel(CancelRequest request) {
@@ -648,6 +845,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (frame.type() == 'X') {
             clientTerminated = true;
             client.close();
+            return false;
+        }
+        if (clientLogin != null) {
+            onClientLoginAnswer(frame);
             return false;
         }
         // Strict: the answer must be the kind the server asked for, and well formed.
@@ -976,15 +1177,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private boolean onAuthenticationRequest(RawFrame frame) {
+        if (upstreamLogin != null) {
+            return onUpstreamLoginRequest(frame);
+        }
         BackendMessage message = BackendMessages.decode(frame);
         if (message instanceof Authentication request) {
             Optional<Authentication> replacement = authentication.onServer(request);
             if (authentication.stage() == PassthroughAuthentication.Stage.DONE) {
                 phase = Phase.AWAITING_READY;
-                if (!authenticationReported) {
-                    authenticationReported = true;
-                    environment.listener().authenticated(this);
-                }
+                reportAuthentication(Optional.empty());
             }
             if (replacement.isPresent()) {
                 writeAndFlush(client, replacement.get());
@@ -995,12 +1196,57 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (message instanceof ErrorResponse error) {
             // Wrong password, unknown role, no pg_hba.conf entry: the server's words, verbatim.
             upstreamSentFatal = error.isFatal();
-            if (!authenticationReported) {
-                authenticationReported = true;
-                authenticationFailed = true;
-                closeReason = error.message();
-                environment.listener().authenticationFailed(this, error.message());
+            reportAuthentication(Optional.of(error.message()));
+            return relayNow(frame);
+        }
+        if (message instanceof NoticeResponse) {
+            return relayNow(frame);
+        }
+        throw upstreamViolation("sent " + BackendMessages.name(frame.type()) + " during authentication");
+    }
+
+    /** Tells the metrics and the audit trail, once, how authentication ended: empty on success, else why it failed. */
+    private void reportAuthentication(Optional<String> failure) {
+        if (authenticationReported) {
+            return;
+        }
+        authenticationReported = true;
+        if (failure.isPresent()) {
+            authenticationFailed = true;
+            closeReason = failure.get();
+            environment.listener().authenticationFailed(this, failure.get());
+        } else {
+            environment.listener().authenticated(this);
+        }
+    }
+
+    /** {@code auth.mode: proxy}: the server asks the proxy, not the client, for the service account's credentials. */
+    private boolean onUpstreamLoginRequest(RawFrame frame) {
+        BackendMessage message = BackendMessages.decode(frame);
+        if (message instanceof Authentication request) {
+            Optional<FrontendMessage> answer = upstreamLogin.onServer(request);
+            answer.ifPresent(a -> writeAndFlush(upstream, a));
+            if (upstreamLogin.done()) {
+                phase = Phase.AWAITING_READY;
+                reportAuthentication(Optional.empty());
+                writeAndFlush(client, AuthenticationOk.INSTANCE);
             }
+            return false;
+        }
+        if (message instanceof ErrorResponse error) {
+            if (error.code().startsWith("28")) {
+                // The client proved who it is; the server's refusal concerns the service account's
+                // configuration, which the operator (not the client) must see and fix.
+                LOG.warn("session {}: the server refused service account {} (role {}) for user {}: {} {}", id,
+                        serviceAccount.name(), serviceAccount.user(), user, error.code(), error.message());
+                reportAuthentication(Optional.of("the server refused service account " + serviceAccount.name()
+                        + ": " + error.message()));
+                throw new SessionException(SqlState.CONNECTION_FAILURE, "pgpolicy could not log in to the upstream"
+                        + " server with the service account mapped to user \"" + user + "\"");
+            }
+            // Unknown database, too many connections...: the server's words, verbatim.
+            upstreamSentFatal = error.isFatal();
+            reportAuthentication(Optional.of(error.message()));
             return relayNow(frame);
         }
         if (message instanceof NoticeResponse) {
@@ -1050,9 +1296,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 // Authenticated: from now on messages may be as large as PostgreSQL allows.
                 FrameDecoder frames = client.pipeline().get(FrameDecoder.class);
                 frames.setMaxFrameLength(FrameDecoder.DEFAULT_MAX_FRAME_LENGTH);
-                LOG.info("session {}: opened for user={} database={} application_name={} client={} tls={} auth={}",
-                        id, user, database, applicationName == null ? "" : applicationName, describe(clientAddress()),
-                        tls, authentication.method().orElse(""));
+                LOG.info("session {}: opened for user={} db_user={} groups={} database={} application_name={} client={}"
+                        + " tls={} auth={}", id, user, dbUser().orElse(""), String.join("|", groups()), database,
+                        applicationName == null ? "" : applicationName, describe(clientAddress()), tls,
+                        authMethod().orElse(""));
                 return relayNow(frame);
             }
             default:

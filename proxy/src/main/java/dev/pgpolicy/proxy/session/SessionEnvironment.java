@@ -1,5 +1,9 @@
 package dev.pgpolicy.proxy.session;
 
+import dev.pgpolicy.proxy.identity.LoginThrottle;
+import dev.pgpolicy.proxy.identity.UserDirectory;
+import dev.pgpolicy.proxy.scram.ChannelBinding;
+import dev.pgpolicy.proxy.scram.MockVerifiers;
 import dev.pgpolicy.proxy.server.ProxyConfig;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -11,6 +15,7 @@ import io.netty.handler.ssl.SslContext;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -33,12 +38,28 @@ public final class SessionEnvironment {
     private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
     private final AtomicInteger authenticatingOrReady = new AtomicInteger();
     private final SecureRandom random = new SecureRandom();
+    private final UserDirectory users;
+    private final MockVerifiers mockVerifiers;
+    private final LoginThrottle loginThrottle;
+    private final Optional<ChannelBinding> ownCertificateBinding;
 
     /**
      * @param upstreamTls null when upstream TLS is disabled
      */
     public SessionEnvironment(ProxyConfig config, SslContext clientFacingTls, SslContext upstreamTls,
             Class<? extends SocketChannel> socketChannelClass, SessionHooks hooks, SessionListener listener) {
+        this(config, clientFacingTls, upstreamTls, socketChannelClass, hooks, listener, null, Optional.empty());
+    }
+
+    /**
+     * @param upstreamTls           null when upstream TLS is disabled
+     * @param users                 the users file in {@code auth.mode: proxy}; null in passthrough
+     * @param ownCertificateBinding tls-server-end-point of the proxy's certificate, offered to TLS clients
+     *                              as SCRAM-SHA-256-PLUS in proxy mode
+     */
+    public SessionEnvironment(ProxyConfig config, SslContext clientFacingTls, SslContext upstreamTls,
+            Class<? extends SocketChannel> socketChannelClass, SessionHooks hooks, SessionListener listener,
+            UserDirectory users, Optional<ChannelBinding> ownCertificateBinding) {
         this.config = Objects.requireNonNull(config);
         this.clientFacingTls = Objects.requireNonNull(clientFacingTls);
         this.upstreamTls = upstreamTls;
@@ -47,6 +68,18 @@ public final class SessionEnvironment {
         this.listener = Objects.requireNonNull(listener);
         if ((upstreamTls == null) != (config.upstreamTls() == ProxyConfig.UpstreamTls.DISABLE)) {
             throw new IllegalArgumentException("upstream TLS context does not match mode " + config.upstreamTls());
+        }
+        if ((users == null) != (config.authMode() == ProxyConfig.AuthMode.PASSTHROUGH)) {
+            throw new IllegalArgumentException("a users file is needed exactly in auth mode proxy; mode is "
+                    + config.authMode());
+        }
+        this.users = users;
+        // One secret per proxy: an unknown user gets the same mock salt on every attempt, as a real user would.
+        this.mockVerifiers = users == null ? null : MockVerifiers.random(users.current().typicalIterations());
+        this.ownCertificateBinding = Objects.requireNonNull(ownCertificateBinding);
+        this.loginThrottle = users == null ? null : new LoginThrottle(config.loginThrottle());
+        if (users != null) {
+            users.onChange(this::endSessionsOfChangedUsers);
         }
     }
 
@@ -61,6 +94,41 @@ public final class SessionEnvironment {
     /** Null when upstream TLS is disabled. */
     SslContext upstreamTls() {
         return upstreamTls;
+    }
+
+    /** The users file; present exactly in {@code auth.mode: proxy}. */
+    public Optional<UserDirectory> users() {
+        return Optional.ofNullable(users);
+    }
+
+    /**
+     * A reload removed or changed users: their sessions end, since they were authenticated (or
+     * are being authenticated) against credentials, groups or a service account that no longer
+     * hold. Sessions of unchanged users go on.
+     */
+    private void endSessionsOfChangedUsers(UserDirectory.Applied applied) {
+        for (ClientSession session : sessions) {
+            session.proxyUserName().ifPresent(name -> {
+                if (applied.removed().contains(name)) {
+                    session.terminateForUsersFile("user \"" + name + "\" was removed from the users file");
+                } else if (applied.changed().contains(name)) {
+                    session.terminateForUsersFile("the entry of user \"" + name + "\" in the users file changed");
+                }
+            });
+        }
+    }
+
+    /** The failed-login throttle of {@code auth.mode: proxy}, for its counters. */
+    public Optional<LoginThrottle> loginThrottle() {
+        return Optional.ofNullable(loginThrottle);
+    }
+
+    MockVerifiers mockVerifiers() {
+        return mockVerifiers;
+    }
+
+    Optional<ChannelBinding> ownCertificateBinding() {
+        return ownCertificateBinding;
     }
 
     SessionHooks hooks() {

@@ -1,6 +1,7 @@
 package dev.pgpolicy.proxy.session;
 
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -16,8 +17,24 @@ public interface SessionInfo {
 
     InetSocketAddress clientAddress();
 
-    /** The user the server accepted (passthrough: the user the client named). */
+    /**
+     * Who the client is: passthrough, the user the server accepted (the one the client named);
+     * {@code auth.mode: proxy}, the proxy user from the users file.
+     */
     Optional<String> user();
+
+    /**
+     * The role the session runs as upstream: passthrough, the same as {@link #user()};
+     * {@code auth.mode: proxy}, the mapped service account's user, once authenticated.
+     */
+    default Optional<String> dbUser() {
+        return user();
+    }
+
+    /** The user's groups from the users file ({@code auth.mode: proxy}); none in passthrough. */
+    default List<String> groups() {
+        return List.of();
+    }
 
     /** The database; PostgreSQL defaults it to the user name. */
     Optional<String> database();
@@ -28,9 +45,16 @@ public interface SessionInfo {
     /** Whether the client's connection to the proxy is encrypted. */
     boolean tls();
 
+    /** The CN of the client certificate verified against {@code tls.client_ca}, when one was presented. */
+    default Optional<String> certCn() {
+        return Optional.empty();
+    }
+
     /**
-     * How the client proved its identity to the server: {@code scram-sha-256}, {@code md5},
-     * {@code password} or {@code trust}; empty until authentication completes.
+     * How the client proved its identity: passthrough, to the server ({@code scram-sha-256},
+     * {@code md5}, {@code password} or {@code trust}); {@code auth.mode: proxy}, to the proxy
+     * ({@code scram}, {@code cert}, or {@code cert+scram} for users who need both); empty until
+     * authentication completes.
      */
     Optional<String> authMethod();
 

@@ -27,13 +27,13 @@ class ServeCommandTest {
         Path config = Files.writeString(dir.resolve("pgpolicy.yaml"), """
                 upstream: { host: 127.0.0.1, port: 5432 }
                 listen: 127.0.0.1:0
-                auth: { mode: proxy, users: users.yaml }
-                tls: { client_ca: clients-ca.crt }
+                auth: { mode: passthrough, users: users.yaml }
+                tls: { require_client_cert: true }
                 audit: { dir: audit/ }
                 """);
         Run run = run("serve", "--config", config.toString());
         assertThat(run.exitCode()).isEqualTo(1);
-        assertThat(run.err()).contains("refusing to start").contains("auth.mode: proxy").contains("tls.client_ca");
+        assertThat(run.err()).contains("refusing to start").contains("auth.users").contains("tls.require_client_cert");
         // Refused before anything was opened: no audit directory appears.
         assertThat(dir.resolve("audit")).doesNotExist();
     }
