@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import sun.misc.Signal;
 
 /**
  * {@code pgpolicy serve}: runs the proxy until SIGTERM or SIGINT, then shuts down gracefully.
@@ -85,6 +86,12 @@ public final class ServeCommand implements Callable<Integer> {
             stopped.countDown();
         }, "pgpolicy-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        // SIGHUP reloads, the convention of PostgreSQL and most daemons. sun.misc.Signal is the
+        // JDK's only way to catch it; the handler runs on a JVM thread, off the event loops.
+        Signal.handle(new Signal("HUP"), signal -> {
+            LOG.info("SIGHUP: reloading the users file and the policy set");
+            server.reload();
+        });
         try {
             stopped.await();
         } catch (InterruptedException e) {

@@ -275,6 +275,17 @@ public final class ProxyServer implements AutoCloseable {
         return environment.users().map(UserDirectory::reload);
     }
 
+    /**
+     * What SIGHUP asks for: re-read the users file and recompile and retest the policy directory.
+     * Each keeps its version in force when the new one is refused, and logs the outcome.
+     */
+    public void reload() {
+        reloadUsers();
+        if (ownedHooks != null) {
+            metrics.recordReload(ownedHooks.policy().reload().loaded());
+        }
+    }
+
     /** The failed-login throttle's running totals ({@code auth.mode: proxy}), for metrics. */
     public Optional<LoginThrottle.Counters> loginThrottleCounters() {
         return environment.loginThrottle().map(LoginThrottle::counters);

@@ -112,6 +112,58 @@ class ShutdownTest {
         }
     }
 
+    @Test
+    void serveReloadsThePolicySetOnSighupAndKeepsTheOldOneWhenTheNewIsBroken(EmbeddedPostgres postgres,
+            @org.junit.jupiter.api.io.TempDir Path policies) throws Exception {
+        Files.writeString(policies.resolve("a.pgpolicy"), "allow any session;\nallow any select on public.*;\n");
+        int port;
+        try (ServerSocket probe = new ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        String javaBinary = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path logFile = Files.createTempFile("pgpolicy-serve", ".log");
+        Process serve = new ProcessBuilder(javaBinary, "-cp", System.getProperty("java.class.path"),
+                "dev.pgpolicy.proxy.cli.PgPolicyCommand", "serve", "--listen", "127.0.0.1:" + port,
+                "--upstream", postgres.host() + ":" + postgres.port(), "--policies", policies.toString())
+                .redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
+        Supplier<List<String>> log = () -> {
+            try {
+                return Files.readAllLines(logFile, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        };
+        try {
+            awaitLog(log, "pgpolicy listening on");
+            Files.writeString(policies.resolve("b.pgpolicy"), "allow nobody select on t;\n");
+            sighup(serve);
+            awaitLog(log, "refused, keeping revision");
+            assertThat(contains(log.get(), "unknown role 'nobody'")).as(String.join("\n", log.get())).isTrue();
+
+            Files.writeString(policies.resolve("b.pgpolicy"), "allow any select on public.t2;\n");
+            sighup(serve);
+            awaitLog(log, "reloaded: revision");
+        } finally {
+            serve.destroyForcibly();
+            Files.deleteIfExists(logFile);
+        }
+    }
+
+    private static void sighup(Process process) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).start();
+        assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(kill.exitValue()).isZero();
+    }
+
+    private static void awaitLog(Supplier<List<String>> log, String text) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!contains(log.get(), text) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(contains(log.get(), text)).as("waiting for \"" + text + "\" in:\n" + String.join("\n", log.get()))
+                .isTrue();
+    }
+
     private static boolean contains(List<String> log, String text) {
         return log.stream().anyMatch(line -> line.contains(text));
     }
