@@ -1,6 +1,7 @@
 package dev.pgpolicy.proxy.admin;
 
 import dev.pgpolicy.proxy.audit.AuditLog;
+import dev.pgpolicy.proxy.identity.LoginThrottle;
 import dev.pgpolicy.proxy.session.SessionInfo;
 import dev.pgpolicy.proxy.session.SessionListener;
 import dev.pgpolicy.proxy.session.SessionSummary;
@@ -19,6 +20,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * The proxy's metrics, one instance per {@link dev.pgpolicy.proxy.server.ProxyServer} with its own
@@ -173,6 +175,25 @@ public final class ProxyMetrics implements SessionListener {
     /** A request refused or delayed by {@code limit} (e.g. queries_per_second, connections). */
     public void recordThrottled(String limit) {
         throttled.labelValues(limit).inc();
+    }
+
+    /**
+     * The failed-login throttle of {@code auth.mode: proxy}: failures counted, logins delayed,
+     * logins refused while locked, and lockouts begun. Read from the throttle at each scrape.
+     */
+    public void exposeLoginThrottle(Supplier<LoginThrottle.Counters> counters) {
+        CounterWithCallback.builder()
+                .name("pgpolicy_login_throttle_total")
+                .help("Failed-login throttle events: failure, delayed, refused, lockout.")
+                .labelNames("event")
+                .callback(callback -> {
+                    LoginThrottle.Counters now = counters.get();
+                    callback.call(now.failures(), "failure");
+                    callback.call(now.delayed(), "delayed");
+                    callback.call(now.refused(), "refused");
+                    callback.call(now.lockouts(), "lockout");
+                })
+                .register(registry);
     }
 
     public void recordReload(boolean succeeded) {

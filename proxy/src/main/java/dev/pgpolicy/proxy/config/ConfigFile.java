@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.pgpolicy.proxy.identity.LoginThrottle;
 import dev.pgpolicy.proxy.server.ProxyConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -54,7 +55,12 @@ public final class ConfigFile {
     record Tls(String cert, String key, Boolean require, @JsonProperty("client_ca") String clientCa,
                @JsonProperty("require_client_cert") Boolean requireClientCert) {}
 
-    record Auth(String mode, String users) {}
+    record Auth(String mode, String users, @JsonProperty("login_throttle") LoginThrottleLimits loginThrottle) {}
+
+    /** The failed-login throttle's operator-facing limits; the delay curve keeps its defaults. */
+    record LoginThrottleLimits(@JsonProperty("failures_before_delay") Integer failuresBeforeDelay,
+                               @JsonProperty("failures_before_lockout") Integer failuresBeforeLockout,
+                               String window, String lockout) {}
 
     record Audit(String dir, @JsonProperty("hmac_key_file") String hmacKeyFile, @JsonProperty("fail_closed") Boolean failClosed,
             @JsonProperty("max_file_bytes") Long maxFileBytes) {}
@@ -148,6 +154,19 @@ public final class ConfigFile {
             }
             if (auth.users() != null) {
                 builder.usersFile(path(base, auth.users()));
+            }
+            LoginThrottleLimits throttle = auth.loginThrottle();
+            if (throttle != null) {
+                builder.loginThrottle(field("auth.login_throttle", () -> {
+                    LoginThrottle.Limits d = LoginThrottle.Limits.defaults();
+                    return new LoginThrottle.Limits(
+                            throttle.failuresBeforeDelay() == null ? d.failuresBeforeDelay() : throttle.failuresBeforeDelay(),
+                            throttle.window() == null ? d.window() : Durations.parse(throttle.window()),
+                            d.baseDelay(), d.maxDelay(),
+                            throttle.failuresBeforeLockout() == null ? d.failuresBeforeLockout() : throttle.failuresBeforeLockout(),
+                            throttle.lockout() == null ? d.lockout() : Durations.parse(throttle.lockout()),
+                            d.maxTrackedKeys());
+                }));
             }
         }
         if (doc.policies() != null) {

@@ -169,6 +169,7 @@ public final class ProxyServer implements AutoCloseable {
         SessionEnvironment environment = new SessionEnvironment(
                 config, clientFacingTls, upstreamTls, socketChannelClass, hooks, listener, users, ownBinding);
         environmentHolder[0] = environment;
+        environment.loginThrottle().ifPresent(throttle -> metrics.exposeLoginThrottle(throttle::counters));
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptors, workers)
                 .channel(serverChannelClass)

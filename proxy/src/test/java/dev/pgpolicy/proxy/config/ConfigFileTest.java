@@ -3,6 +3,7 @@ package dev.pgpolicy.proxy.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pgpolicy.proxy.identity.LoginThrottle;
 import dev.pgpolicy.proxy.server.ProxyConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -56,6 +57,23 @@ class ConfigFileTest {
         // Features of later releases are carried, and the server refuses to run without them:
         // the users file of proxy-terminated authentication, client certificates.
         assertThat(config.unsupportedFeatures()).hasSize(2);
+    }
+
+    @Test
+    void failedLoginThrottleLimits() throws IOException {
+        ProxyConfig config = ConfigFile.load(write("""
+                upstream: { host: 127.0.0.1, port: 5432 }
+                auth: { mode: proxy, users: users.yaml, login_throttle: { failures_before_delay: 2, failures_before_lockout: 6, lockout: 90s } }
+                """)).build();
+        assertThat(config.loginThrottle().failuresBeforeDelay()).isEqualTo(2);
+        assertThat(config.loginThrottle().failuresBeforeLockout()).isEqualTo(6);
+        assertThat(config.loginThrottle().lockout()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(config.loginThrottle().window()).isEqualTo(LoginThrottle.Limits.defaults().window());
+
+        assertThatThrownBy(() -> ConfigFile.load(write("""
+                upstream: { host: 127.0.0.1, port: 5432 }
+                auth: { login_throttle: { failures_before_delay: 9, failures_before_lockout: 3 } }
+                """))).hasMessageContaining("auth.login_throttle");
     }
 
     @Test

@@ -75,6 +75,8 @@ class ProxyLoginThrottleTest {
         assertThat(locked.getSQLState()).isEqualTo("28000");
         assertThat(locked.getMessage()).contains("too many failed login attempts");
         assertThat(fixture.proxy.loginThrottleCounters().orElseThrow().lockouts()).isPositive();
+        assertThat(new String(fixture.proxy.metrics().scrape(), java.nio.charset.StandardCharsets.UTF_8)).containsPattern("pgpolicy_login_throttle_total\\{event=\"refused\"} [1-9]")
+                .containsPattern("pgpolicy_login_throttle_total\\{event=\"failure\"} [1-9]");
 
         // Released after the lockout period (polled, so a slow machine only makes it wait longer).
         long deadline = System.nanoTime() + LOCKOUT.plusSeconds(10).toNanos();
