@@ -2,6 +2,7 @@ package dev.pgpolicy.proxy.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgpolicy.proxy.testing.CommandRun;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -3,6 +3,7 @@ package dev.pgpolicy.proxy.cli;
 import static dev.pgpolicy.proxy.cli.CheckCommandTest.assertNothingAlarming;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgpolicy.proxy.testing.CommandRun;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

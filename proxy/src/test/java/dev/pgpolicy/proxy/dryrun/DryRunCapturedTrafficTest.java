@@ -12,6 +12,7 @@ import dev.pgpolicy.proxy.audit.AuditRecord;
 import dev.pgpolicy.proxy.audit.AuditStatement;
 import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
 import dev.pgpolicy.proxy.embedded.ProcessResult;
+import dev.pgpolicy.proxy.testing.CommandRun;
 import dev.pgpolicy.proxy.testing.PgClient;
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package dev.pgpolicy.proxy.dryrun;
+package dev.pgpolicy.proxy.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -9,19 +9,29 @@ import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import picocli.CommandLine;
 
-/** One run of {@code pgpolicy ...} in this JVM, with what it printed. */
-record CommandRun(int exitCode, String out, String err) {
-    static CommandRun of(String... arguments) {
-        CommandLine commandLine = PgPolicyCommand.newCommandLine();
+/** One in-process run of the {@code pgpolicy} command line, with what it printed. */
+public record CommandRun(int exitCode, String out, String err) {
+
+    public static CommandRun of(String... args) {
+        return of(PgPolicyCommand.newCommandLine(), args);
+    }
+
+    public static CommandRun of(CommandLine commandLine, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
-        int exit = commandLine.execute(arguments);
-        return new CommandRun(exit, out.toString(), err.toString());
+        int exitCode = commandLine.execute(args);
+        return new CommandRun(exitCode, out.toString(), err.toString());
     }
 
-    JsonNode json() {
+    /** Everything printed; the assertions that nothing alarming appears read both streams. */
+    public String all() {
+        return out + err;
+    }
+
+    /** Standard output as JSON, for the commands' {@code --json} modes. */
+    public JsonNode json() {
         try {
             return new ObjectMapper().readTree(out);
         } catch (IOException e) {
