@@ -196,6 +196,10 @@ public final class DemoCommand implements Callable<Integer> {
                     .listen(listen)
                     .policiesDir(policies)
                     .catalog(postgres.superuser(), catalogPassword)
+                    // Audit and the admin endpoint on, as an operator would run it; a free
+                    // loopback port keeps two demos (or a demo and the tests) from colliding.
+                    .auditDir(proxyDirectory.resolve("audit"))
+                    .adminListen(new HostPort("127.0.0.1", 0))
                     .upstream(postgres.host(), postgres.port())
                     // Passthrough SCRAM cannot cross a TLS upstream for clients that talk TLS to the
                     // proxy: libpq then sends the gs2 flag "y" (RFC 5802 section 6: it supports
@@ -244,6 +248,10 @@ public final class DemoCommand implements Callable<Integer> {
             return proxy.address();
         }
 
+        public Path auditDirectory() {
+            return postgres.baseDirectory().resolve("proxy").resolve("audit");
+        }
+
         public Path policiesDirectory() {
             return postgres.baseDirectory().resolve("proxy").resolve("policies");
         }
@@ -283,6 +291,11 @@ public final class DemoCommand implements Callable<Integer> {
                     + " VALUES (1, 9.99, 'pending', '0000');  -- app may, analyst may not\n");
             text.append("  DROP TABLE payments.orders;  -- app: denied by no-ddl\n");
             text.append("  SELECT * FROM payments.customers WHERE email = '' OR 1=1;  -- denied by guard.tautology\n");
+            proxy.adminAddress().ifPresent(admin -> text.append(String.format(
+                    "%nAdmin endpoint: http://127.0.0.1:%d/metrics  /sessions  /policy  (POST /reload)%n",
+                    admin.getPort())));
+            text.append(String.format("Audit log: %s%n  bin/pgpolicy audit verify %s%n",
+                    auditDirectory(), auditDirectory()));
             text.append("\nSee why, without a database:\n\n");
             text.append(String.format("  bin/pgpolicy explain --policies %s --as user=analyst"
                     + " \"SELECT email, ssn FROM payments.customers WHERE id = 1\"%n", policiesDirectory()));

@@ -52,6 +52,28 @@ class DemoCommandTest {
             ProcessResult clear = shell(commands.get(2) + personalData);
             assertThat(clear.exitCode()).as(clear.describe()).isZero();
             assertThat(clear.stdout().strip()).matches("9[0-9]{2}-[0-9]{2}-[0-9]{4}\\|[0-9]{16}\\|[a-z.]+[0-9]+@example\\.com");
+            // Audit and admin are on: the printed admin URL answers, and the printed verify
+            // command checks the chain the sessions above wrote.
+            Matcher admin = Pattern.compile("http://127\\.0\\.0\\.1:(\\d+)/metrics").matcher(instructions);
+            assertThat(admin.find()).as(instructions).isTrue();
+            java.net.http.HttpResponse<String> metrics = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(admin.group(0))).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(metrics.statusCode()).isEqualTo(200);
+            assertThat(metrics.body()).contains("pgpolicy_connections_total");
+            Matcher verify = Pattern.compile("bin/pgpolicy audit verify (\\S+)").matcher(instructions);
+            assertThat(verify.find()).as(instructions).isTrue();
+            // The log is live: a record may be mid-write when verify reads it (a torn tail), so a
+            // few attempts are allowed; a broken chain fails every one of them.
+            int auditVerify = -1;
+            for (int attempt = 0; attempt < 20 && auditVerify != 0; attempt++) {
+                auditVerify = PgPolicyCommand.newCommandLine().execute("audit", "verify", verify.group(1));
+                if (auditVerify != 0) {
+                    Thread.sleep(100);
+                }
+            }
+            assertThat(auditVerify).isZero();
+
             ProcessResult ddl = shell(commands.get(0) + " -X -v VERBOSITY=verbose -c 'DROP TABLE payments.orders'");
             assertThat(ddl.exitCode()).as(ddl.describe()).isNotZero();
             assertThat(ddl.stderr()).contains("42501", "no-ddl").as(ddl.describe());
