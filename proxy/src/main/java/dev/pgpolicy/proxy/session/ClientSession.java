@@ -1137,10 +1137,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private boolean forward(RawFrame frame) {
-        upstream.write(frame.content());
-        if (!upstream.isWritable()) {
-            // The server is not keeping up: stop reading the client until the upstream buffer drains.
-            client.config().setAutoRead(false);
+        return writeHoldingBack(upstream, client, frame);
+    }
+
+    /**
+     * Writes {@code frame} to {@code target}; once {@code target}'s outbound buffer passes its high
+     * water mark (a server not keeping up, a client not reading a large result), {@code source}
+     * stops being read until {@code target} drains, so the proxy never buffers without bound.
+     */
+    private static boolean writeHoldingBack(Channel target, Channel source, RawFrame frame) {
+        target.write(frame.content());
+        if (!target.isWritable()) {
+            source.config().setAutoRead(false);
         }
         return true;
     }
@@ -1405,12 +1413,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private boolean relay(RawFrame frame) {
-        client.write(frame.content());
-        if (!client.isWritable()) {
-            // The client is not reading (a large result): stop reading the server until it catches up.
-            upstream.config().setAutoRead(false);
-        }
-        return true;
+        return writeHoldingBack(client, upstream, frame);
     }
 
     private boolean relayNow(RawFrame frame) {

@@ -139,33 +139,23 @@ public final class InFlightRequests {
             // Not an answer to anything: a FATAL the server sends on its own (shutdown, termination).
             return null;
         }
-        switch (head.kind()) {
-            case SIMPLE_QUERY:
-            case FUNCTION_CALL:
-            case SYNC:
-                // ReadyForQuery follows and ends the request.
-                return head;
-            case PARSE:
-            case BIND:
-            case DESCRIBE_STATEMENT:
-            case DESCRIBE_PORTAL:
-            case EXECUTE:
-            case CLOSE:
-                queue.removeFirst();
-                // The server now ignores every message up to the next Sync.
-                Iterator<InFlightRequest> it = queue.iterator();
-                boolean syncQueued = false;
-                while (it.hasNext()) {
-                    if (it.next().kind() == Kind.SYNC) {
-                        syncQueued = true;
-                        break;
-                    }
-                    it.remove();
-                }
-                serverSkippingUntilSync = !syncQueued;
-                return head;
+        if (head.kind().endsWithReadyForQuery()) {
+            // ReadyForQuery follows and ends the request.
+            return head;
         }
-        throw new AssertionError(head.kind());
+        queue.removeFirst();
+        // The server now ignores every message up to the next Sync.
+        Iterator<InFlightRequest> it = queue.iterator();
+        boolean syncQueued = false;
+        while (it.hasNext()) {
+            if (it.next().kind() == Kind.SYNC) {
+                syncQueued = true;
+                break;
+            }
+            it.remove();
+        }
+        serverSkippingUntilSync = !syncQueued;
+        return head;
     }
 
     private InFlightRequest readyForQuery(char type, InFlightRequest head) {
