@@ -90,7 +90,6 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     private final ThreadPoolExecutor workers;
     private volatile String lastRevision;
     private final Throttles throttles = new Throttles();
-    private final java.util.Set<String> unenforcedLimitsReported = ConcurrentHashMap.newKeySet();
     /** Ends sessions idle beyond their limit; PostgreSQL checks its own idle timeouts the same way, by timer. */
     private final java.util.concurrent.ScheduledExecutorService idleWatch =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(task -> {
@@ -246,7 +245,6 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         PolicySet set = policy.current().set();
         List<Runnable> releases = new ArrayList<>();
         List<dev.pgpolicy.policy.EffectiveLimit> limits = set.limits(state.principal(set, context(session)));
-        warnAboutUnenforcedLimits(limits);
         Optional<ErrorResponse> refused = throttles.tryConnect(session, limits, releases);
         if (refused.isPresent()) {
             LOG.info("session {}: refused for user={}: {}", session.id(), session.user().orElse(""), refused.get().message());
@@ -257,21 +255,6 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         return refused;
     }
 
-    /**
-     * `concurrent` and `rows ... per query` compile but are not enforced by this version (see
-     * docs/enforcement.md). A limit that a policy author wrote and the proxy ignores must not go
-     * unnoticed: each such rule is logged once, at WARN, when it first applies to a session.
-     */
-    private void warnAboutUnenforcedLimits(List<dev.pgpolicy.policy.EffectiveLimit> limits) {
-        for (dev.pgpolicy.policy.EffectiveLimit limit : limits) {
-            if ((limit.kind() == dev.pgpolicy.lang.LimitKind.CONCURRENT
-                    || limit.kind() == dev.pgpolicy.lang.LimitKind.ROWS_PER_QUERY)
-                    && unenforcedLimitsReported.add(limit.ruleId() + "/" + limit.kind())) {
-                LOG.warn("limit {} of rule {} is not enforced by this version of pgpolicy", limit.kind(), limit.ruleId());
-            }
-        }
-    }
-
     @Override
     public void onSessionClosed(SessionInfo session) {
         SessionState state = sessions.getIfPresent(session);
@@ -279,7 +262,39 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             state.closed = true;
             state.connectionReleases.forEach(Runnable::run);
             state.connectionReleases = List.of();
+            state.runningSlots.release();
         }
+    }
+
+    /** Nothing left in flight: the session no longer runs a statement, so its concurrent-limit slots are free. */
+    @Override
+    public void onReadyForQuery(SessionInfo session) {
+        SessionState state = sessions.getIfPresent(session);
+        if (state != null && session.idleSinceNanos() >= 0) {
+            state.runningSlots.release();
+        }
+    }
+
+    /**
+     * An allowed statement is about to be forwarded: it takes a slot of the concurrent limits in
+     * force, or is refused with 53400 when one is full. A denied statement never gets here, so it
+     * never holds a slot. Runs on a decision worker or the event loop.
+     */
+    private Verdict admitRunning(SessionInfo session, SessionState state, Verdict allowed) {
+        if (allowed.action() == Verdict.Action.DENY) {
+            return allowed;
+        }
+        PolicySet set = policy.current().set();
+        Optional<ErrorResponse> refused = throttles.tryRun(session,
+                set.limits(state.principal(set, context(session))), state.runningSlots);
+        if (refused.isPresent()) {
+            LOG.info("session {}: refused user={}: {}", session.id(), session.user().orElse(""), refused.get().message());
+            return Verdict.deny(refused.get());
+        }
+        if (state.closed) {
+            state.runningSlots.release(); // the session ended while this was decided: nothing will run
+        }
+        return allowed;
     }
 
     /** A statement about to run counts against the queries-per-second limits; the excess is refused (53400). */
@@ -301,7 +316,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             return throttled.get();
         }
         return decideLater(() -> {
-            Verdict verdict = decide(session, state, "Query", query.sql());
+            Verdict verdict = admitRunning(session, state, decide(session, state, "Query", query.sql()));
             if (verdict.action() != Verdict.Action.DENY) {
                 state.searchPath.follow(query.sql(), state.lastStatementCount == 1);
             }
@@ -336,7 +351,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         PreparedDecision prepared = state.statements.get(bind.statementName());
         PolicySet set = policy.current().set();
         if (prepared != null && prepared.revision().equals(set.revision()) && !set.timeDependent()) {
-            return Verdict.FORWARD; // decided at its Parse, under the policy still in force
+            return admitRunning(session, state, Verdict.FORWARD); // decided at its Parse, under the policy still in force
         }
         // Otherwise decide again: the set changed, or its rules read the clock (a statement allowed
         // during office hours must not stay allowed after them).
@@ -345,11 +360,11 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             // A statement the proxy never saw parsed: a SQL-level PREPARE (decided when it ran) or
             // a name the server does not know (it refuses the Bind itself), or a statement whose
             // Parse was denied (the server is then discarding until Sync anyway).
-            return Verdict.FORWARD;
+            return admitRunning(session, state, Verdict.FORWARD);
         }
         String text = sql.get();
         return decideLater(() -> {
-            Verdict verdict = decide(session, state, "Bind", text);
+            Verdict verdict = admitRunning(session, state, decide(session, state, "Bind", text));
             if (verdict.action() == Verdict.Action.DENY) {
                 state.statements.remove(bind.statementName());
             } else {
@@ -565,10 +580,9 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         switch (request.kind()) {
             case SIMPLE_QUERY: {
                 MaskSet masks = currentMasks(session, state);
-                if (masks.isEmpty()) {
-                    return RowFilter.UNCHANGED;
-                }
-                return plan(session, state, masks, description, request.sql().orElse(null)).filter();
+                RowFilter masking = masks.isEmpty() ? RowFilter.UNCHANGED
+                        : plan(session, state, masks, description, request.sql().orElse(null)).filter();
+                return RowLimitFilter.limit(masking, rowLimit(session, state));
             }
             case DESCRIBE_STATEMENT:
             case DESCRIBE_PORTAL:
@@ -582,6 +596,18 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     @Override
     public RowFilter onExecute(SessionInfo session, InFlightRequest request) {
         SessionState state = state(session);
+        return RowLimitFilter.limit(maskingOfExecute(session, state, request), rowLimit(session, state));
+    }
+
+    /** The {@code rows N per query} limit in force for the session (the smallest, when several rules set one). */
+    private Optional<dev.pgpolicy.policy.EffectiveLimit> rowLimit(SessionInfo session, SessionState state) {
+        PolicySet set = policy.current().set();
+        return set.limits(state.principal(set, context(session))).stream()
+                .filter(limit -> limit.kind() == dev.pgpolicy.lang.LimitKind.ROWS_PER_QUERY)
+                .min(java.util.Comparator.comparingLong(dev.pgpolicy.policy.EffectiveLimit::amount));
+    }
+
+    private RowFilter maskingOfExecute(SessionInfo session, SessionState state, InFlightRequest request) {
         MaskSet masks = currentMasks(session, state);
         if (masks.isEmpty()) {
             return RowFilter.UNCHANGED;
@@ -706,6 +732,8 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         volatile boolean ready;
         volatile boolean closed;
         volatile long cancelledAfterReady = Long.MIN_VALUE;
+        /** Concurrent-limit slots held while the session runs statements. */
+        final Throttles.RunningSlots runningSlots = new Throttles.RunningSlots();
         /** Result layouts the server described, by statement text; more than one means the text is ambiguous. */
         private final Map<String, List<RowDescription>> descriptions = new ConcurrentHashMap<>();
         private final Map<String, String> parsedPath = new ConcurrentHashMap<>();

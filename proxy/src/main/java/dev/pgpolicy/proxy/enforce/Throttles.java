@@ -12,6 +12,7 @@ import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,7 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The counting limits of LANGUAGE.md ("LIMIT") shared by every session of the proxy: queries per
- * second (token buckets, refilled continuously, so only the excess is refused) and connections.
+ * second (token buckets, refilled continuously, so only the excess is refused), connections and
+ * concurrently running statements.
  * Counters are keyed by (rule id, scope, subject): the user, the client address, or for
  * {@code per role} everyone the rule applies to.
  */
@@ -31,6 +33,8 @@ final class Throttles {
     /** Buckets of subjects that stopped sending are dropped; a new bucket starts full, which is what it would be by then. */
     private final Cache<Key, Bucket> buckets = Caffeine.newBuilder().expireAfterAccess(Duration.ofMinutes(10)).build();
     private final ConcurrentHashMap<Key, AtomicInteger> connections = new ConcurrentHashMap<>();
+    /** Statements running under {@code concurrent} limits. */
+    private final ConcurrentHashMap<Key, AtomicInteger> running = new ConcurrentHashMap<>();
 
     /** Takes one query from every queries-per-second limit in force; the error when one is exhausted. */
     Optional<ErrorResponse> tryQuery(SessionInfo session, List<EffectiveLimit> limits) {
@@ -75,9 +79,67 @@ final class Throttles {
                         "pgpolicy rule \"" + limit.ruleId() + "\" allows " + limit.amount() + " connections per "
                                 + limit.scope().keyword()));
             }
-            releases.add(() -> connections.computeIfPresent(key, (k, c) -> c.decrementAndGet() <= 0 ? null : c));
+            releases.add(() -> release(connections, key));
         }
         return Optional.empty();
+    }
+
+    /**
+     * The {@code concurrent N per user|role} limits: a session holding slots counts as running a
+     * statement. It takes one slot of each such limit in force when it forwards a statement while
+     * holding none, and gives them all back when it has nothing in flight any more or ends.
+     * The excess statement is refused with 53400 and takes no slot; the session goes on.
+     */
+    Optional<ErrorResponse> tryRun(SessionInfo session, List<EffectiveLimit> limits, RunningSlots slots) {
+        synchronized (slots) {
+            if (slots.releases != null) {
+                return Optional.empty(); // already running: the statement is part of the same work
+            }
+            List<Runnable> releases = new ArrayList<>();
+            for (EffectiveLimit limit : limits) {
+                if (limit.kind() != LimitKind.CONCURRENT) {
+                    continue;
+                }
+                Key key = key(limit, session);
+                AtomicInteger count = running.computeIfAbsent(key, k -> new AtomicInteger());
+                if (count.incrementAndGet() > limit.amount()) {
+                    release(running, key);
+                    releases.forEach(Runnable::run);
+                    return Optional.of(ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.CONFIGURATION_LIMIT_EXCEEDED,
+                            "pgpolicy: too many concurrent statements, the limit of rule \"" + limit.ruleId() + "\"",
+                            "at most " + limit.amount() + " statements may run at once per " + limit.scope().keyword()));
+                }
+                releases.add(() -> release(running, key));
+            }
+            if (!releases.isEmpty()) {
+                slots.releases = releases;
+            }
+            return Optional.empty();
+        }
+    }
+
+    private static void release(ConcurrentHashMap<Key, AtomicInteger> counts, Key key) {
+        counts.computeIfPresent(key, (k, c) -> c.decrementAndGet() <= 0 ? null : c);
+    }
+
+    /**
+     * The slots one session holds (see {@link #tryRun}). Taken by a decision worker, given back
+     * on the session's event loop or when it closes: guarded by its own monitor, and giving back
+     * twice is harmless.
+     */
+    static final class RunningSlots {
+        private List<Runnable> releases;
+
+        void release() {
+            List<Runnable> held;
+            synchronized (this) {
+                held = releases;
+                releases = null;
+            }
+            if (held != null) {
+                held.forEach(Runnable::run);
+            }
+        }
     }
 
     private static Key key(EffectiveLimit limit, SessionInfo session) {

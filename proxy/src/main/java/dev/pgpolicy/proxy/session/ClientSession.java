@@ -162,6 +162,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final ArrayDeque<RawFrame> heldFrames = new ArrayDeque<>();
     private RowFilter rowFilter = RowFilter.UNCHANGED;
     private InFlightRequest rowFilterOwner;
+    /**
+     * Row filters of portals an Execute left suspended, by portal name: the next Execute of the
+     * portal goes on counting where the last one stopped, so fetching in batches does not reset
+     * a row limit. Dropped when the name is bound again and when the transaction ends.
+     */
+    private final Map<String, RowFilter> suspendedPortalFilters = new java.util.HashMap<>();
+    /** The statement a row limit cut off, until the ReadyForQuery that ends it; null otherwise. */
+    private RowLimitCutoff cutoff;
     private boolean clientTerminated;
     private boolean upstreamSentFatal;
     private boolean closeLogged;
@@ -410,7 +418,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         // The client drained what the server sent: let the server's data flow again.
-        if (client.isWritable() && upstream != null && phase != Phase.CLOSED) {
+        if (client.isWritable() && upstream != null && phase != Phase.CLOSED && (cutoff == null || !cutoff.holding())) {
             upstream.config().setAutoRead(true);
         }
         ctx.fireChannelWritabilityChanged();
@@ -439,6 +447,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             environment.releaseSessionSlot();
         }
         releaseHeldFrames();
+        if (cutoff != null) {
+            cutoff.release();
+            cutoff = null;
+        }
         if (announcedReady) {
             announcedReady = false;
             environment.hooks().onSessionClosed(this);
@@ -1166,6 +1178,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     handedOver = onPostAuthentication(frame);
                     return;
                 case READY:
+                    if (cutoff != null && cutoff.holding()) {
+                        cutoff.holdAfter(frame);
+                        handedOver = true;
+                        return;
+                    }
                     handedOver = relayFromServer(frame);
                     return;
                 case CONNECTING:
@@ -1319,19 +1336,26 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         char type = frame.type();
         Optional<InFlightRequest> answered = inFlight.attribute(type);
         InFlightRequest request = answered.orElse(null);
+        if (cutoff != null) {
+            return relayCutOff(frame, request);
+        }
+        return relayAttributed(frame, request);
+    }
+
+    private boolean relayAttributed(RawFrame frame, InFlightRequest request) {
+        char type = frame.type();
         switch (type) {
-            case ReadyForQuery.TYPE:
-                if (frame.bodyLength() != 1) {
-                    BackendMessages.decode(frame); // throws the precise protocol error
-                }
-                byte status = frame.body().getByte(0);
-                if (status != 'I' && status != 'T' && status != 'E') {
-                    BackendMessages.decode(frame);
-                }
+            case ReadyForQuery.TYPE: {
+                byte status = readyStatus(frame);
                 transactionStatus = (char) status;
                 readySinceNanos = System.nanoTime();
                 endRowFilter();
+                if (status == 'I') {
+                    suspendedPortalFilters.clear(); // the transaction ended, and its portals with it
+                }
+                environment.hooks().onReadyForQuery(this);
                 break;
+            }
             case ErrorResponse.TYPE: {
                 ErrorResponse error = (ErrorResponse) BackendMessages.decode(frame);
                 upstreamSentFatal = error.isFatal();
@@ -1360,17 +1384,35 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             case DataRow.TYPE:
                 if (environment.hooks().inspectsResults() && request != null && !request.synthetic()) {
                     if (request.kind() == Kind.EXECUTE && rowFilterOwner != request) {
-                        rowFilter = environment.hooks().onExecute(this, request);
+                        RowFilter resumed = suspendedPortalFilters.remove(request.name());
+                        rowFilter = resumed != null ? resumed : environment.hooks().onExecute(this, request);
                         rowFilterOwner = request;
                     }
                     if (rowFilter != RowFilter.UNCHANGED) {
-                        return relayFiltered(frame);
+                        Optional<ErrorResponse> refused = rowFilter.admit();
+                        if (refused.isPresent()) {
+                            cutOff(request, refused.get());
+                            return false;
+                        }
+                        if (rowFilter.rewritesRows()) {
+                            return relayFiltered(frame);
+                        }
                     }
                 }
                 break;
+            case '2': // BindComplete: the portal name now means a new result
+                if (request != null) {
+                    suspendedPortalFilters.remove(request.name());
+                }
+                break;
+            case 's': // PortalSuspended: the next Execute of the portal continues this result
+                if (request != null && rowFilterOwner == request && rowFilter != RowFilter.UNCHANGED) {
+                    suspendedPortalFilters.put(request.name(), rowFilter);
+                }
+                endRowFilter();
+                break;
             case 'C':
             case 'I':
-            case 's':
                 endRowFilter();
                 break;
             default:
@@ -1382,6 +1424,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         return relay(frame);
     }
 
+    private static byte readyStatus(RawFrame frame) {
+        if (frame.bodyLength() != 1) {
+            BackendMessages.decode(frame); // throws the precise protocol error
+        }
+        byte status = frame.body().getByte(0);
+        if (status != 'I' && status != 'T' && status != 'E') {
+            BackendMessages.decode(frame);
+        }
+        return status;
+    }
+
     private boolean relayFiltered(RawFrame frame) {
         DataRow row = (DataRow) BackendMessages.decode(frame);
         DataRow filtered = rowFilter.filter(row, client.alloc());
@@ -1391,6 +1444,130 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             filtered.release();
         }
         return false;
+    }
+
+    /**
+     * A row limit was reached: the client gets the limit's error now and no more rows of the
+     * statement, and the server is asked to cancel it; see {@link RowLimitCutoff}.
+     */
+    private void cutOff(InFlightRequest request, ErrorResponse error) {
+        LOG.info("session {}: {} for user={}: cancelling the statement", id, error.message(), user);
+        if (request.kind() == Kind.EXECUTE) {
+            // The portal may survive (a suspended portal the cancel came too late for): its
+            // exhausted filter refuses any row a later Execute of it would fetch.
+            suspendedPortalFilters.put(request.name(), rowFilter);
+        }
+        endRowFilter();
+        write(client, error);
+        RowLimitCutoff cut = new RowLimitCutoff(error);
+        cutoff = cut;
+        Optional<CancelKeys.UpstreamKey> key = cancelKey == null ? Optional.empty()
+                : environment.cancelKeys().resolve(cancelKey.processId(), cancelKey.secretKey());
+        if (key.isEmpty()) {
+            cut.cancelDelivered = true;
+            return;
+        }
+        connector.cancel(client.eventLoop(), key.get(), id).addListener(done -> cancelDelivered(cut));
+    }
+
+    /** Everything the server sends while a statement is cut off; see {@link RowLimitCutoff}. */
+    private boolean relayCutOff(RawFrame frame, InFlightRequest request) {
+        switch (frame.type()) {
+            case NoticeResponse.TYPE:
+            case 'A': // NotificationResponse
+                return relay(frame);
+            case ParameterStatus.TYPE:
+                noteParameterStatus((ParameterStatus) BackendMessages.decode(frame));
+                return relay(frame);
+            case ErrorResponse.TYPE: {
+                ErrorResponse error = (ErrorResponse) BackendMessages.decode(frame);
+                if (error.isFatal()) {
+                    upstreamSentFatal = true;
+                    return relay(frame);
+                }
+                // The cancel (or the stand-in) failed it: the client already has the limit's error.
+                cutoff.serverFailed = true;
+                return false;
+            }
+            case 'G': {
+                // CopyInResponse of a COPY FROM the server ran after the cut statement (the cancel
+                // came too late): the client believes it skipped, so it sends no data; fail it.
+                writeAndFlush(upstream, new dev.pgpolicy.proxy.wire.CopyFail(cutoff.error.message()));
+                return false;
+            }
+            case ReadyForQuery.TYPE:
+                readyStatus(frame);
+                if (!cutoff.cancelDelivered) {
+                    cutoff.holdReady(frame);
+                    upstream.config().setAutoRead(false);
+                    return true;
+                }
+                return endCutoff(frame, request);
+            default:
+                return false; // results of the cut statement, and of what the server ran after it
+        }
+    }
+
+    private void cancelDelivered(RowLimitCutoff cut) {
+        if (cutoff != cut || phase != Phase.READY) {
+            return;
+        }
+        cut.cancelDelivered = true;
+        RawFrame ready = cut.takeHeldReady();
+        if (ready == null) {
+            return;
+        }
+        try {
+            boolean handedOver = false;
+            try {
+                handedOver = endCutoff(ready, null);
+            } finally {
+                if (!handedOver) {
+                    ready.release();
+                }
+            }
+            // In order; a new cutoff among them holds the rest again (onUpstreamFrame).
+            RawFrame next;
+            while ((next = cut.pollHeldAfter()) != null) {
+                onUpstreamFrame(next);
+            }
+        } catch (RuntimeException | AssertionError e) {
+            fail(e);
+            return;
+        }
+        client.flush();
+        if (cutoff != null && cutoff.holding()) {
+            return;
+        }
+        if (upstream != null && client.isWritable()) {
+            upstream.config().setAutoRead(true);
+        }
+    }
+
+    /**
+     * The ReadyForQuery after a cut statement. When the server finished the statement before the
+     * cancel reached it, inside a transaction block ('T'), the block would go on although the client
+     * was told the statement failed: a stand-in statement fails it, as the cancelled statement would
+     * have, and its ReadyForQuery ('E') replaces this one. That is only possible while nothing else
+     * is on its way to the server; otherwise the block stays open, as logged.
+     */
+    private boolean endCutoff(RawFrame ready, InFlightRequest request) {
+        byte status = ready.body().getByte(0);
+        if (status == 'T' && !cutoff.serverFailed && !cutoff.failingBlock) {
+            // Client messages not forwarded yet (held for a decision) go after the stand-in, as they would have
+            // gone after the failed statement; ones already forwarded would run before it.
+            if (inFlight.isEmpty()) {
+                cutoff.failingBlock = true;
+                inFlight.sent(InFlightRequest.of(Kind.SIMPLE_QUERY, "", null));
+                writeAndFlush(upstream, new Query(deniedStatement(cutoff.error)));
+                return false;
+            }
+            LOG.warn("session {}: the server completed a statement cut off by a row limit before the cancel reached it,"
+                    + " and the client sent more before the transaction block could be failed: the block stays open",
+                    id);
+        }
+        cutoff = null;
+        return relayAttributed(ready, request);
     }
 
     private void endRowFilter() {
@@ -1593,3 +1770,4 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
     }
 }
+

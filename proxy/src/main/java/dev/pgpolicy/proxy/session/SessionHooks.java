@@ -42,6 +42,14 @@ public interface SessionHooks {
     default void onSessionClosed(SessionInfo session) {
     }
 
+    /**
+     * A ReadyForQuery from the server is on its way to the client: a Query, FunctionCall or sync
+     * group has ended. {@link SessionInfo#idleSinceNanos()} tells whether anything else is still
+     * in flight or waiting for a decision.
+     */
+    default void onReadyForQuery(SessionInfo session) {
+    }
+
     default Verdict onQuery(SessionInfo session, Query query) {
         return Verdict.FORWARD;
     }

@@ -9,6 +9,9 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,18 +61,34 @@ final class UpstreamConnector {
         return connect.channel();
     }
 
-    /** Sends the server's own cancel key on a new connection, as a client would (no answer comes back). */
-    void cancel(EventLoop loop, CancelKeys.UpstreamKey key, String sessionId) {
+    /**
+     * How long to wait for the server to close a cancel connection, which it does once it has
+     * signalled the backend; a server that keeps it open longer is not waited for.
+     */
+    private static final long CANCEL_DELIVERY_WAIT_MILLIS = 2_000;
+
+    /**
+     * Sends the server's own cancel key on a new connection, as a client would (no answer comes
+     * back). The returned future completes when the server has closed that connection, that is
+     * once it has signalled the backend (or when delivery failed or took too long): from then on
+     * the cancel cannot hit a statement the session sends later.
+     */
+    Future<Void> cancel(EventLoop loop, CancelKeys.UpstreamKey key, String sessionId) {
+        Promise<Void> delivered = loop.newPromise();
         Channel[] channel = new Channel[1];
         Consumer<Throwable> failed = cause -> {
             LOG.warn("session {}: cancel request not delivered: {}", sessionId, UpstreamTlsNegotiator.rootMessage(cause));
             if (channel[0] != null) {
                 channel[0].close();
             }
+            delivered.trySuccess(null);
         };
         channel[0] = connect(loop, () -> {
             CancelRequest request = new CancelRequest(key.processId(), key.secretKey());
-            channel[0].writeAndFlush(request.encode(channel[0].alloc())).addListener(ChannelFutureListener.CLOSE);
+            channel[0].writeAndFlush(request.encode(channel[0].alloc()));
+            loop.schedule(() -> channel[0].close(), CANCEL_DELIVERY_WAIT_MILLIS, TimeUnit.MILLISECONDS);
         }, failed);
+        channel[0].closeFuture().addListener(closed -> delivered.trySuccess(null));
+        return delivered;
     }
 }

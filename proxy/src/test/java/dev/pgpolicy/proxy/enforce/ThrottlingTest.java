@@ -7,10 +7,6 @@ import static dev.pgpolicy.proxy.enforce.EnforcementFixture.PASSWORD;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
 import dev.pgpolicy.proxy.embedded.ProcessResult;
 import dev.pgpolicy.proxy.server.ProxyConfig;
@@ -29,7 +25,6 @@ import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /** The counting limits through the live proxy: queries per second refuse only the excess, connections refuse the extra one. */
 @ExtendWith(PostgresExtension.class)
@@ -96,33 +91,6 @@ class ThrottlingTest {
                 third.close();
             }
         }
-    }
-
-    @Test
-    void aLimitThisVersionDoesNotEnforceIsReportedWhenItFirstApplies(EmbeddedPostgres postgres, @TempDir Path dir)
-            throws Exception {
-        EnforcementFixture.createSchema(postgres);
-        Path policies = Files.createDirectories(dir.resolve("policies"));
-        Files.copy(EnforcementFixture.policyDirectory().resolve("policy.pgpolicy"), policies.resolve("policy.pgpolicy"));
-        Files.writeString(policies.resolve("limits.pgpolicy"), "limit app { concurrent 2 per user; }\n");
-        Logger logger = (Logger) LoggerFactory.getLogger(PolicyHooks.class);
-        ListAppender<ILoggingEvent> appender = new ListAppender<>();
-        appender.start();
-        logger.addAppender(appender);
-        try (PolicyHooks hooks = PolicyHooks.forDirectory(policies, DecisionListener.NONE);
-             ProxyServer proxy = ProxyServer.start(ProxyConfig.builder().listen("127.0.0.1", 0)
-                     .upstream(postgres.host(), postgres.port()).shutdownGracePeriod(Duration.ZERO).build(), hooks)) {
-            ProcessResult result = PgClient.to("127.0.0.1", proxy.address().getPort()).user(APP).password(PASSWORD)
-                    .database(DB).sslMode("disable").psql("SELECT 1");
-            assertThat(result.succeeded()).as(result.describe()).isTrue();
-        } finally {
-            logger.detachAppender(appender);
-        }
-        assertThat(appender.list).anySatisfy(event -> {
-            assertThat(event.getLevel()).isEqualTo(Level.WARN);
-            assertThat(event.getFormattedMessage()).matches(
-                    "limit CONCURRENT of rule \\S*limits\\.pgpolicy:1 is not enforced by this version of pgpolicy");
-        });
     }
 
     @Test
