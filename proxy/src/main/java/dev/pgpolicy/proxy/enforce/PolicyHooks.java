@@ -443,6 +443,11 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         }
         if (decision.allowed() || decision.wouldDeny()) {
             afterAllowed(session, state, principal, set, analysis, sql);
+            for (StatementFacts facts : analysis.statements()) {
+                if (facts.kind() == StatementKind.DECLARE_CURSOR) {
+                    state.cursorRows.declared(facts.normalized());
+                }
+            }
         }
         if (!decision.allowed()) {
             LOG.info("session {}: denied {} for user={} by {}: {} [fingerprint {}]", session.id(), message,
@@ -582,7 +587,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                 MaskSet masks = currentMasks(session, state);
                 RowFilter masking = masks.isEmpty() ? RowFilter.UNCHANGED
                         : plan(session, state, masks, description, request.sql().orElse(null)).filter();
-                return RowLimitFilter.limit(masking, rowLimit(session, state));
+                return RowLimitFilter.limit(masking, rowLimit(session, state), state.cursorRows.counterOf(request.sql().orElse(null)));
             }
             case DESCRIBE_STATEMENT:
             case DESCRIBE_PORTAL:
@@ -596,7 +601,8 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     @Override
     public RowFilter onExecute(SessionInfo session, InFlightRequest request) {
         SessionState state = state(session);
-        return RowLimitFilter.limit(maskingOfExecute(session, state, request), rowLimit(session, state));
+        return RowLimitFilter.limit(maskingOfExecute(session, state, request), rowLimit(session, state),
+                state.cursorRows.counterOf(request.sql().orElse(null)));
     }
 
     /** The {@code rows N per query} limit in force for the session (the smallest, when several rules set one). */
@@ -734,6 +740,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         volatile long cancelledAfterReady = Long.MIN_VALUE;
         /** Concurrent-limit slots held while the session runs statements. */
         final Throttles.RunningSlots runningSlots = new Throttles.RunningSlots();
+        final CursorRows cursorRows = new CursorRows();
         /** Result layouts the server described, by statement text; more than one means the text is ambiguous. */
         private final Map<String, List<RowDescription>> descriptions = new ConcurrentHashMap<>();
         private final Map<String, String> parsedPath = new ConcurrentHashMap<>();

@@ -8,10 +8,12 @@ import dev.pgpolicy.proxy.wire.SqlState;
 import io.netty.buffer.ByteBufAllocator;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The {@code rows N per query} limit on one result: counts the DataRows of one statement (one
- * result of a simple Query, or one portal across the Executes that fetch it in batches) and
+ * result of a simple Query, one portal across the Executes that fetch it in batches, or one SQL
+ * cursor across its FETCH statements) and
  * refuses row N+1 and every row after it with 54000 (program_limit_exceeded) naming the rule.
  * Rows it admits pass through {@code inner} (masking, or unchanged). Used on one session's event
  * loop only.
@@ -21,10 +23,12 @@ final class RowLimitFilter implements RowFilter {
     private final RowFilter inner;
     private final long limit;
     private final ErrorResponse error;
-    private long rows;
+    /** Rows admitted so far; shared by the FETCH statements of one SQL cursor (see {@link CursorRows}). */
+    private final AtomicLong rows;
 
-    RowLimitFilter(RowFilter inner, EffectiveLimit limit) {
+    RowLimitFilter(RowFilter inner, EffectiveLimit limit, AtomicLong rows) {
         this.inner = Objects.requireNonNull(inner);
+        this.rows = Objects.requireNonNull(rows);
         this.limit = limit.amount();
         this.error = ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.PROGRAM_LIMIT_EXCEEDED,
                 "pgpolicy: statement returned more than " + limit.amount() + " rows, the limit of rule \""
@@ -32,17 +36,23 @@ final class RowLimitFilter implements RowFilter {
                 "the statement was cancelled; fetch fewer rows (LIMIT, a narrower WHERE) or in several statements");
     }
 
-    /** {@code inner} limited by {@code limit}, or {@code inner} itself when no row limit is in force. */
-    static RowFilter limit(RowFilter inner, Optional<EffectiveLimit> limit) {
-        return limit.isPresent() ? new RowLimitFilter(inner, limit.get()) : inner;
+    /**
+     * {@code inner} limited by {@code limit}, or {@code inner} itself when no row limit is in
+     * force; {@code cursor} is the running count of the SQL cursor the statement fetches from.
+     */
+    static RowFilter limit(RowFilter inner, Optional<EffectiveLimit> limit, Optional<AtomicLong> cursor) {
+        if (limit.isEmpty()) {
+            return inner;
+        }
+        return new RowLimitFilter(inner, limit.get(), cursor.orElseGet(AtomicLong::new));
     }
 
     @Override
     public Optional<ErrorResponse> admit() {
-        if (rows >= limit) {
+        if (rows.get() >= limit) {
             return Optional.of(error);
         }
-        rows++;
+        rows.incrementAndGet();
         return inner.admit();
     }
 

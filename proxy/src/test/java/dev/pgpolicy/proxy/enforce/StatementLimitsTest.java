@@ -98,22 +98,27 @@ class StatementLimitsTest {
                     SLOW + ";",
                     "COMMIT;",
                     AT_LIMIT + ";",
+                    // psql reads through a cursor, 300 rows per FETCH: the cursor's rows count together.
+                    "\\set FETCH_COUNT 300",
+                    BIG + ";",
+                    "\\unset FETCH_COUNT",
                     "SELECT 'end';", ""));
             ProcessResult result = psql(relay.port(), ANALYST).timeout(Duration.ofSeconds(40)).psqlWith("--set=ON_ERROR_STOP=0",
                     "--set=VERBOSITY=verbose", "--no-align", "--tuples-only", "--file=" + script);
 
             List<String> errors = result.stderr().lines().filter(line -> line.contains("ERROR:")).toList();
-            assertThat(errors).as(result.describe()).hasSize(4);
+            assertThat(errors).as(result.describe()).hasSize(5);
             assertThat(errors.get(0)).contains("54000").contains(LIMIT_ERROR).contains(ROWS_RULE);
             assertThat(errors.get(1)).contains("54000").contains(LIMIT_ERROR).contains(ROWS_RULE);
             assertThat(errors.get(2)).contains("25P02"); // the block failed with the cut statement
             assertThat(errors.get(3)).contains("54000").contains(LIMIT_ERROR).contains(ROWS_RULE);
+            assertThat(errors.get(4)).contains("54000").contains(LIMIT_ERROR).contains(ROWS_RULE);
             List<String> out = result.stdout().lines().toList();
             assertThat(out).as(result.describe()).containsSubsequence("after the limit", "BEGIN", "ROLLBACK", "BEGIN",
                     "ROLLBACK", "1", "1000", "end");
             assertThat(out).doesNotContain("1001", "inside the failed block");
             // On the wire: 1000 rows of each cut statement, nothing beyond, plus the statements under the limit.
-            assertThat(relay.dataRows()).isEqualTo(1000 + 1 + 1000 + 1000 + 1000 + 1);
+            assertThat(relay.dataRows()).isEqualTo(1000 + 1 + 1000 + 1000 + 1000 + 1000 + 1);
         }
     }
 
