@@ -605,6 +605,16 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                 state.cursorRows.counterOf(request.sql().orElse(null)));
     }
 
+    /**
+     * COPY TO STDOUT: every CopyData message counts as a row (PostgreSQL sends one per row; the
+     * header line of {@code HEADER} and the trailer of binary COPY are messages of their own and
+     * count too).
+     */
+    @Override
+    public RowFilter onCopyOut(SessionInfo session, InFlightRequest request) {
+        return RowLimitFilter.limit(RowFilter.UNCHANGED, rowLimit(session, state(session)), Optional.empty());
+    }
+
     /** The {@code rows N per query} limit in force for the session (the smallest, when several rules set one). */
     private Optional<dev.pgpolicy.policy.EffectiveLimit> rowLimit(SessionInfo session, SessionState state) {
         PolicySet set = policy.current().set();

@@ -1415,6 +1415,21 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             case 'I':
                 endRowFilter();
                 break;
+            case 'H': // CopyOutResponse: each CopyData that follows is a row, counted as a DataRow is
+                if (environment.hooks().inspectsResults() && request != null && !request.synthetic()) {
+                    rowFilter = environment.hooks().onCopyOut(this, request);
+                    rowFilterOwner = request;
+                }
+                break;
+            case 'd':
+                if (request != null && rowFilterOwner == request && rowFilter != RowFilter.UNCHANGED) {
+                    Optional<ErrorResponse> refused = rowFilter.admit();
+                    if (refused.isPresent()) {
+                        cutOff(request, refused.get());
+                        return false;
+                    }
+                }
+                break;
             default:
                 break;
         }
@@ -1770,4 +1785,3 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
     }
 }
-

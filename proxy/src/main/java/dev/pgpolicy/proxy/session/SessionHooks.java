@@ -91,4 +91,13 @@ public interface SessionHooks {
     default RowFilter onExecute(SessionInfo session, InFlightRequest request) {
         return RowFilter.UNCHANGED;
     }
+
+    /**
+     * A CopyOutResponse answering {@code request} ({@code COPY ... TO STDOUT}): the returned
+     * filter's {@link RowFilter#admit} sees each CopyData that follows (the server sends one per
+     * row); CopyData is relayed as it came, {@link RowFilter#filter} is not called.
+     */
+    default RowFilter onCopyOut(SessionInfo session, InFlightRequest request) {
+        return RowFilter.UNCHANGED;
+    }
 }

@@ -14,8 +14,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A plain TCP relay between real clients and the proxy that counts the DataRow messages the
- * clients receive: what reached the client on the wire, whatever the client library does with it.
+ * A plain TCP relay between real clients and the proxy that counts the DataRow and CopyData
+ * messages the clients receive: what reached the client on the wire, whatever the client library does with it.
  * Clients must connect without TLS (sslmode=disable), so every server message is a typed frame.
  */
 final class RowCountingRelay implements AutoCloseable {
@@ -23,6 +23,7 @@ final class RowCountingRelay implements AutoCloseable {
     private final ServerSocket listener;
     private final int targetPort;
     private final AtomicLong dataRows = new AtomicLong();
+    private final AtomicLong copyData = new AtomicLong();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
 
     RowCountingRelay(int targetPort) throws IOException {
@@ -40,6 +41,11 @@ final class RowCountingRelay implements AutoCloseable {
     /** DataRows forwarded to clients so far; a row is counted before the client can see it. */
     long dataRows() {
         return dataRows.get();
+    }
+
+    /** CopyData messages forwarded to clients so far (COPY TO STDOUT sends one per row). */
+    long copyData() {
+        return copyData.get();
     }
 
     private void accept() {
@@ -87,6 +93,8 @@ final class RowCountingRelay implements AutoCloseable {
                 in.readFully(body);
                 if (type == 'D') {
                     dataRows.incrementAndGet();
+                } else if (type == 'd') {
+                    copyData.incrementAndGet();
                 }
                 out.write(type);
                 out.write(new byte[] {(byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8), (byte) length});

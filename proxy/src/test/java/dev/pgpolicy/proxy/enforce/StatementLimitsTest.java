@@ -102,23 +102,28 @@ class StatementLimitsTest {
                     "\\set FETCH_COUNT 300",
                     BIG + ";",
                     "\\unset FETCH_COUNT",
+                    "COPY (" + BIG + ") TO STDOUT;",
+                    "COPY (" + AT_LIMIT + ") TO STDOUT;",
                     "SELECT 'end';", ""));
             ProcessResult result = psql(relay.port(), ANALYST).timeout(Duration.ofSeconds(40)).psqlWith("--set=ON_ERROR_STOP=0",
                     "--set=VERBOSITY=verbose", "--no-align", "--tuples-only", "--file=" + script);
 
             List<String> errors = result.stderr().lines().filter(line -> line.contains("ERROR:")).toList();
-            assertThat(errors).as(result.describe()).hasSize(5);
+            assertThat(errors).as(result.describe()).hasSize(6);
             assertThat(errors.get(0)).contains("54000").contains(LIMIT_ERROR).contains(ROWS_RULE);
             assertThat(errors.get(1)).contains("54000").contains(LIMIT_ERROR).contains(ROWS_RULE);
             assertThat(errors.get(2)).contains("25P02"); // the block failed with the cut statement
             assertThat(errors.get(3)).contains("54000").contains(LIMIT_ERROR).contains(ROWS_RULE);
             assertThat(errors.get(4)).contains("54000").contains(LIMIT_ERROR).contains(ROWS_RULE);
+            assertThat(errors.get(5)).contains("54000").contains(LIMIT_ERROR).contains(ROWS_RULE);
             List<String> out = result.stdout().lines().toList();
             assertThat(out).as(result.describe()).containsSubsequence("after the limit", "BEGIN", "ROLLBACK", "BEGIN",
                     "ROLLBACK", "1", "1000", "end");
             assertThat(out).doesNotContain("1001", "inside the failed block");
             // On the wire: 1000 rows of each cut statement, nothing beyond, plus the statements under the limit.
             assertThat(relay.dataRows()).isEqualTo(1000 + 1 + 1000 + 1000 + 1000 + 1000 + 1);
+            // COPY TO STDOUT: one CopyData per row, the cut one and the one under the limit.
+            assertThat(relay.copyData()).isEqualTo(1000 + 1000);
         }
     }
 
