@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The counting limits of LANGUAGE.md ("LIMIT") shared by every session of the proxy: queries per
@@ -32,9 +31,9 @@ final class Throttles {
 
     /** Buckets of subjects that stopped sending are dropped; a new bucket starts full, which is what it would be by then. */
     private final Cache<Key, Bucket> buckets = Caffeine.newBuilder().expireAfterAccess(Duration.ofMinutes(10)).build();
-    private final ConcurrentHashMap<Key, AtomicInteger> connections = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Key, Integer> connections = new ConcurrentHashMap<>();
     /** Statements running under {@code concurrent} limits. */
-    private final ConcurrentHashMap<Key, AtomicInteger> running = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Key, Integer> running = new ConcurrentHashMap<>();
 
     /** Takes one query from every queries-per-second limit in force; the error when one is exhausted. */
     Optional<ErrorResponse> tryQuery(SessionInfo session, List<EffectiveLimit> limits) {
@@ -67,9 +66,7 @@ final class Throttles {
                 continue;
             }
             Key key = key(limit, session);
-            AtomicInteger count = connections.computeIfAbsent(key, k -> new AtomicInteger());
-            if (count.incrementAndGet() > limit.amount()) {
-                count.decrementAndGet();
+            if (!tryTake(connections, key, limit.amount())) {
                 releases.forEach(Runnable::run);
                 releases.clear();
                 String who = limit.scope() == LimitScope.CLIENT_IP ? "client address " + key.subject()
@@ -101,9 +98,7 @@ final class Throttles {
                     continue;
                 }
                 Key key = key(limit, session);
-                AtomicInteger count = running.computeIfAbsent(key, k -> new AtomicInteger());
-                if (count.incrementAndGet() > limit.amount()) {
-                    release(running, key);
+                if (!tryTake(running, key, limit.amount())) {
                     releases.forEach(Runnable::run);
                     return Optional.of(ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.CONFIGURATION_LIMIT_EXCEEDED,
                             "pgpolicy: too many concurrent statements, the limit of rule \"" + limit.ruleId() + "\"",
@@ -118,8 +113,26 @@ final class Throttles {
         }
     }
 
-    private static void release(ConcurrentHashMap<Key, AtomicInteger> counts, Key key) {
-        counts.computeIfPresent(key, (k, c) -> c.decrementAndGet() <= 0 ? null : c);
+    /**
+     * Counts one more for {@code key} unless it already has {@code max}. Checking and counting in
+     * one atomic step per key: a count read and then increased could meet a release that removed
+     * the entry at zero in between, and the increase would be lost.
+     */
+    private static boolean tryTake(ConcurrentHashMap<Key, Integer> counts, Key key, long max) {
+        boolean[] taken = new boolean[1];
+        counts.compute(key, (k, count) -> {
+            int current = count == null ? 0 : count;
+            if (current >= max) {
+                return count;
+            }
+            taken[0] = true;
+            return current + 1;
+        });
+        return taken[0];
+    }
+
+    private static void release(ConcurrentHashMap<Key, Integer> counts, Key key) {
+        counts.computeIfPresent(key, (k, count) -> count <= 1 ? null : count - 1);
     }
 
     /**

@@ -17,6 +17,7 @@ import dev.pgpolicy.proxy.wire.BackendMessages;
 import dev.pgpolicy.proxy.wire.Bind;
 import dev.pgpolicy.proxy.wire.CancelRequest;
 import dev.pgpolicy.proxy.wire.Close;
+import dev.pgpolicy.proxy.wire.CopyFail;
 import dev.pgpolicy.proxy.wire.DataRow;
 import dev.pgpolicy.proxy.wire.Describe;
 import dev.pgpolicy.proxy.wire.ErrorResponse;
@@ -59,6 +60,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -167,7 +169,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      * portal goes on counting where the last one stopped, so fetching in batches does not reset
      * a row limit. Dropped when the name is bound again and when the transaction ends.
      */
-    private final Map<String, RowFilter> suspendedPortalFilters = new java.util.HashMap<>();
+    private final Map<String, RowFilter> suspendedPortalFilters = new HashMap<>();
     /** The statement a row limit cut off, until the ReadyForQuery that ends it; null otherwise. */
     private RowLimitCutoff cutoff;
     private boolean clientTerminated;
@@ -1507,7 +1509,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             case 'G': {
                 // CopyInResponse of a COPY FROM the server ran after the cut statement (the cancel
                 // came too late): the client believes it skipped, so it sends no data; fail it.
-                writeAndFlush(upstream, new dev.pgpolicy.proxy.wire.CopyFail(cutoff.error.message()));
+                writeAndFlush(upstream, new CopyFail(cutoff.error.message()));
                 return false;
             }
             case ReadyForQuery.TYPE:
