@@ -242,16 +242,27 @@ class StatementLimitsTest {
                  Connection second = jdbc(port, ANALYST);
                  Connection third = jdbc(port, ANALYST);
                  Connection other = jdbc(port, APP)) {
-                // The slots came back when the statements ended: three in a row all run.
+                // The slots came back when the statements ended, with success or an error: all run.
                 for (Connection connection : List.of(first, second, third)) {
                     try (Statement statement = connection.createStatement()) {
+                        assertThatThrownBy(() -> statement.executeQuery("SELECT 1 / 0"))
+                                .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("22012"));
                         statement.executeQuery("SELECT 1").close();
                     }
                 }
                 CompletableFuture<Void> firstSleeps = sleep(first, 5);
                 CompletableFuture<Void> secondSleeps = sleep(second, 5);
+                awaitRunning(postgres, 2);
                 // Both slots taken: the third statement is refused, and the session goes on.
-                assertThat(awaitRefusal(third)).isTrue();
+                try (Statement statement = third.createStatement()) {
+                    assertThatThrownBy(() -> statement.executeQuery("SELECT 1")).isInstanceOfSatisfying(SQLException.class,
+                            e -> assertThat(e.getSQLState()).isEqualTo("53400"));
+                }
+                try (Statement statement = third.createStatement()) {
+                    // A denied statement is refused by its rule before it could ask for a slot.
+                    assertThatThrownBy(() -> statement.execute("DROP TABLE payments.orders"))
+                            .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"));
+                }
                 try (Statement statement = other.createStatement()) {
                     // Another user has slots of its own.
                     statement.executeQuery("SELECT count(*) FROM payments.orders").close();
@@ -281,19 +292,15 @@ class StatementLimitsTest {
         });
     }
 
-    /** Waits until the other sessions' statements have started: then {@code connection} is refused with 53400. */
-    private static boolean awaitRefusal(Connection connection) throws Exception {
+    /** Waits until the server runs {@code count} of the analyst's pg_sleep(5) statements. */
+    private static void awaitRunning(EmbeddedPostgres postgres, int count) throws InterruptedException {
+        String sql = "SELECT count(*) FROM pg_stat_activity WHERE usename = '" + ANALYST + "' AND state = 'active'"
+                + " AND query LIKE 'SELECT pg_sleep(5)%'";
         long deadline = System.nanoTime() + Duration.ofSeconds(4).toNanos();
-        while (System.nanoTime() < deadline) {
-            try (Statement statement = connection.createStatement()) {
-                statement.executeQuery("SELECT 1").close();
-                Thread.sleep(20);
-            } catch (SQLException e) {
-                assertThat(e.getSQLState()).isEqualTo("53400");
-                return true;
-            }
+        while (Integer.parseInt(postgres.query(DB, sql).get(0).get(0)) < count) {
+            assertThat(System.nanoTime()).as("%d statements running", count).isLessThan(deadline);
+            Thread.sleep(20);
         }
-        return false;
     }
 
     /** The session's end reaches the proxy asynchronously: retries until a statement runs. */
