@@ -101,6 +101,9 @@ class StatementLimitsTest {
                     // psql reads through a cursor, 300 rows per FETCH: the cursor's rows count together.
                     "\\set FETCH_COUNT 300",
                     BIG + ";",
+                    // Each query declares the cursor anew: the count starts again.
+                    AT_LIMIT + ";",
+                    AT_LIMIT + ";",
                     "\\unset FETCH_COUNT",
                     "COPY (" + BIG + ") TO STDOUT;",
                     "COPY (" + AT_LIMIT + ") TO STDOUT;",
@@ -121,7 +124,7 @@ class StatementLimitsTest {
                     "ROLLBACK", "1", "1000", "end");
             assertThat(out).doesNotContain("1001", "inside the failed block");
             // On the wire: 1000 rows of each cut statement, nothing beyond, plus the statements under the limit.
-            assertThat(relay.dataRows()).isEqualTo(1000 + 1 + 1000 + 1000 + 1000 + 1000 + 1);
+            assertThat(relay.dataRows()).isEqualTo(1000 + 1 + 1000 + 1000 + 1000 + 1000 + 1000 + 1000 + 1);
             // COPY TO STDOUT: one CopyData per row, the cut one and the one under the limit.
             assertThat(relay.copyData()).isEqualTo(1000 + 1000);
         }
