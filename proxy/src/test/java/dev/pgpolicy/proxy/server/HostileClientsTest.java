@@ -138,7 +138,7 @@ class HostileClientsTest {
         }
     }
 
-    @Property(tries = 250)
+    @Property(tries = 200)
     void aMutatedSessionEndsWithAnErrorOrAClose(
             @ForAll("sessions") Session session,
             @ForAll("mutationLists") List<SessionMutation> mutations,
