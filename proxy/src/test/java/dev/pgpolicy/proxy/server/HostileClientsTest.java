@@ -127,6 +127,13 @@ class HostileClientsTest {
             assertThat(queries).as("bystander queries during the run").isPositive();
             bystander.close();
             awaitSessions(0);
+            // Still serving: a fresh session after the run gets the same answers as before it.
+            for (Session session : RecordedSessions.all(USER)) {
+                Conversation again = replay(session.messages(), List.of(Integer.MAX_VALUE), Duration.ofSeconds(10));
+                assertThat(again.errors()).as("%s after the run: %s", session, again).isEmpty();
+                assertThat(again.closed()).as("%s after the run: %s", session, again).isTrue();
+            }
+            awaitSessions(0);
             leaks.assertNone();
             long directGrowth = directMemory() - directBefore;
             long heapGrowth = heapAfterGc() - heapBefore;
