@@ -21,10 +21,6 @@ final class RecordedSessions {
             messages = List.copyOf(messages);
         }
 
-        byte[] bytes() {
-            return Frames.concat(messages.toArray(byte[][]::new));
-        }
-
         @Override
         public String toString() {
             return name;
