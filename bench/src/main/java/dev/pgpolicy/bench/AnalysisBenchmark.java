@@ -28,10 +28,14 @@ import org.openjdk.jmh.annotations.TearDown;
  * executor and the facts visitor. Measure both in one run: on a shared machine only figures taken
  * side by side compare. Warm: the same statement with a new literal each time, which is what
  * simple-protocol traffic looks like; it hits the cache.
+ *
+ * <p>Twelve warm-up iterations: with six or eight, on a busy 2-core machine the JIT compiler
+ * threads had not caught up and the cold medians read five to ten times too high, falling from
+ * one measurement iteration to the next (docs/performance.md, "Cold SQL analysis").
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
-@Warmup(iterations = 8, time = 2)
+@Warmup(iterations = 12, time = 2)
 @Measurement(iterations = 5, time = 2)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class AnalysisBenchmark {
