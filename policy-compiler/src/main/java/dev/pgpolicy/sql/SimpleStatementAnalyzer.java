@@ -487,9 +487,10 @@ public final class SimpleStatementAnalyzer {
             return reads;
         }
 
+        /** NOT changes no fact; a loop rather than recursion, so a long run of NOTs cannot overflow the stack. */
         private boolean notCondition() {
-            if (acceptWord("not")) {
-                return notCondition();
+            while (acceptWord("not")) {
+                // Skipped: the tautology heuristic looks through NOT as well.
             }
             return predicate();
         }

@@ -116,6 +116,17 @@ class SimpleStatementAnalyzerTest {
     }
 
     @Test
+    void deepNestingIsBoundedAndLongNotRunsDoNotRecurse() {
+        String nested = "SELECT id FROM t WHERE " + "(".repeat(17) + "id = 1" + ")".repeat(17);
+        assertThat(simple(nested)).isEmpty();
+        String shallow = "SELECT id FROM t WHERE " + "(".repeat(16) + "id = 1" + ")".repeat(16);
+        assertThat(simple(shallow)).isPresent();
+        String nots = "SELECT 1 FROM t WHERE " + "NOT ".repeat(50_000) + "id = 1";
+        assertThat(simple(nots).orElseThrow().columns())
+                .containsExactly(new ColumnUse(ObjectName.unqualified("t"), "id", Clause.FILTER, true));
+    }
+
+    @Test
     void aStatementWhoseParserInputCouldBeTooLongIsDeclined() {
         String sql = "SELECT id FROM t WHERE id = 1";
         LexedStatement statement = StatementSplitter.split(sql).get(0);
