@@ -233,7 +233,8 @@ public final class SqlAnalyzer implements AutoCloseable {
      * needs the parser.
      */
     private Outcome simple(LexedStatement statement, StatementKind kind, String fingerprint, String normalized) {
-        if (!settings.simpleFastPath()) {
+        if (!settings.simpleFastPath() || nesting(statement.significant()) > settings.maxNesting()) {
+            // Too deep for the parser is unparsed there; the fast path must not answer it either.
             return null;
         }
         Optional<StatementFacts> facts = SimpleStatementAnalyzer.analyze(statement, kind, fingerprint, normalized,

@@ -127,6 +127,17 @@ class SimpleStatementAnalyzerTest {
     }
 
     @Test
+    void aStatementTooDeepForTheParserIsNotAnsweredByTheFastPathEither() {
+        SqlAnalyzer.Settings shallow = new SqlAnalyzer.Settings(1, 16, Duration.ofSeconds(60), 100, 256 * 1024, 1, true);
+        try (SqlAnalyzer analyzer = new SqlAnalyzer(shallow)) {
+            StatementFacts facts = analyzer.analyze("SELECT id FROM t WHERE (id IN (1, 2))").statements().get(0);
+            assertThat(facts.parsed()).isFalse();
+            assertThat(facts.findings()).contains(Heuristic.UNPARSED);
+            assertThat(analyzer.simpleAnswers()).isZero();
+        }
+    }
+
+    @Test
     void aStatementWhoseParserInputCouldBeTooLongIsDeclined() {
         String sql = "SELECT id FROM t WHERE id = 1";
         LexedStatement statement = StatementSplitter.split(sql).get(0);
