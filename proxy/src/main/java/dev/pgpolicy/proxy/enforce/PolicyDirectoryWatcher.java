@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * {@code *.pgtest} files, compared once the tree has been quiet for {@link #QUIET_PERIOD}. So an
  * editor's temporary files and swap files reload nothing, a file saved in several steps (truncate,
  * write, rename) or a {@code git checkout} of many files reloads once, with the final content, and
- * a change made by renaming a directory or a symlink (how Kubernetes updates a mounted ConfigMap)
- * is seen although no file name matches.
+ * a change made by renaming a directory or swapping a symbolic link is seen although no file name
+ * matches.
  *
  * <p>Every {@link #ROOT_CHECK_INTERVAL} the watcher also checks that the directory is still the
  * one it watches (a directory replaced by a rename keeps the watch on the old one) and registers
