@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pgpolicy.proxy.config.HostPort;
 import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
+import dev.pgpolicy.proxy.enforce.PolicyDirectoryWatcher;
 import dev.pgpolicy.proxy.testing.PostgresExtension;
 import dev.pgpolicy.proxy.testing.ServeProcess;
 import java.io.IOException;
@@ -134,6 +136,26 @@ class PolicyWatchServeTest {
                 awaitAllowed(session);
             }
             assertThat(serve.stop()).isEqualTo(ServeProcess.TERMINATED);
+        }
+    }
+
+    @Test
+    void withTheWatchTurnedOffOnlyAnExplicitReloadChangesTheSet(@TempDir Path policies) throws Exception {
+        Files.writeString(policies.resolve("base.pgpolicy"), "allow any session;\nallow any select on public.*;\n");
+        // No client connects: the upstream is never dialled.
+        ProxyConfig config = ProxyConfig.builder().listen("127.0.0.1", 0).upstream("127.0.0.1", 1)
+                .policiesDir(policies).policiesWatch(false).adminListen(new HostPort("127.0.0.1", 0))
+                .shutdownGracePeriod(Duration.ZERO).build();
+        try (ProxyServer proxy = ProxyServer.start(config)) {
+            String admin = "http://127.0.0.1:" + proxy.adminAddress().orElseThrow().getPort();
+            String initial = revision(admin);
+            Files.writeString(policies.resolve("extra.pgpolicy"), "deny any delete on public.t;\n");
+            // Absence can only be shown by waiting: several quiet periods of the watcher it would have had.
+            Thread.sleep(PolicyDirectoryWatcher.QUIET_PERIOD.toMillis() * 4);
+            assertThat(revision(admin)).isEqualTo(initial);
+            proxy.reload(); // what SIGHUP does
+            assertThat(revision(admin)).isNotEqualTo(initial);
+            assertThat(reloads(metrics(admin), "success")).isEqualTo(1);
         }
     }
 
