@@ -7,6 +7,7 @@ import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchEvent;
@@ -134,13 +135,10 @@ public final class PolicyDirectoryWatcher implements AutoCloseable {
                     continue;
                 }
                 long now = System.nanoTime();
-                if (dirty) {
-                    long due = Math.min(lastChange + quietPeriod.toNanos(), firstChange + MAX_DELAY.toNanos());
-                    if (now - due >= 0) {
-                        dirty = false;
-                        check();
-                        continue;
-                    }
+                if (dirty && now - settled(firstChange, lastChange) >= 0) {
+                    dirty = false;
+                    check();
+                    continue;
                 }
                 if (now - nextRootCheck >= 0) {
                     nextRootCheck = now + ROOT_CHECK_INTERVAL.toNanos();
@@ -151,10 +149,7 @@ public final class PolicyDirectoryWatcher implements AutoCloseable {
                     }
                     continue;
                 }
-                long wait = nextRootCheck - now;
-                if (dirty) {
-                    wait = Math.min(wait, Math.min(lastChange + quietPeriod.toNanos(), firstChange + MAX_DELAY.toNanos()) - now);
-                }
+                long wait = (dirty ? Math.min(nextRootCheck, settled(firstChange, lastChange)) : nextRootCheck) - now;
                 WatchKey key = service.poll(Math.max(wait, 0), TimeUnit.NANOSECONDS);
                 if (key == null) {
                     continue;
@@ -180,6 +175,11 @@ public final class PolicyDirectoryWatcher implements AutoCloseable {
                 LOG.error("policy watch on {}: unexpected error; continuing", PolicySources.display(directory), e);
             }
         }
+    }
+
+    /** When a burst of changes counts as settled: quiet since the last one, or going on for too long. */
+    private long settled(long firstChange, long lastChange) {
+        return Math.min(lastChange + quietPeriod.toNanos(), firstChange + MAX_DELAY.toNanos());
     }
 
     /** Compares the digest and reloads when it changed; the outcome is logged by {@link LivePolicy}. */
@@ -242,7 +242,7 @@ public final class PolicyDirectoryWatcher implements AutoCloseable {
                         StandardWatchEventKinds.ENTRY_DELETE, StandardWatchEventKinds.ENTRY_MODIFY);
                 watched.put(key, dir);
             }
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             // Created and removed again before it could be registered: nothing left to watch there.
         }
     }
@@ -256,7 +256,7 @@ public final class PolicyDirectoryWatcher implements AutoCloseable {
         Object current;
         try {
             current = Files.readAttributes(directory, BasicFileAttributes.class).fileKey();
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             if (!rootPresent) {
                 return false;
             }
