@@ -92,7 +92,18 @@ public final class PolicyDirectoryWatcher implements AutoCloseable {
     }
 
     static PolicyDirectoryWatcher start(LivePolicy policy, Consumer<LivePolicy.Outcome> onReload, Duration quietPeriod) {
+        return start(policy, onReload, quietPeriod, true);
+    }
+
+    /** With {@code kernelEvents} false the watcher polls the digest, as it does when the kernel refuses watches. */
+    static PolicyDirectoryWatcher start(LivePolicy policy, Consumer<LivePolicy.Outcome> onReload, Duration quietPeriod,
+            boolean kernelEvents) {
         PolicyDirectoryWatcher watcher = new PolicyDirectoryWatcher(policy, onReload, quietPeriod);
+        if (!kernelEvents) {
+            watcher.fallBackToPolling(new IOException("kernel events not used"));
+            watcher.thread.start();
+            return watcher;
+        }
         try {
             watcher.watchService = FileSystems.getDefault().newWatchService();
             watcher.registerTree();

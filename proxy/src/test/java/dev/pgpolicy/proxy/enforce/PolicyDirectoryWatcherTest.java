@@ -127,6 +127,21 @@ class PolicyDirectoryWatcherTest {
     }
 
     @Test
+    void withoutKernelEventsTheDigestIsPolled() throws Exception {
+        BlockingQueue<LivePolicy.Outcome> reloads = new LinkedBlockingQueue<>();
+        try (PolicyDirectoryWatcher watcher = PolicyDirectoryWatcher.start(live, reloads::add, Duration.ofMillis(200), false)) {
+            Path nested = Files.createDirectories(policies.resolve("a/b"));
+            Files.writeString(nested.resolve("deep.pgpolicy"), "@id(\"deep\")\ndeny any delete on public.deep;\n");
+            LivePolicy.Outcome outcome = reloads.poll(30, TimeUnit.SECONDS);
+            assertThat(outcome).as("the poll saw no change").isNotNull();
+            assertThat(outcome.loaded()).as(outcome.problems().toString()).isTrue();
+            assertThat(live.set().ruleIds()).contains("deep");
+            // Nothing changed since: several polls later there was no further attempt.
+            assertThat(reloads.poll(PolicyDirectoryWatcher.POLL_INTERVAL.toMillis() * 3, TimeUnit.MILLISECONDS)).isNull();
+        }
+    }
+
+    @Test
     void aDirectoryReplacedByARenameIsWatchedAgain() throws Exception {
         BlockingQueue<LivePolicy.Outcome> reloads = new LinkedBlockingQueue<>();
         try (PolicyDirectoryWatcher watcher = PolicyDirectoryWatcher.start(live, reloads::add, Duration.ofMillis(200))) {
