@@ -43,6 +43,7 @@ public final class ConfigFile {
             Tls tls,
             Auth auth,
             String policies,
+            @JsonProperty("policies_watch") Boolean policiesWatch,
             Catalog catalog,
             Audit audit,
             Admin admin,
@@ -171,6 +172,9 @@ public final class ConfigFile {
         }
         if (doc.policies() != null) {
             builder.policiesDir(path(base, doc.policies()));
+        }
+        if (doc.policiesWatch() != null) {
+            builder.policiesWatch(doc.policiesWatch());
         }
         if (doc.catalog() != null) {
             builder.catalog(doc.catalog().user(),

@@ -88,6 +88,7 @@ public final class ProxyConfig {
     private final Path usersFile;
     private final LoginThrottle.Limits loginThrottle;
     private final Path policiesDir;
+    private final boolean policiesWatch;
     private final String catalogUser;
     private final Path catalogPasswordFile;
     private final Path auditDir;
@@ -118,6 +119,7 @@ public final class ProxyConfig {
         this.usersFile = b.usersFile;
         this.loginThrottle = b.loginThrottle;
         this.policiesDir = b.policiesDir;
+        this.policiesWatch = b.policiesWatch;
         this.catalogUser = b.catalogUser;
         this.catalogPasswordFile = b.catalogPasswordFile;
         if (catalogUser == null && catalogPasswordFile != null) {
@@ -183,6 +185,7 @@ public final class ProxyConfig {
         b.usersFile = usersFile;
         b.loginThrottle = loginThrottle;
         b.policiesDir = policiesDir;
+        b.policiesWatch = policiesWatch;
         b.catalogUser = catalogUser;
         b.catalogPasswordFile = catalogPasswordFile;
         b.auditDir = auditDir;
@@ -250,6 +253,14 @@ public final class ProxyConfig {
 
     public Optional<Path> policiesDir() {
         return Optional.ofNullable(policiesDir);
+    }
+
+    /**
+     * Whether a change to the policy directory's files reloads the set as SIGHUP does
+     * ({@code policies_watch}, default true); without it only SIGHUP and {@code POST /reload} do.
+     */
+    public boolean policiesWatch() {
+        return policiesWatch;
     }
 
     /**
@@ -350,6 +361,7 @@ public final class ProxyConfig {
         private Path usersFile;
         private LoginThrottle.Limits loginThrottle = LoginThrottle.Limits.defaults();
         private Path policiesDir;
+        private boolean policiesWatch = true;
         private String catalogUser;
         private Path catalogPasswordFile;
         private Path auditDir;
@@ -431,6 +443,11 @@ public final class ProxyConfig {
 
         public Builder policiesDir(Path dir) {
             this.policiesDir = dir;
+            return this;
+        }
+
+        public Builder policiesWatch(boolean watch) {
+            this.policiesWatch = watch;
             return this;
         }
 

@@ -16,6 +16,7 @@ import dev.pgpolicy.proxy.session.SessionEnvironment;
 import dev.pgpolicy.proxy.catalog.CatalogCache;
 import dev.pgpolicy.proxy.enforce.DecisionListener;
 import dev.pgpolicy.proxy.enforce.LivePolicyControl;
+import dev.pgpolicy.proxy.enforce.PolicyDirectoryWatcher;
 import dev.pgpolicy.proxy.enforce.PolicyHooks;
 import dev.pgpolicy.proxy.session.SessionHooks;
 import dev.pgpolicy.proxy.session.SessionListener;
@@ -84,6 +85,8 @@ public final class ProxyServer implements AutoCloseable {
     private boolean closed;
     /** Hooks {@link #start(ProxyConfig)} built from the configuration, released on close. */
     private PolicyHooks ownedHooks;
+    /** Reloads {@link #ownedHooks}' set when its files change ({@code policies_watch}); null when off. */
+    private PolicyDirectoryWatcher policyWatcher;
 
     private ProxyServer(ProxyConfig config, SessionEnvironment environment, EventLoopGroup acceptors,
             EventLoopGroup workers, Channel serverChannel, String certificateFingerprint, ProxyMetrics metrics,
@@ -113,6 +116,10 @@ public final class ProxyServer implements AutoCloseable {
         try {
             ProxyServer server = start(config, hooks, Optional.of(new LivePolicyControl(hooks.policy())));
             server.ownedHooks = hooks;
+            if (config.policiesWatch()) {
+                server.policyWatcher = PolicyDirectoryWatcher.start(hooks.policy(),
+                        outcome -> server.metrics.recordReload(outcome.loaded()));
+            }
             return server;
         } catch (RuntimeException e) {
             hooks.close();
@@ -312,6 +319,9 @@ public final class ProxyServer implements AutoCloseable {
         serverChannel.close().syncUninterruptibly();
         if (admin != null) {
             admin.close();
+        }
+        if (policyWatcher != null) {
+            policyWatcher.close(); // no reload may start while the sessions and the hooks go away
         }
         Duration grace = config.shutdownGracePeriod();
         int open = environment.sessions().size();

@@ -60,6 +60,15 @@ class ConfigFileTest {
     }
 
     @Test
+    void thePolicyDirectoryIsWatchedUnlessTurnedOff() throws IOException {
+        assertThat(ConfigFile.load(write(DESIGN_EXAMPLE)).build().policiesWatch()).isTrue();
+        assertThat(ConfigFile.load(write(DESIGN_EXAMPLE + "policies_watch: false\n")).build().policiesWatch()).isFalse();
+        Path file = write(DESIGN_EXAMPLE + "policies_watch: sometimes\n");
+        assertThatThrownBy(() -> ConfigFile.load(file)).isInstanceOf(ConfigFile.ConfigException.class)
+                .hasMessageContaining("policies_watch");
+    }
+
+    @Test
     void failedLoginThrottleLimits() throws IOException {
         ProxyConfig config = ConfigFile.load(write("""
                 upstream: { host: 127.0.0.1, port: 5432 }
