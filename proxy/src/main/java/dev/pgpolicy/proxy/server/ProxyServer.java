@@ -16,6 +16,7 @@ import dev.pgpolicy.proxy.session.SessionEnvironment;
 import dev.pgpolicy.proxy.catalog.CatalogCache;
 import dev.pgpolicy.proxy.enforce.DecisionListener;
 import dev.pgpolicy.proxy.enforce.LivePolicyControl;
+import dev.pgpolicy.proxy.enforce.MaskingKey;
 import dev.pgpolicy.proxy.enforce.PolicyHooks;
 import dev.pgpolicy.proxy.session.SessionHooks;
 import dev.pgpolicy.proxy.session.SessionListener;
@@ -104,12 +105,21 @@ public final class ProxyServer implements AutoCloseable {
      * tests refuses the start ({@link dev.pgpolicy.proxy.enforce.LivePolicy.RefusedException}).
      */
     public static ProxyServer start(ProxyConfig config) {
+        // Read first, even without policies: a bad key file refuses the start before any client connects.
+        MaskingKey hashKey = config.maskingHashKeyFile().map(MaskingKey::fromFile).orElseGet(MaskingKey::perProcess);
         if (config.policiesDir().isEmpty()) {
+            hashKey.close();
             return start(config, SessionHooks.RELAY);
         }
-        refuseUnsupported(config); // before loading policies: the operator learns of every refusal at once
-        PolicyHooks hooks = PolicyHooks.forDirectory(config.policiesDir().get(), DecisionListener.NONE,
-                CatalogCache.forUpstream(config).orElse(null));
+        PolicyHooks hooks;
+        try {
+            refuseUnsupported(config); // before loading policies: the operator learns of every refusal at once
+            hooks = PolicyHooks.forDirectory(config.policiesDir().get(), DecisionListener.NONE,
+                    CatalogCache.forUpstream(config).orElse(null), hashKey);
+        } catch (RuntimeException e) {
+            hashKey.close();
+            throw e;
+        }
         try {
             ProxyServer server = start(config, hooks, Optional.of(new LivePolicyControl(hooks.policy())));
             server.ownedHooks = hooks;
