@@ -91,6 +91,9 @@ public final class CatalogCache implements AutoCloseable {
      */
     private static final java.time.Duration NAME_LOOKUP_LIFETIME = java.time.Duration.ofSeconds(30);
 
+    /** How long a database whose metadata connection failed is answered "unavailable" at once. */
+    private static final java.time.Duration CONNECT_RETRY_PAUSE = java.time.Duration.ofSeconds(5);
+
     /** Where a result column comes from. */
     public record Column(String schema, String table, String column) {
         public Column {
@@ -119,6 +122,8 @@ public final class CatalogCache implements AutoCloseable {
     private final Cache<TableKey, Map<Integer, Column>> tables =
             Caffeine.newBuilder().maximumSize(CACHED_TABLES).build();
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
+    /** Per database, the System.nanoTime() before which a failed metadata connection is not retried. */
+    private final Map<String, Long> retryConnectAt = new ConcurrentHashMap<>();
     private final Cache<RoleKey, Boolean> userSchemas = Caffeine.newBuilder().maximumSize(CACHED_TABLES)
             .expireAfterWrite(NAME_LOOKUP_LIFETIME).build();
     private final Cache<NameKey, List<String>> placements = Caffeine.newBuilder().maximumSize(CACHED_TABLES)
@@ -347,7 +352,21 @@ public final class CatalogCache implements AutoCloseable {
             if (existing != null && !existing.isClosed()) {
                 return existing;
             }
-            Connection opened = connector.connect(database);
+            Long retryAt = retryConnectAt.get(database);
+            if (retryAt != null && System.nanoTime() - retryAt < 0) {
+                // Every statement asks the catalog for its names: without this pause, an unreachable
+                // server would cost each of them a full connect timeout.
+                throw new SQLException("the metadata connection to database " + database
+                        + " failed less than " + CONNECT_RETRY_PAUSE.toSeconds() + " s ago; not retried yet");
+            }
+            Connection opened;
+            try {
+                opened = connector.connect(database);
+            } catch (SQLException e) {
+                retryConnectAt.put(database, System.nanoTime() + CONNECT_RETRY_PAUSE.toNanos());
+                throw e;
+            }
+            retryConnectAt.remove(database);
             opened.setAutoCommit(true);
             opened.setReadOnly(true);
             connections.put(database, opened);

@@ -142,6 +142,30 @@ class UserSchemaResolutionTest {
     }
 
     @Test
+    void inProxyAuthenticationTheUserSchemaIsTheMappedServiceAccounts() throws IOException {
+        Files.writeString(dir.resolve("owner.pw"), PASSWORD + "\n");
+        String personPassword = "person-pw";
+        Path users = Files.writeString(dir.resolve("users.yaml"), """
+                users:
+                  us_person: { scram: "%s", upstream: owner }
+                accounts:
+                  owner: { user: %s, password_file: owner.pw }
+                """.formatted(dev.pgpolicy.proxy.scram.ScramVerifier.generate(personPassword.toCharArray(), 4096,
+                new java.security.SecureRandom()).encode(), OWNER));
+        Path password = Files.writeString(dir.resolve("catalog.pw"), postgres.superuserPassword() + "\n");
+        ProxyConfig config = ProxyConfig.builder().listen("127.0.0.1", 0).upstream(postgres.host(), postgres.port())
+                .shutdownGracePeriod(Duration.ZERO).policiesDir(denies()).catalog(postgres.superuser(), password)
+                .authMode(ProxyConfig.AuthMode.PROXY).usersFile(users).build();
+        try (ProxyServer proxy = ProxyServer.start(config)) {
+            // The proxy user has no role, let alone a schema: "$user" is the upstream role us_owner.
+            ProcessResult person = PgClient.to("127.0.0.1", proxy.address().getPort()).user("us_person")
+                    .password(personPassword).database(DB).sslMode("disable").psql("SELECT v FROM t");
+            assertThat(person.succeeded()).as(person.describe()).isFalse();
+            assertThat(person.stderr()).contains("permission denied by rule \"deny-own\"").doesNotContain("deny-public");
+        }
+    }
+
+    @Test
     void aSchemaCreatedThroughTheProxyIsSeenByTheNextStatement() throws IOException {
         try (ProxyServer proxy = proxy(denies(), true)) {
             ProcessResult before = select(proxy, LATE);
