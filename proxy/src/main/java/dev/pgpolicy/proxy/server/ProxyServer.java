@@ -105,15 +105,15 @@ public final class ProxyServer implements AutoCloseable {
      * tests refuses the start ({@link dev.pgpolicy.proxy.enforce.LivePolicy.RefusedException}).
      */
     public static ProxyServer start(ProxyConfig config) {
-        // Read first, even without policies: a bad key file refuses the start before any client connects.
-        MaskingKey hashKey = config.maskingHashKeyFile().map(MaskingKey::fromFile).orElseGet(MaskingKey::perProcess);
         if (config.policiesDir().isEmpty()) {
-            hashKey.close();
+            // Checked though unused: a bad key file must not wait until policies are added to show.
+            config.maskingHashKeyFile().ifPresent(file -> MaskingKey.fromFile(file).close());
             return start(config, SessionHooks.RELAY);
         }
+        refuseUnsupported(config); // before loading policies: the operator learns of every refusal at once
+        MaskingKey hashKey = config.maskingHashKeyFile().map(MaskingKey::fromFile).orElseGet(MaskingKey::perProcess);
         PolicyHooks hooks;
         try {
-            refuseUnsupported(config); // before loading policies: the operator learns of every refusal at once
             hooks = PolicyHooks.forDirectory(config.policiesDir().get(), DecisionListener.NONE,
                     CatalogCache.forUpstream(config).orElse(null), hashKey);
         } catch (RuntimeException e) {
