@@ -45,6 +45,7 @@ public final class ConfigFile {
             String policies,
             @JsonProperty("policies_watch") Boolean policiesWatch,
             Catalog catalog,
+            Masking masking,
             Audit audit,
             Admin admin,
             @JsonProperty("max_client_connections") Integer maxClientConnections,
@@ -67,6 +68,9 @@ public final class ConfigFile {
             @JsonProperty("max_file_bytes") Long maxFileBytes) {}
 
     record Admin(String listen, @JsonProperty("token_file") String tokenFile) {}
+
+    /** How masks are computed (see ProxyConfig#maskingHashKeyFile). */
+    record Masking(@JsonProperty("hash_key_file") String hashKeyFile) {}
 
     /** The metadata connection's account for masking (see ProxyConfig#catalogUser). */
     record Catalog(String user, @JsonProperty("password_file") String passwordFile) {}
@@ -179,6 +183,9 @@ public final class ConfigFile {
         if (doc.catalog() != null) {
             builder.catalog(doc.catalog().user(),
                     doc.catalog().passwordFile() == null ? null : path(base, doc.catalog().passwordFile()));
+        }
+        if (doc.masking() != null && doc.masking().hashKeyFile() != null) {
+            builder.maskingHashKeyFile(field("masking.hash_key_file", () -> path(base, doc.masking().hashKeyFile())));
         }
         Audit audit = doc.audit();
         if (audit != null) {

@@ -31,7 +31,6 @@ import dev.pgpolicy.sql.SqlAnalyzer;
 import dev.pgpolicy.sql.StatementFacts;
 import dev.pgpolicy.sql.StatementKind;
 import dev.pgpolicy.sql.TableAccess;
-import java.security.SecureRandom;
 import java.sql.SQLException;
 import java.util.HashSet;
 import java.net.InetAddress;
@@ -85,8 +84,10 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     private final Clock clock;
     /** Resolves result columns for masking; null when no metadata connection is configured. */
     private final CatalogCache catalog;
-    /** The key of hash() masks; per process, so tokens are stable while the proxy runs. */
-    private final byte[] hashKey = new byte[32];
+    /** Resolves unqualified names: search_path, "$user" and placements through the catalog. */
+    private final LiveNames liveNames;
+    /** The key of hash() masks: configured (masking.hash_key_file) or random per process. */
+    private final MaskingKey hashKey;
     private final ThreadPoolExecutor workers;
     private volatile String lastRevision;
     private final Throttles throttles = new Throttles();
@@ -117,6 +118,12 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
 
     /** As {@link #forDirectory(java.nio.file.Path, DecisionListener)}, masking through {@code catalog} (owned: closed with the hooks). */
     public static PolicyHooks forDirectory(java.nio.file.Path directory, DecisionListener listener, CatalogCache catalog) {
+        return forDirectory(directory, listener, catalog, MaskingKey.perProcess());
+    }
+
+    /** As {@link #forDirectory(java.nio.file.Path, DecisionListener, CatalogCache)}, hashing with {@code hashKey} (owned). */
+    public static PolicyHooks forDirectory(java.nio.file.Path directory, DecisionListener listener, CatalogCache catalog,
+            MaskingKey hashKey) {
         SqlAnalyzer testAnalyzer = dev.pgpolicy.policy.testing.PolicyTestRunner.offlineAnalyzer();
         LivePolicy live;
         try {
@@ -125,8 +132,10 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             testAnalyzer.close();
             throw e;
         }
-        PolicyHooks hooks = new PolicyHooks(live, new SqlAnalyzer(), listener, Clock.systemUTC(), catalog);
+        PolicyHooks hooks = new PolicyHooks(live, new SqlAnalyzer(), listener, Clock.systemUTC(), catalog, hashKey);
         hooks.owned.add(hooks.analyzer);
+        hooks.owned.add(hashKey);
+        hashKey.warnIfUnstable(live.current().set());
         if (catalog != null) {
             hooks.owned.add(catalog);
         } else {
@@ -144,8 +153,15 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     /** @param catalog resolves result columns for masking; null to NULL every table column a mask could apply to */
     public PolicyHooks(LivePolicy policy, SqlAnalyzer analyzer, DecisionListener listener, Clock clock,
             CatalogCache catalog) {
+        this(policy, analyzer, listener, clock, catalog, MaskingKey.perProcess());
+    }
+
+    /** @param hashKey the key of hash() masks; the caller closes it */
+    public PolicyHooks(LivePolicy policy, SqlAnalyzer analyzer, DecisionListener listener, Clock clock,
+            CatalogCache catalog, MaskingKey hashKey) {
         this.catalog = catalog;
-        new SecureRandom().nextBytes(hashKey);
+        this.liveNames = new LiveNames(catalog);
+        this.hashKey = Objects.requireNonNull(hashKey);
         this.policy = Objects.requireNonNull(policy);
         this.analyzer = Objects.requireNonNull(analyzer);
         this.listener = Objects.requireNonNull(listener);
@@ -406,12 +422,13 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
 
         SessionContext context = context(session);
         PrincipalClass principal = state.principal(set, context);
-        NameResolver resolver = state.searchPath.resolver(session);
+        LiveNames.Resolution names = liveNames.resolve(session, state.searchPath, analysis);
+        NameResolver resolver = names.resolver();
         Decision decision;
         if (principal.timeDependent()) {
             decision = set.evaluate(principal, analysis, resolver);
         } else {
-            DecisionKey key = DecisionKey.of(principal, state.searchPath.cacheKey(session), analysis);
+            DecisionKey key = DecisionKey.of(principal, names.cacheKey(), analysis);
             decision = decisions.get(key, k -> set.evaluate(principal, analysis, resolver));
         }
         logFindings(session, decision, analysis);
@@ -537,7 +554,8 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         }
         List<String> names = new ArrayList<>();
         for (StatementFacts facts : analysis.statements()) {
-            if (facts.kind() == StatementKind.DDL) {
+            if (facts.kind() == StatementKind.DDL || facts.kind() == StatementKind.DCL) {
+                // DCL too: a GRANT or REVOKE of USAGE on a schema changes how names resolve.
                 state.ranDdl = true;
             }
             for (TableAccess table : facts.tables()) {

@@ -91,6 +91,7 @@ public final class ProxyConfig {
     private final boolean policiesWatch;
     private final String catalogUser;
     private final Path catalogPasswordFile;
+    private final Path maskingHashKeyFile;
     private final Path auditDir;
     private final Path auditHmacKeyFile;
     private final boolean auditFailClosed;
@@ -125,6 +126,7 @@ public final class ProxyConfig {
         if (catalogUser == null && catalogPasswordFile != null) {
             throw new IllegalArgumentException("catalog.password_file needs catalog.user");
         }
+        this.maskingHashKeyFile = b.maskingHashKeyFile;
         this.auditDir = b.auditDir;
         this.auditHmacKeyFile = b.auditHmacKeyFile;
         this.auditFailClosed = b.auditFailClosed;
@@ -188,6 +190,7 @@ public final class ProxyConfig {
         b.policiesWatch = policiesWatch;
         b.catalogUser = catalogUser;
         b.catalogPasswordFile = catalogPasswordFile;
+        b.maskingHashKeyFile = maskingHashKeyFile;
         b.auditDir = auditDir;
         b.auditHmacKeyFile = auditHmacKeyFile;
         b.auditFailClosed = auditFailClosed;
@@ -274,6 +277,14 @@ public final class ProxyConfig {
     /** The file holding {@link #catalogUser()}'s password; empty for trust or peer setups. */
     public Optional<Path> catalogPasswordFile() {
         return Optional.ofNullable(catalogPasswordFile);
+    }
+
+    /**
+     * {@code masking.hash_key_file}: the key of {@code hash()} masks, so that tokens stay the same
+     * across restarts and proxy instances; empty for a random key per process.
+     */
+    public Optional<Path> maskingHashKeyFile() {
+        return Optional.ofNullable(maskingHashKeyFile);
     }
 
     public Optional<Path> auditDir() {
@@ -364,6 +375,7 @@ public final class ProxyConfig {
         private boolean policiesWatch = true;
         private String catalogUser;
         private Path catalogPasswordFile;
+        private Path maskingHashKeyFile;
         private Path auditDir;
         private Path auditHmacKeyFile;
         private boolean auditFailClosed;
@@ -454,6 +466,11 @@ public final class ProxyConfig {
         public Builder catalog(String user, Path passwordFile) {
             this.catalogUser = user;
             this.catalogPasswordFile = passwordFile;
+            return this;
+        }
+
+        public Builder maskingHashKeyFile(Path file) {
+            this.maskingHashKeyFile = file;
             return this;
         }
 

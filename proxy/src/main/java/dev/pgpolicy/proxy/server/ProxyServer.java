@@ -17,6 +17,7 @@ import dev.pgpolicy.proxy.catalog.CatalogCache;
 import dev.pgpolicy.proxy.enforce.DecisionListener;
 import dev.pgpolicy.proxy.enforce.LivePolicyControl;
 import dev.pgpolicy.proxy.enforce.PolicyDirectoryWatcher;
+import dev.pgpolicy.proxy.enforce.MaskingKey;
 import dev.pgpolicy.proxy.enforce.PolicyHooks;
 import dev.pgpolicy.proxy.session.SessionHooks;
 import dev.pgpolicy.proxy.session.SessionListener;
@@ -108,11 +109,20 @@ public final class ProxyServer implements AutoCloseable {
      */
     public static ProxyServer start(ProxyConfig config) {
         if (config.policiesDir().isEmpty()) {
+            // Checked though unused: a bad key file must not wait until policies are added to show.
+            config.maskingHashKeyFile().ifPresent(file -> MaskingKey.fromFile(file).close());
             return start(config, SessionHooks.RELAY);
         }
         refuseUnsupported(config); // before loading policies: the operator learns of every refusal at once
-        PolicyHooks hooks = PolicyHooks.forDirectory(config.policiesDir().get(), DecisionListener.NONE,
-                CatalogCache.forUpstream(config).orElse(null));
+        MaskingKey hashKey = config.maskingHashKeyFile().map(MaskingKey::fromFile).orElseGet(MaskingKey::perProcess);
+        PolicyHooks hooks;
+        try {
+            hooks = PolicyHooks.forDirectory(config.policiesDir().get(), DecisionListener.NONE,
+                    CatalogCache.forUpstream(config).orElse(null), hashKey);
+        } catch (RuntimeException e) {
+            hashKey.close();
+            throw e;
+        }
         try {
             ProxyServer server = start(config, hooks, Optional.of(new LivePolicyControl(hooks.policy())));
             server.ownedHooks = hooks;

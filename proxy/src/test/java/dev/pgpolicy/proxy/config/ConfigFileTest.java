@@ -117,6 +117,30 @@ class ConfigFileTest {
     }
 
     @Test
+    void maskingHashKeyFileResolvesAgainstTheConfigDirectory() throws IOException {
+        ProxyConfig config = ConfigFile.load(write("""
+                upstream: { host: 127.0.0.1, port: 5432 }
+                masking: { hash_key_file: secrets/mask.key }
+                """)).build();
+        assertThat(config.maskingHashKeyFile()).contains(dir.resolve("secrets/mask.key"));
+        assertThat(ConfigFile.load(write("upstream: { host: 127.0.0.1, port: 5432 }\n")).build().maskingHashKeyFile())
+                .isEmpty();
+    }
+
+    @Test
+    void maskingKeysAreCheckedWithTheirPosition() throws IOException {
+        Path misspelt = write("""
+                upstream: { host: 127.0.0.1, port: 5432 }
+                masking:
+                  hash_key: mask.key
+                """);
+        assertThatThrownBy(() -> ConfigFile.load(misspelt)).isInstanceOf(ConfigFile.ConfigException.class)
+                .hasMessage(misspelt + ":3:3: unknown key 'masking.hash_key'");
+        assertThatThrownBy(() -> ConfigFile.load(write("masking: { hash_key_file: \"\" }\n")))
+                .isInstanceOf(ConfigFile.ConfigException.class).hasMessageContaining("masking.hash_key_file: empty path");
+    }
+
+    @Test
     void unknownKeyIsAnErrorWithItsPosition() throws IOException {
         Path file = write("""
                 upstream: { host: 127.0.0.1, port: 5432 }
