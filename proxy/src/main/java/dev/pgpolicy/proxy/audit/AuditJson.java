@@ -175,6 +175,7 @@ final class AuditJson {
         }
         micros(generator, "duration_us", statement.duration());
         string(generator, "reason", statement.reason());
+        string(generator, "sqlstate", statement.sqlState());
     }
 
     private static void string(JsonGenerator generator, String field, String value) throws IOException {

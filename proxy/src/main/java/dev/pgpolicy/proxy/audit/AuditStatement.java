@@ -24,7 +24,10 @@ import java.util.Objects;
  * @param masks the columns masked ({@code schema.table.column}), or would-be masked in detect mode
  * @param rows rows returned or affected, null when unknown (denied, failed, or not counted)
  * @param duration time from receipt to completion, null when unknown
- * @param reason why, in words (a deny's {@code @reason}, a guard finding), or null
+ * @param reason why, in words (a deny's {@code @reason}, a guard finding, the server's error
+ *     message), or null
+ * @param sqlState the SQLSTATE of the server's ErrorResponse when an allowed statement failed
+ *     there, null otherwise
  */
 public record AuditStatement(
         String kind,
@@ -38,7 +41,8 @@ public record AuditStatement(
         List<String> masks,
         Long rows,
         Duration duration,
-        String reason) {
+        String reason,
+        String sqlState) {
 
     public AuditStatement {
         Objects.requireNonNull(kind, "kind");
@@ -74,7 +78,7 @@ public record AuditStatement(
                 + ", level=" + level.jsonName() + ", text=" + (text == null ? "none" : "<redacted>")
                 + ", parameters=" + parameters.size() + ", decision=" + decision.jsonName()
                 + ", rules=" + rules + ", masks=" + masks + ", rows=" + rows + ", duration=" + duration
-                + "]";
+                + ", sqlState=" + sqlState + "]";
     }
 
     /**
@@ -94,6 +98,7 @@ public record AuditStatement(
         private Long rows;
         private Duration duration;
         private String reason;
+        private String sqlState;
 
         private Builder(AuditLevel level, String kind, AuditDecision decision) {
             this.level = Objects.requireNonNull(level, "level");
@@ -157,9 +162,14 @@ public record AuditStatement(
             return this;
         }
 
+        public Builder sqlState(String value) {
+            sqlState = value;
+            return this;
+        }
+
         public AuditStatement build() {
             return new AuditStatement(kind, objects, fingerprint, level, text, parameters, decision,
-                    rules, masks, rows, duration, reason);
+                    rules, masks, rows, duration, reason, sqlState);
         }
     }
 }

@@ -17,6 +17,7 @@ import dev.pgpolicy.proxy.catalog.CatalogCache;
 import dev.pgpolicy.proxy.enforce.DecisionListener;
 import dev.pgpolicy.proxy.enforce.LivePolicyControl;
 import dev.pgpolicy.proxy.enforce.PolicyHooks;
+import dev.pgpolicy.proxy.enforce.StatementAudit;
 import dev.pgpolicy.proxy.session.SessionHooks;
 import dev.pgpolicy.proxy.session.SessionListener;
 import dev.pgpolicy.proxy.tls.CertificateAuthority;
@@ -108,10 +109,19 @@ public final class ProxyServer implements AutoCloseable {
             return start(config, SessionHooks.RELAY);
         }
         refuseUnsupported(config); // before loading policies: the operator learns of every refusal at once
-        PolicyHooks hooks = PolicyHooks.forDirectory(config.policiesDir().get(), DecisionListener.NONE,
-                CatalogCache.forUpstream(config).orElse(null));
+        // The audit log first: the hooks write a record for every statement they decide.
+        Optional<AuditLog> audit = openAudit(config);
+        PolicyHooks hooks;
         try {
-            ProxyServer server = start(config, hooks, Optional.of(new LivePolicyControl(hooks.policy())));
+            hooks = PolicyHooks.forDirectory(config.policiesDir().get(),
+                    audit.<DecisionListener>map(StatementAudit::new).orElse(DecisionListener.NONE),
+                    CatalogCache.forUpstream(config).orElse(null));
+        } catch (RuntimeException e) {
+            audit.ifPresent(AuditLog::close);
+            throw e;
+        }
+        try {
+            ProxyServer server = start(config, hooks, Optional.of(new LivePolicyControl(hooks.policy())), audit);
             server.ownedHooks = hooks;
             return server;
         } catch (RuntimeException e) {
@@ -135,6 +145,22 @@ public final class ProxyServer implements AutoCloseable {
      * and {@code POST /reload} on the admin endpoint act on.
      */
     public static ProxyServer start(ProxyConfig config, SessionHooks hooks, Optional<PolicyControl> policy) {
+        return start(config, hooks, policy, openAudit(config));
+    }
+
+    /** Takes ownership of {@code audit}: it is closed with the server, or at once when the start fails. */
+    private static ProxyServer start(ProxyConfig config, SessionHooks hooks, Optional<PolicyControl> policy,
+            Optional<AuditLog> audit) {
+        try {
+            return startWithAudit(config, hooks, policy, audit);
+        } catch (RuntimeException e) {
+            audit.ifPresent(AuditLog::close);
+            throw e;
+        }
+    }
+
+    private static ProxyServer startWithAudit(ProxyConfig config, SessionHooks hooks, Optional<PolicyControl> policy,
+            Optional<AuditLog> audit) {
         refuseUnsupported(config);
         CertifiedKey serverKey = loadOrGenerateCertificate(config);
         SslContext clientFacingTls = TlsContexts.server(serverKey.privateKey(), serverKey.chain(), config);
@@ -159,12 +185,11 @@ public final class ProxyServer implements AutoCloseable {
         Class<? extends SocketChannel> socketChannelClass =
                 epoll ? EpollSocketChannel.class : NioSocketChannel.class;
 
-        Optional<AuditLog> audit = openAudit(config);
         // The metrics read the session set, which the environment owns; the holder breaks the cycle.
         SessionEnvironment[] environmentHolder = new SessionEnvironment[1];
         ProxyMetrics metrics = new ProxyMetrics(() -> environmentHolder[0].sessions().size(), audit);
         SessionListener listener = audit.isPresent()
-                ? SessionListener.all(metrics, new AuditTrail(audit.get()))
+                ? SessionListener.all(metrics, new AuditTrail(audit.get(), policyRevision(hooks)))
                 : metrics;
         SessionEnvironment environment = new SessionEnvironment(
                 config, clientFacingTls, upstreamTls, socketChannelClass, hooks, listener, users, ownBinding);
@@ -355,6 +380,14 @@ public final class ProxyServer implements AutoCloseable {
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         acceptors.terminationFuture().awaitUninterruptibly(3, TimeUnit.SECONDS);
         workers.terminationFuture().awaitUninterruptibly(3, TimeUnit.SECONDS);
+    }
+
+    /** Connection records name the policy set in force when the proxy enforces one. */
+    private static java.util.function.Supplier<String> policyRevision(SessionHooks hooks) {
+        if (hooks instanceof PolicyHooks policyHooks) {
+            return () -> policyHooks.policy().current().revision().toString();
+        }
+        return () -> null;
     }
 
     private static Optional<AuditLog> openAudit(ProxyConfig config) {
