@@ -105,12 +105,17 @@ final class AuditedProxy implements AutoCloseable {
     }
 
     Connection jdbc(String user) throws SQLException {
+        return jdbc(user, "");
+    }
+
+    /** {@code extra}: more URL parameters, e.g. {@code preferQueryMode=simple}. */
+    Connection jdbc(String user, String extra) throws SQLException {
         Properties properties = new Properties();
         properties.setProperty("user", user);
         properties.setProperty("password", PASSWORD);
         properties.setProperty("ApplicationName", "audit-jdbc");
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.address().getPort() + "/" + DB
-                + "?sslmode=disable", properties);
+                + "?sslmode=disable" + (extra.isEmpty() ? "" : "&" + extra), properties);
     }
 
     @Override
