@@ -113,6 +113,14 @@ public interface DecisionListener {
     default void replied(SessionInfo session, InFlightRequest request, ServerReply reply) {
     }
 
+    /**
+     * Masks the proxy applies to the result of {@code request} (a simple Query's statement or an
+     * Execute), as {@code schema.table.column}: what only the server's RowDescription revealed,
+     * such as the columns of {@code SELECT *}. Called on the event loop before the rows pass.
+     */
+    default void masked(SessionInfo session, InFlightRequest request, java.util.List<String> columns) {
+    }
+
     /** The session ended: statements still waiting for their completion will never get one. */
     default void sessionClosed(SessionInfo session) {
     }

@@ -669,7 +669,9 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                 if (masks.isEmpty()) {
                     return RowFilter.UNCHANGED;
                 }
-                return plan(session, state, masks, description, request.sql().orElse(null)).filter();
+                MaskPlan plan = plan(session, state, masks, description, request.sql().orElse(null));
+                reportMasks(session, request, plan);
+                return plan.filter();
             }
             case DESCRIBE_STATEMENT:
             case DESCRIBE_PORTAL:
@@ -700,7 +702,21 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             MaskPlan plan = plan(session, state, masks, description, sql);
             merged = merged == null ? plan : merge(merged, plan);
         }
+        reportMasks(session, request, merged);
         return merged.filter();
+    }
+
+    /** The audit record of the statement names the columns its result has masked. */
+    private void reportMasks(SessionInfo session, InFlightRequest request, MaskPlan plan) {
+        List<String> columns = new ArrayList<>();
+        for (MaskPlan.ColumnAction action : plan.actions()) {
+            if (action instanceof MaskPlan.Mask mask) {
+                columns.add(mask.column());
+            }
+        }
+        if (!columns.isEmpty()) {
+            listener.masked(session, request, columns);
+        }
     }
 
     /** Two possible layouts of one result: a column is kept only when both keep it, masked alike when both mask it alike. */

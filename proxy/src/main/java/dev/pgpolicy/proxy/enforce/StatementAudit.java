@@ -65,7 +65,7 @@ public final class StatementAudit implements DecisionListener {
     private static final HexFormat HEX = HexFormat.of();
     private static final CompletionStage<Void> GO_AHEAD = DecisionListener.GO_AHEAD;
     /** Marks a Sync in the queue of Executes: where the server resumes after an error. */
-    private static final Execution SYNC = new Execution(null, null, 0);
+    private static final Execution SYNC = new Execution(null, Instant.EPOCH, 0);
 
     private final AuditLog log;
     private final Cache<SessionInfo, Trail> trails = Caffeine.newBuilder().weakKeys().build();
@@ -126,10 +126,10 @@ public final class StatementAudit implements DecisionListener {
         Trail trail = trail(decided.session());
         switch (decided.message()) {
             case "Query":
-                if (draft.level() == null) {
-                    return GO_AHEAD;
-                }
                 if (log.failClosed()) {
+                    if (draft.level() == null) {
+                        return GO_AHEAD;
+                    }
                     List<CompletableFuture<Void>> written = new ArrayList<>();
                     for (int i = 0; i < draft.statementCount(); i++) {
                         written.add(log.appendConfirmed(draft.record(decided.session(), i, draft.receivedAt(),
@@ -137,6 +137,8 @@ public final class StatementAudit implements DecisionListener {
                     }
                     return CompletableFuture.allOf(written.toArray(CompletableFuture[]::new));
                 }
+                // Queued even when not audited, so that the replies of pipelined Queries still meet
+                // their own Query when a reload changes the level between them.
                 trail.queries.addLast(new PendingQuery(draft));
                 return GO_AHEAD;
             case "Parse":
@@ -204,6 +206,25 @@ public final class StatementAudit implements DecisionListener {
         }
     }
 
+    @Override
+    public void masked(SessionInfo session, InFlightRequest request, List<String> columns) {
+        Trail trail = trails.getIfPresent(session);
+        if (trail == null) {
+            return;
+        }
+        if (request.kind() == InFlightRequest.Kind.SIMPLE_QUERY) {
+            PendingQuery query = trail.queries.peekFirst();
+            if (query != null) {
+                query.masks.addAll(columns);
+            }
+        } else if (request.kind() == InFlightRequest.Kind.EXECUTE) {
+            Execution execution = trail.executions.peekFirst();
+            if (execution != null && execution != SYNC) {
+                execution.masks.addAll(columns);
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ completions (event loop)
 
     @Override
@@ -234,7 +255,7 @@ public final class StatementAudit implements DecisionListener {
     private void queryReplied(SessionInfo session, Trail trail, ServerReply reply) {
         PendingQuery query = trail.queries.peekFirst();
         if (query == null) {
-            return; // a Query whose statements are not audited at this level
+            return; // a Query decided before the audit followed the session (fail_closed writes first)
         }
         switch (reply.kind()) {
             case COMMAND_COMPLETE -> query.complete(this, session, rows(reply.commandTag().orElse("")), null);
@@ -261,13 +282,12 @@ public final class StatementAudit implements DecisionListener {
         }
         Duration took = Duration.ofNanos(Math.max(0, System.nanoTime() - execution.startedNanos()));
         switch (reply.kind()) {
-            case COMMAND_COMPLETE -> write(execution.binding().record(session, execution.startedAt(),
-                    rows(reply.commandTag().orElse("")), took, null));
-            case PORTAL_SUSPENDED -> write(execution.binding().record(session, execution.startedAt(), null, took,
+            case COMMAND_COMPLETE -> write(execution.record(session, rows(reply.commandTag().orElse("")), took,
+                    null));
+            case PORTAL_SUSPENDED -> write(execution.record(session, null, took,
                     "portal suspended at the Execute's row limit; the next Execute of the portal continues it"));
-            case EMPTY_QUERY -> write(execution.binding().record(session, execution.startedAt(), 0L, took, null));
-            case ERROR -> write(execution.binding().failed(session, execution.startedAt(), took,
-                    reply.error().orElseThrow()));
+            case EMPTY_QUERY -> write(execution.record(session, 0L, took, null));
+            case ERROR -> write(execution.failed(session, took, reply.error().orElseThrow()));
             case READY -> { }
         }
     }
@@ -295,8 +315,7 @@ public final class StatementAudit implements DecisionListener {
             Execution execution;
             while ((execution = trail.executions.pollFirst()) != null) {
                 if (execution != SYNC && execution.binding() != null) {
-                    write(execution.binding().record(session, execution.startedAt(), null, null,
-                            "the session ended before the statement completed"));
+                    write(execution.record(session, null, null, "the session ended before the statement completed"));
                 }
             }
         } catch (RuntimeException e) {
@@ -357,18 +376,47 @@ public final class StatementAudit implements DecisionListener {
         final Deque<Execution> executions = new ConcurrentLinkedDeque<>();
     }
 
-    private record Execution(Binding binding, Instant startedAt, long startedNanos) {
+    /** An Execute sent upstream: the Bind of its portal (null when not audited) and the masks its rows got. */
+    private static final class Execution {
+        final Binding binding;
+        final Instant startedAt;
+        final long startedNanos;
+        /** Touched on the session's event loop only. */
+        final java.util.Set<String> masks = new TreeSet<>();
+
+        Execution(Binding binding, Instant startedAt, long startedNanos) {
+            this.binding = binding;
+            this.startedAt = startedAt;
+            this.startedNanos = startedNanos;
+        }
+
+        Binding binding() {
+            return binding;
+        }
+
+        Instant startedAt() {
+            return startedAt;
+        }
+
+        long startedNanos() {
+            return startedNanos;
+        }
+
+        AuditRecord record(SessionInfo session, Long rows, Duration took, String reason) {
+            return binding.draft().record(session, 0, startedAt, rows, took, reason, null, binding.parameters(), masks);
+        }
+
+        AuditRecord failed(SessionInfo session, Duration took, ErrorResponse error) {
+            return binding.draft().record(session, 0, startedAt, null, took, error.message(), error.code(),
+                    binding.parameters(), masks);
+        }
     }
 
     /** A Bind of an audited statement: its decision and, at level full, its parameters. */
     private record Binding(Draft draft, List<String> parameters) {
 
         AuditRecord record(SessionInfo session, Instant at, Long rows, Duration took, String reason) {
-            return draft.record(session, 0, at, rows, took, reason, null, parameters);
-        }
-
-        AuditRecord failed(SessionInfo session, Instant at, Duration took, ErrorResponse error) {
-            return draft.record(session, 0, at, null, took, error.message(), error.code(), parameters);
+            return draft.record(session, 0, at, rows, took, reason, null, parameters, List.of());
         }
     }
 
@@ -376,22 +424,25 @@ public final class StatementAudit implements DecisionListener {
     private static final class PendingQuery {
         private final Draft draft;
         private int next;
+        /** Masks applied to the result of the statement the server is running now; event loop only. */
+        final java.util.Set<String> masks = new TreeSet<>();
 
         PendingQuery(Draft draft) {
             this.draft = draft;
         }
 
         void complete(StatementAudit audit, SessionInfo session, Long rows, ErrorResponse error) {
-            if (next >= draft.statementCount()) {
+            if (draft.level() == null || next >= draft.statementCount()) {
                 return; // more completions than the analysis found statements: nothing left to attribute
             }
             Duration took = Duration.ofNanos(Math.max(0, System.nanoTime() - draft.receivedNanos()));
             audit.write(draft.record(session, next++, draft.receivedAt(), rows, took,
-                    error == null ? null : error.message(), error == null ? null : error.code(), List.of()));
+                    error == null ? null : error.message(), error == null ? null : error.code(), List.of(), masks));
+            masks.clear();
         }
 
         void notRun(StatementAudit audit, SessionInfo session, String reason) {
-            while (next < draft.statementCount()) {
+            while (draft.level() != null && next < draft.statementCount()) {
                 audit.write(draft.record(session, next++, draft.receivedAt(), null, null, reason));
             }
         }
@@ -456,16 +507,26 @@ public final class StatementAudit implements DecisionListener {
             };
         }
 
+        /** The masks the decision named plus those applied to the result, once each, sorted. */
+        private List<String> allMasks(java.util.Collection<String> resultMasks) {
+            if (resultMasks.isEmpty()) {
+                return masks;
+            }
+            TreeSet<String> all = new TreeSet<>(masks);
+            all.addAll(resultMasks);
+            return List.copyOf(all);
+        }
+
         int statementCount() {
             return Math.max(1, statements.size());
         }
 
         AuditRecord record(SessionInfo session, int index, Instant at, Long rows, Duration took, String why) {
-            return record(session, index, at, rows, took, why, null, List.of());
+            return record(session, index, at, rows, took, why, null, List.of(), List.of());
         }
 
         AuditRecord record(SessionInfo session, int index, Instant at, Long rows, Duration took, String why,
-                String sqlState, List<String> parameters) {
+                String sqlState, List<String> parameters, java.util.Collection<String> resultMasks) {
             StatementFacts facts = index < statements.size() ? statements.get(index) : null;
             AuditStatement.Builder statement = AuditStatement.builder(level,
                     facts == null ? "unknown" : facts.kind().name().toLowerCase(java.util.Locale.ROOT), decision);
@@ -478,7 +539,7 @@ public final class StatementAudit implements DecisionListener {
             statement.sql(sql, facts == null ? null : facts.normalized())
                     .parameters(parameters)
                     .rules(rules)
-                    .masks(masks)
+                    .masks(allMasks(resultMasks))
                     .reason(why != null ? (reason == null ? why : reason + "; " + why) : reason)
                     .sqlState(sqlState);
             if (rows != null) {

@@ -54,9 +54,17 @@ class AuditStatementsTest {
                     .psql("SELECT email FROM customers WHERE id = 2");
             assertThat(masked.succeeded()).as(masked.describe()).isTrue();
             assertThat(masked.stdout()).doesNotContain("alan@example.org");
+            ProcessResult star = proxy.client(AuditedProxy.ANALYST).applicationName("audit-analyst-star")
+                    .psql("SELECT * FROM customers WHERE id = 1");
+            assertThat(star.succeeded()).as(star.describe()).isTrue();
+            assertThat(star.stdout()).contains("Ada Lovelace").doesNotContain("ada@example.com");
             ProcessResult metadata = proxy.client(AuditedProxy.REPORTER).applicationName("audit-reporter")
                     .psql("SELECT name FROM customers WHERE email = 'ada@example.com'");
             assertThat(metadata.succeeded()).as(metadata.describe()).isTrue();
+            ProcessResult throttled = proxy.client(AuditedProxy.REPORTER).applicationName("audit-throttled")
+                    .psqlScript("SELECT id FROM customers WHERE id = 7;\n".repeat(30));
+            assertThat(throttled.succeeded()).isFalse();
+            assertThat(throttled.stderr()).contains("query rate limit exceeded");
 
             try (Connection connection = proxy.jdbc(AuditedProxy.APP);
                     PreparedStatement select = connection.prepareStatement(
@@ -153,6 +161,11 @@ class AuditStatementsTest {
         assertThat(analyst.get("masks").toString()).contains("customers.email");
         assertThat(analyst.get("rows").asLong()).isEqualTo(1);
 
+        // SELECT *: the mask only the RowDescription revealed.
+        JsonNode star = only(statements, r -> app(r, "audit-analyst-star"));
+        assertThat(star.get("masks").toString()).isEqualTo("[\"public.customers.email\"]");
+        assertThat(star.get("rows").asLong()).isEqualTo(1);
+
         // metadata: no text at all, but kind, objects and fingerprint.
         JsonNode reporter = only(statements, r -> app(r, "audit-reporter"));
         assertThat(reporter.get("level").asText()).isEqualTo("metadata");
@@ -161,6 +174,14 @@ class AuditStatementsTest {
         assertThat(reporter.get("kind").asText()).isEqualTo("select");
         assertThat(reporter.get("objects").toString()).contains("customers");
         assertThat(reporter.toString()).doesNotContain("ada@example.com");
+
+        // Throttled: refused before the policy decided, audited at least at statements.
+        JsonNode limited = only(statements, r -> app(r, "audit-throttled") && r.get("decision").asText().equals("throttle"));
+        assertThat(limited.get("level").asText()).isEqualTo("statements");
+        assertThat(limited.get("text").asText()).isEqualTo("select id from customers where id = ?");
+        assertThat(limited.get("kind").asText()).isEqualTo("select");
+        assertThat(limited.get("reason").asText()).contains("query rate limit exceeded");
+        assertThat(limited.get("rows").isNull()).isTrue();
 
         // pgjdbc's prepared statement at full: one record per Execute with its Bind parameters.
         List<JsonNode> jdbc = statements.stream().filter(r -> app(r, "audit-jdbc")).toList();

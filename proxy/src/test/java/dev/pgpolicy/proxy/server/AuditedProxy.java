@@ -35,7 +35,7 @@ final class AuditedProxy implements AutoCloseable {
     static final String APP = "aud_app";
     /** Audited at {@code statements}, with a mask on customers.email. */
     static final String ANALYST = "aud_analyst";
-    /** Audited at {@code metadata}. */
+    /** Audited at {@code metadata}; one query per second. */
     static final String REPORTER = "aud_reporter";
     static final String PASSWORD = "aud-secret-pw";
     static final String POLICY = """
@@ -54,6 +54,7 @@ final class AuditedProxy implements AutoCloseable {
             audit app      full;
             audit analyst  statements;
             audit reporter metadata;
+            limit reporter { queries 1 per second per user; }
             """;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static boolean schemaCreated;
