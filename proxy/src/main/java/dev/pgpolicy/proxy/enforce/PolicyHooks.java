@@ -568,16 +568,23 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     }
 
     /**
-     * The session as policies see it. Passthrough mode: the server authenticated the user, who is
-     * also the upstream role; the proxy knows no groups.
+     * The session as policies see it. Passthrough: the server authenticated the user, who is also
+     * the upstream role, and there are no groups. {@code auth.mode: proxy}: the proxy user, the
+     * groups of the users file, the mapped service account's role, and how the client proved
+     * itself ({@code scram}, {@code cert}, {@code cert+scram}), as {@link SessionInfo} exposes them.
      */
     SessionContext context(SessionInfo session) {
         InetSocketAddress address = session.clientAddress();
         InetAddress ip = address == null ? null : address.getAddress();
         String user = session.user().orElse("");
-        return new SessionContext(user, Set.of(), user, session.database().orElse(""),
-                session.applicationName().orElse(""), ip, "passthrough", session.tls(), null, clock.instant(), null);
+        String auth = session.authMethod().filter(PROXY_AUTH_METHODS::contains).orElse("passthrough");
+        return new SessionContext(user, Set.copyOf(session.groups()), session.dbUser().orElse(user),
+                session.database().orElse(""), session.applicationName().orElse(""), ip, auth, session.tls(),
+                session.certCn().orElse(null), clock.instant(), null);
     }
+
+    /** The methods of {@code auth.mode: proxy}; passthrough sessions report the server's method instead. */
+    private static final Set<String> PROXY_AUTH_METHODS = Set.of("scram", "cert", "cert+scram");
 
 
     // ------------------------------------------------------------------ masking

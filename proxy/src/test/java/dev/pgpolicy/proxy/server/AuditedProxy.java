@@ -69,9 +69,14 @@ final class AuditedProxy implements AutoCloseable {
 
     static AuditedProxy start(EmbeddedPostgres postgres, Path work, UnaryOperator<ProxyConfig.Builder> customize)
             throws IOException {
+        return start(postgres, work, POLICY, customize);
+    }
+
+    static AuditedProxy start(EmbeddedPostgres postgres, Path work, String policy,
+            UnaryOperator<ProxyConfig.Builder> customize) throws IOException {
         createSchema(postgres);
         Path policies = Files.createDirectories(work.resolve("policies"));
-        Files.writeString(policies.resolve("audit.pgpolicy"), POLICY);
+        Files.writeString(policies.resolve("audit.pgpolicy"), policy);
         Path catalogPassword = Files.writeString(work.resolve("catalog.pw"), postgres.superuserPassword() + "\n");
         ProxyConfig config = customize.apply(ProxyConfig.builder()
                 .listen("127.0.0.1", 0)
