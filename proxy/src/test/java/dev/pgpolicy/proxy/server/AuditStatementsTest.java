@@ -87,6 +87,30 @@ class AuditStatementsTest {
                     assertThatThrownBy(() -> statement.execute("DROP TABLE notes"))
                             .isInstanceOf(SQLException.class).hasMessageContaining("no-ddl");
                 }
+                // A batch in one pipeline whose second row fails: the server skips the rest up to the Sync.
+                try (PreparedStatement insert = connection.prepareStatement(
+                        "INSERT INTO customers (id, name, email) VALUES (?, ?, ?)")) {
+                    for (int id : new int[] {10, 1, 11}) {
+                        insert.setInt(1, id);
+                        insert.setString(2, "batch " + id);
+                        insert.setString(3, "batch" + id + "@example.com");
+                        insert.addBatch();
+                    }
+                    assertThatThrownBy(insert::executeBatch).isInstanceOf(SQLException.class);
+                }
+                // Rows fetched in pieces: each Execute of the portal is a record.
+                connection.setAutoCommit(false);
+                try (Statement cursor = connection.createStatement()) {
+                    cursor.setFetchSize(1);
+                    try (ResultSet rows = cursor.executeQuery("SELECT id FROM customers WHERE id < 3 ORDER BY id")) {
+                        int count = 0;
+                        while (rows.next()) {
+                            count++;
+                        }
+                        assertThat(count).isEqualTo(2);
+                    }
+                }
+                connection.commit();
             }
         }
 
@@ -196,6 +220,23 @@ class AuditStatementsTest {
         assertThat(executes.get(1).get("rows").asLong()).isEqualTo(1);
         JsonNode jdbcDenied = only(jdbc, r -> r.get("decision").asText().equals("deny"));
         assertThat(jdbcDenied.get("text").asText()).isEqualTo("DROP TABLE notes");
+
+        // The batch: the first row inserted, the second failed, the third never ran and has no record.
+        List<JsonNode> batch = jdbc.stream().filter(r -> r.get("kind").asText().equals("insert")).toList();
+        assertThat(batch).as(jdbc.toString()).hasSize(2);
+        assertThat(batch.get(0).get("rows").asLong()).isEqualTo(1);
+        assertThat(batch.get(0).get("parameters").get(1).asText()).isEqualTo("batch 10");
+        assertThat(batch.get(1).get("sqlstate").asText()).isEqualTo("23505");
+        assertThat(batch.get(1).get("parameters").get(1).asText()).isEqualTo("batch 1");
+        assertThat(postgres.query(AuditedProxy.DB, "SELECT count(*) FROM customers WHERE id IN (10, 11)").get(0).get(0))
+                .as("the failed batch rolled back").isEqualTo("0");
+
+        // Fetched one row at a time: suspended Executes, then the one that completes.
+        List<JsonNode> fetched = jdbc.stream()
+                .filter(r -> r.get("text").asText().equals("SELECT id FROM customers WHERE id < 3 ORDER BY id")).toList();
+        assertThat(fetched).as(jdbc.toString()).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(fetched.get(0).get("reason").asText()).contains("portal suspended");
+        assertThat(fetched.get(fetched.size() - 1).get("rows").isNumber()).isTrue();
 
         AuditedProxy.assertVerifies(auditDir);
     }
