@@ -25,12 +25,16 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Deque;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -382,7 +386,7 @@ public final class StatementAudit implements DecisionListener {
         final Instant startedAt;
         final long startedNanos;
         /** Touched on the session's event loop only. */
-        final java.util.Set<String> masks = new TreeSet<>();
+        final Set<String> masks = new TreeSet<>();
 
         Execution(Binding binding, Instant startedAt, long startedNanos) {
             this.binding = binding;
@@ -425,7 +429,7 @@ public final class StatementAudit implements DecisionListener {
         private final Draft draft;
         private int next;
         /** Masks applied to the result of the statement the server is running now; event loop only. */
-        final java.util.Set<String> masks = new TreeSet<>();
+        final Set<String> masks = new TreeSet<>();
 
         PendingQuery(Draft draft) {
             this.draft = draft;
@@ -492,7 +496,7 @@ public final class StatementAudit implements DecisionListener {
             }
             List<String> masks = decision == null ? List.of() : List.copyOf(new TreeSet<>(decision.masks().keySet()));
             return new Draft(decided.sql(), decided.analysis().statements(), level(decided.level()), outcome,
-                    List.copyOf(new java.util.LinkedHashSet<>(rules)), masks,
+                    List.copyOf(new LinkedHashSet<>(rules)), masks,
                     reason == null || reason.isEmpty() ? null : reason, decided.revision().toString(),
                     decided.receivedAt(), decided.receivedNanos());
         }
@@ -508,7 +512,7 @@ public final class StatementAudit implements DecisionListener {
         }
 
         /** The masks the decision named plus those applied to the result, once each, sorted. */
-        private List<String> allMasks(java.util.Collection<String> resultMasks) {
+        private List<String> allMasks(Collection<String> resultMasks) {
             if (resultMasks.isEmpty()) {
                 return masks;
             }
@@ -526,10 +530,10 @@ public final class StatementAudit implements DecisionListener {
         }
 
         AuditRecord record(SessionInfo session, int index, Instant at, Long rows, Duration took, String why,
-                String sqlState, List<String> parameters, java.util.Collection<String> resultMasks) {
+                String sqlState, List<String> parameters, Collection<String> resultMasks) {
             StatementFacts facts = index < statements.size() ? statements.get(index) : null;
             AuditStatement.Builder statement = AuditStatement.builder(level,
-                    facts == null ? "unknown" : facts.kind().name().toLowerCase(java.util.Locale.ROOT), decision);
+                    facts == null ? "unknown" : facts.kind().name().toLowerCase(Locale.ROOT), decision);
             if (facts != null) {
                 for (TableAccess access : facts.tables()) {
                     statement.object(access.table().toString(), access.action().keyword());
