@@ -145,6 +145,7 @@ public final class ProxyServer implements AutoCloseable {
      * and {@code POST /reload} on the admin endpoint act on.
      */
     public static ProxyServer start(ProxyConfig config, SessionHooks hooks, Optional<PolicyControl> policy) {
+        refuseUnsupported(config); // before the audit directory is created
         return start(config, hooks, policy, openAudit(config));
     }
 
