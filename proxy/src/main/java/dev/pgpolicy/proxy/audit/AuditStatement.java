@@ -28,6 +28,9 @@ import java.util.Objects;
  *     message), or null
  * @param sqlState the SQLSTATE of the server's ErrorResponse when an allowed statement failed
  *     there, null otherwise
+ * @param part which statement of its Query message this is, from 1
+ * @param parts how many statements the Query message held; a Query with several statements has
+ *     one record each, and at {@code full} each carries the whole text as sent
  */
 public record AuditStatement(
         String kind,
@@ -42,7 +45,9 @@ public record AuditStatement(
         Long rows,
         Duration duration,
         String reason,
-        String sqlState) {
+        String sqlState,
+        int part,
+        int parts) {
 
     public AuditStatement {
         Objects.requireNonNull(kind, "kind");
@@ -64,6 +69,9 @@ public record AuditStatement(
         }
         if (duration != null && duration.isNegative()) {
             throw new IllegalArgumentException("negative duration: " + duration);
+        }
+        if (part < 1 || part > parts) {
+            throw new IllegalArgumentException("statement " + part + " of " + parts);
         }
     }
 
@@ -99,6 +107,8 @@ public record AuditStatement(
         private Duration duration;
         private String reason;
         private String sqlState;
+        private int part = 1;
+        private int parts = 1;
 
         private Builder(AuditLevel level, String kind, AuditDecision decision) {
             this.level = Objects.requireNonNull(level, "level");
@@ -167,9 +177,16 @@ public record AuditStatement(
             return this;
         }
 
+        /** Statement {@code number} (from 1) of a Query message holding {@code count}. */
+        public Builder part(int number, int count) {
+            part = number;
+            parts = count;
+            return this;
+        }
+
         public AuditStatement build() {
             return new AuditStatement(kind, objects, fingerprint, level, text, parameters, decision,
-                    rules, masks, rows, duration, reason, sqlState);
+                    rules, masks, rows, duration, reason, sqlState, part, parts);
         }
     }
 }

@@ -545,7 +545,8 @@ public final class StatementAudit implements DecisionListener {
                     .rules(rules)
                     .masks(allMasks(resultMasks))
                     .reason(why != null ? (reason == null ? why : reason + "; " + why) : reason)
-                    .sqlState(sqlState);
+                    .sqlState(sqlState)
+                    .part(index + 1, statementCount());
             if (rows != null) {
                 statement.rows(rows);
             }

@@ -160,6 +160,11 @@ class AuditStatementsTest {
         assertThat(multi.get(1).get("kind").asText()).isEqualTo("select");
         assertThat(multi.get(1).get("rows").asLong()).isEqualTo(2);
         assertThat(multi.get(0).get("seq").asLong()).isLessThan(multi.get(1).get("seq").asLong());
+        assertThat(multi.get(0).get("part").asInt()).isEqualTo(1);
+        assertThat(multi.get(1).get("part").asInt()).isEqualTo(2);
+        assertThat(multi.get(1).get("parts").asInt()).isEqualTo(2);
+        assertThat(select.get("part").asInt()).isEqualTo(1);
+        assertThat(select.get("parts").asInt()).isEqualTo(1);
 
         // Denied DDL: at least statements, the rule and its reason, no rows.
         JsonNode denied = only(statements, r -> app(r, "audit-ddl"));
