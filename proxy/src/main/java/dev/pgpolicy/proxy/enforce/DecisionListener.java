@@ -36,8 +36,8 @@ public interface DecisionListener {
         THROTTLED
     }
 
-    /** The gate of a statement that may go ahead now. */
-    CompletionStage<Void> GO_AHEAD = CompletableFuture.completedFuture(null);
+    /** The gate of a statement that may go ahead now (a minimal stage: nobody can complete it otherwise). */
+    CompletionStage<Void> GO_AHEAD = CompletableFuture.completedStage(null);
 
     /**
      * One decided Query, Parse or Bind, with what the audit log needs of it.
