@@ -36,6 +36,7 @@ import java.util.HashSet;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +45,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -290,6 +292,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
 
     @Override
     public void onSessionClosed(SessionInfo session) {
+        listener.sessionClosed(session);
         SessionState state = sessions.getIfPresent(session);
         if (state != null) {
             state.closed = true;
@@ -298,30 +301,56 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         }
     }
 
-    /** A statement about to run counts against the queries-per-second limits; the excess is refused (53400). */
-    private Optional<Verdict> throttled(SessionInfo session, SessionState state) {
-        PolicySet set = policy.current().set();
-        Optional<ErrorResponse> refused = throttles.tryQuery(session, set.limits(state.principal(set, context(session))));
-        if (refused.isPresent()) {
-            LOG.info("session {}: throttled user={}: {}", session.id(), session.user().orElse(""), refused.get().message());
-            return Optional.of(Verdict.deny(refused.get()));
+    /**
+     * A statement about to run counts against the queries-per-second limits; the excess is refused
+     * (53400). When statements are audited, the refusal is recorded after analysing the statement
+     * on a decision worker, so the record names its kind and tables like any other.
+     */
+    private Optional<Verdict> throttled(SessionInfo session, SessionState state, String message, String statementName,
+            Optional<String> sql, Instant receivedAt, long receivedNanos) {
+        LivePolicy.Loaded loaded = policy.current();
+        PolicySet set = loaded.set();
+        PrincipalClass principal = state.principal(set, context(session));
+        Optional<ErrorResponse> refused = throttles.tryQuery(session, set.limits(principal));
+        if (refused.isEmpty()) {
+            return Optional.empty();
         }
-        return Optional.empty();
+        ErrorResponse error = refused.get();
+        LOG.info("session {}: throttled user={}: {}", session.id(), session.user().orElse(""), error.message());
+        Verdict denial = Verdict.deny(error);
+        if (!listener.followsCompletions() || sql.isEmpty()) {
+            return Optional.of(denial);
+        }
+        return Optional.of(decideLater(() -> {
+            listener.record(new DecisionListener.Decided(session, message, statementName, sql.get(),
+                    analyze(session, sql.get()), null, DecisionListener.Outcome.THROTTLED, loaded.revision(),
+                    set.auditLevel(principal).atLeast(dev.pgpolicy.policy.AuditLevel.STATEMENTS), error.message(),
+                    receivedAt, receivedNanos));
+            return denial;
+        }));
+    }
+
+    private QueryAnalysis analyze(SessionInfo session, String sql) {
+        boolean standardConformingStrings = !session.serverParameter("standard_conforming_strings")
+                .map(value -> value.equalsIgnoreCase("off")).orElse(false);
+        return analyzer.analyze(sql, standardConformingStrings);
     }
 
     @Override
     public Verdict onQuery(SessionInfo session, Query query) {
         SessionState state = state(session);
-        Optional<Verdict> throttled = throttled(session, state);
+        Instant receivedAt = clock.instant();
+        long receivedNanos = System.nanoTime();
+        Optional<Verdict> throttled = throttled(session, state, "Query", "", Optional.of(query.sql()), receivedAt,
+                receivedNanos);
         if (throttled.isPresent()) {
             return throttled.get();
         }
         return decideLater(() -> {
-            Verdict verdict = decide(session, state, "Query", query.sql());
-            if (verdict.action() != Verdict.Action.DENY) {
-                state.searchPath.follow(query.sql(), state.lastStatementCount == 1);
-            }
-            return verdict;
+            Ruling ruling = decide(session, state, "Query", "", query.sql(), receivedAt, receivedNanos);
+            int statementCount = state.lastStatementCount;
+            return gated(ruling.gate(), ruling.verdict(),
+                    () -> state.searchPath.follow(query.sql(), statementCount == 1));
         });
     }
 
@@ -329,30 +358,37 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     public Verdict onParse(SessionInfo session, Parse parse) {
         SessionState state = state(session);
         String name = parse.statementName();
+        Instant receivedAt = clock.instant();
+        long receivedNanos = System.nanoTime();
         return decideLater(() -> {
             // Until this Parse is decided, its name means nothing the proxy allowed.
             state.statements.remove(name);
-            Verdict verdict = decide(session, state, "Parse", parse.sql());
+            Ruling ruling = decide(session, state, "Parse", name, parse.sql(), receivedAt, receivedNanos);
             state.parsedUnder(parse.sql(), state.searchPath.cacheKey(session));
-            if (verdict.action() != Verdict.Action.DENY) {
-                state.statements.put(name, new PreparedDecision(parse.sql(), state.lastRevision));
-                state.searchPath.follow(parse.sql(), state.lastStatementCount == 1);
-            }
-            return verdict;
+            String revision = state.lastRevision;
+            int statementCount = state.lastStatementCount;
+            return gated(ruling.gate(), ruling.verdict(), () -> {
+                state.statements.put(name, new PreparedDecision(parse.sql(), revision));
+                state.searchPath.follow(parse.sql(), statementCount == 1);
+            });
         });
     }
 
     @Override
     public Verdict onBind(SessionInfo session, Bind bind, Optional<String> statementSql) {
         SessionState state = state(session);
-        Optional<Verdict> throttled = throttled(session, state);
+        Instant receivedAt = clock.instant();
+        long receivedNanos = System.nanoTime();
+        PreparedDecision prepared = state.statements.get(bind.statementName());
+        Optional<Verdict> throttled = throttled(session, state, "Bind", bind.statementName(),
+                prepared != null ? Optional.of(prepared.sql()) : statementSql, receivedAt, receivedNanos);
         if (throttled.isPresent()) {
             return throttled.get();
         }
-        PreparedDecision prepared = state.statements.get(bind.statementName());
         PolicySet set = policy.current().set();
         if (prepared != null && prepared.revision().equals(set.revision()) && !set.timeDependent()) {
-            return Verdict.FORWARD; // decided at its Parse, under the policy still in force
+            // Decided at its Parse, under the policy still in force.
+            return gated(listener.bound(session, bind, receivedAt, receivedNanos), Verdict.FORWARD, () -> { });
         }
         // Otherwise decide again: the set changed, or its rules read the clock (a statement allowed
         // during office hours must not stay allowed after them).
@@ -361,17 +397,20 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             // A statement the proxy never saw parsed: a SQL-level PREPARE (decided when it ran) or
             // a name the server does not know (it refuses the Bind itself), or a statement whose
             // Parse was denied (the server is then discarding until Sync anyway).
-            return Verdict.FORWARD;
+            return gated(listener.bound(session, bind, receivedAt, receivedNanos), Verdict.FORWARD, () -> { });
         }
         String text = sql.get();
         return decideLater(() -> {
-            Verdict verdict = decide(session, state, "Bind", text);
-            if (verdict.action() == Verdict.Action.DENY) {
+            Ruling ruling = decide(session, state, "Bind", bind.statementName(), text, receivedAt, receivedNanos);
+            if (ruling.verdict().action() == Verdict.Action.DENY) {
                 state.statements.remove(bind.statementName());
-            } else {
-                state.statements.put(bind.statementName(), new PreparedDecision(text, state.lastRevision));
+                return ruling.verdict();
             }
-            return verdict;
+            String revision = state.lastRevision;
+            CompletionStage<Void> gate = ruling.gate()
+                    .thenCompose(ignored -> listener.bound(session, bind, receivedAt, receivedNanos));
+            return gated(gate, ruling.verdict(),
+                    () -> state.statements.put(bind.statementName(), new PreparedDecision(text, revision)));
         });
     }
 
@@ -391,7 +430,10 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
 
     private Verdict decideLater(Supplier<Verdict> decision) {
         try {
-            return Verdict.pending(CompletableFuture.supplyAsync(decision, workers));
+            // A decision may itself wait for the audit log (gated): the session sees one decision.
+            return Verdict.pending(CompletableFuture.supplyAsync(decision, workers).thenCompose(verdict ->
+                    verdict.action() == Verdict.Action.PENDING ? verdict.decision()
+                            : CompletableFuture.completedFuture(verdict)));
         } catch (RejectedExecutionException e) {
             // Overloaded: refuse this statement rather than queue without bound; the session goes on.
             return Verdict.deny(ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.INSUFFICIENT_RESOURCES,
@@ -399,13 +441,50 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         }
     }
 
+    /** A verdict and what must complete before it applies (the statement's audit record, with fail_closed). */
+    private record Ruling(Verdict verdict, CompletionStage<Void> gate) {
+    }
+
+    /**
+     * {@code verdict} once {@code gate} completes; a failed gate refuses the statement with 58030.
+     * {@code goAhead} records what forwarding the statement changes, only when it is forwarded.
+     */
+    private static Verdict gated(CompletionStage<Void> gate, Verdict verdict, Runnable goAhead) {
+        if (verdict.action() == Verdict.Action.DENY) {
+            return verdict;
+        }
+        CompletableFuture<Void> future = gate.toCompletableFuture();
+        if (future.isDone() && !future.isCompletedExceptionally()) {
+            goAhead.run();
+            return verdict;
+        }
+        return Verdict.pending(future.handle((ignored, failure) -> {
+            if (failure != null) {
+                return Verdict.deny(auditRefusal(failure));
+            }
+            goAhead.run();
+            return verdict;
+        }));
+    }
+
+    /**
+     * 58030 (io_error, class 58 "system error": a failure outside the database): the remedy is
+     * the operator's (disk, permissions), not a retry with less load, which class 53 would suggest.
+     */
+    static ErrorResponse auditRefusal(Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        return ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.IO_ERROR,
+                "pgpolicy: the audit log cannot be written and audit.fail_closed is set: the statement was not run",
+                cause.getMessage());
+    }
+
     /** Analyses and evaluates one message's SQL; runs on a decision worker. */
-    private Verdict decide(SessionInfo session, SessionState state, String message, String sql) {
+    private Ruling decide(SessionInfo session, SessionState state, String message, String statementName, String sql,
+            Instant receivedAt, long receivedNanos) {
         LivePolicy.Loaded loaded = policy.current();
         PolicySet set = loaded.set();
-        boolean standardConformingStrings = !session.serverParameter("standard_conforming_strings")
-                .map(value -> value.equalsIgnoreCase("off")).orElse(false);
-        QueryAnalysis analysis = analyzer.analyze(sql, standardConformingStrings);
+        QueryAnalysis analysis = analyze(session, sql);
         state.lastStatementCount = analysis.statements().size();
         state.lastRevision = set.revision();
         if (catalog != null) {
@@ -439,8 +518,11 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             if (copyDenial.isPresent()) {
                 LOG.info("session {}: denied {} for user={}: COPY of a masked table [fingerprint {}]", session.id(),
                         message, session.user().orElse(""), fingerprints(analysis));
-                listener.decided(session, message, sql, decision, DecisionListener.Outcome.DENIED, loaded.revision());
-                return Verdict.deny(copyDenial.get());
+                listener.record(new DecisionListener.Decided(session, message, statementName, sql, analysis, decision,
+                        DecisionListener.Outcome.DENIED, loaded.revision(),
+                        decision.auditLevel().atLeast(dev.pgpolicy.policy.AuditLevel.STATEMENTS),
+                        copyDenial.get().message(), receivedAt, receivedNanos));
+                return new Ruling(Verdict.deny(copyDenial.get()), DecisionListener.GO_AHEAD);
             }
         }
         if (decision.allowed() || decision.wouldDeny()) {
@@ -450,21 +532,25 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             LOG.info("session {}: denied {} for user={} by {}: {} [fingerprint {}]", session.id(), message,
                     session.user().orElse(""), decision.ruleIds().isEmpty() ? "default deny" : decision.ruleIds(),
                     decision.reason(), fingerprints(analysis));
-            listener.decided(session, message, sql, decision, DecisionListener.Outcome.DENIED, loaded.revision());
-            return Verdict.deny(denial(decision));
+            listener.record(new DecisionListener.Decided(session, message, statementName, sql, analysis, decision,
+                    DecisionListener.Outcome.DENIED, loaded.revision(), decision.auditLevel(), null, receivedAt,
+                    receivedNanos));
+            return new Ruling(Verdict.deny(denial(decision)), DecisionListener.GO_AHEAD);
         }
         if (decision.wouldDeny()) {
             LOG.warn("session {}: detect mode: would deny {} for user={} by {} [fingerprint {}]", session.id(), message,
                     session.user().orElse(""), decision.detectRuleIds(), fingerprints(analysis));
-            listener.decided(session, message, sql, decision, DecisionListener.Outcome.WOULD_DENY, loaded.revision());
-            return Verdict.FORWARD;
+            return new Ruling(Verdict.FORWARD, listener.record(new DecisionListener.Decided(session, message,
+                    statementName, sql, analysis, decision, DecisionListener.Outcome.WOULD_DENY, loaded.revision(),
+                    decision.auditLevel(), null, receivedAt, receivedNanos)));
         }
         if (!decision.detectRuleIds().isEmpty()) {
             LOG.info("session {}: detect mode: would mask for user={} by {} [fingerprint {}]", session.id(),
                     session.user().orElse(""), decision.detectRuleIds(), fingerprints(analysis));
         }
-        listener.decided(session, message, sql, decision, DecisionListener.Outcome.ALLOWED, loaded.revision());
-        return Verdict.FORWARD;
+        return new Ruling(Verdict.FORWARD, listener.record(new DecisionListener.Decided(session, message,
+                statementName, sql, analysis, decision, DecisionListener.Outcome.ALLOWED, loaded.revision(),
+                decision.auditLevel(), null, receivedAt, receivedNanos)));
     }
 
     private static void logFindings(SessionInfo session, Decision decision, QueryAnalysis analysis) {
@@ -499,16 +585,23 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     }
 
     /**
-     * The session as policies see it. Passthrough mode: the server authenticated the user, who is
-     * also the upstream role; the proxy knows no groups.
+     * The session as policies see it. Passthrough: the server authenticated the user, who is also
+     * the upstream role, and there are no groups. {@code auth.mode: proxy}: the proxy user, the
+     * groups of the users file, the mapped service account's role, and how the client proved
+     * itself ({@code scram}, {@code cert}, {@code cert+scram}), as {@link SessionInfo} exposes them.
      */
     SessionContext context(SessionInfo session) {
         InetSocketAddress address = session.clientAddress();
         InetAddress ip = address == null ? null : address.getAddress();
         String user = session.user().orElse("");
-        return new SessionContext(user, Set.of(), user, session.database().orElse(""),
-                session.applicationName().orElse(""), ip, "passthrough", session.tls(), null, clock.instant(), null);
+        String auth = session.authMethod().filter(PROXY_AUTH_METHODS::contains).orElse("passthrough");
+        return new SessionContext(user, Set.copyOf(session.groups()), session.dbUser().orElse(user),
+                session.database().orElse(""), session.applicationName().orElse(""), ip, auth, session.tls(),
+                session.certCn().orElse(null), clock.instant(), null);
     }
+
+    /** The methods of {@code auth.mode: proxy}; passthrough sessions report the server's method instead. */
+    private static final Set<String> PROXY_AUTH_METHODS = Set.of("scram", "cert", "cert+scram");
 
 
     // ------------------------------------------------------------------ masking
@@ -578,6 +671,21 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     }
 
     @Override
+    public boolean followsCompletions() {
+        return listener.followsCompletions();
+    }
+
+    @Override
+    public void onForwarded(SessionInfo session, InFlightRequest request) {
+        listener.forwarded(session, request);
+    }
+
+    @Override
+    public void onReply(SessionInfo session, InFlightRequest request, dev.pgpolicy.proxy.session.ServerReply reply) {
+        listener.replied(session, request, reply);
+    }
+
+    @Override
     public RowFilter onRowDescription(SessionInfo session, InFlightRequest request, RowDescription description) {
         SessionState state = state(session);
         switch (request.kind()) {
@@ -586,7 +694,9 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                 if (masks.isEmpty()) {
                     return RowFilter.UNCHANGED;
                 }
-                return plan(session, state, masks, description, request.sql().orElse(null)).filter();
+                MaskPlan plan = plan(session, state, masks, description, request.sql().orElse(null));
+                reportMasks(session, request, plan);
+                return plan.filter();
             }
             case DESCRIBE_STATEMENT:
             case DESCRIBE_PORTAL:
@@ -617,7 +727,21 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             MaskPlan plan = plan(session, state, masks, description, sql);
             merged = merged == null ? plan : merge(merged, plan);
         }
+        reportMasks(session, request, merged);
         return merged.filter();
+    }
+
+    /** The audit record of the statement names the columns its result has masked. */
+    private void reportMasks(SessionInfo session, InFlightRequest request, MaskPlan plan) {
+        List<String> columns = new ArrayList<>();
+        for (MaskPlan.ColumnAction action : plan.actions()) {
+            if (action instanceof MaskPlan.Mask mask) {
+                columns.add(mask.column());
+            }
+        }
+        if (!columns.isEmpty()) {
+            listener.masked(session, request, columns);
+        }
     }
 
     /** Two possible layouts of one result: a column is kept only when both keep it, masked alike when both mask it alike. */

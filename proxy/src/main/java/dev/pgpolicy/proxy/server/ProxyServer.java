@@ -19,6 +19,7 @@ import dev.pgpolicy.proxy.enforce.LivePolicyControl;
 import dev.pgpolicy.proxy.enforce.PolicyDirectoryWatcher;
 import dev.pgpolicy.proxy.enforce.MaskingKey;
 import dev.pgpolicy.proxy.enforce.PolicyHooks;
+import dev.pgpolicy.proxy.enforce.StatementAudit;
 import dev.pgpolicy.proxy.session.SessionHooks;
 import dev.pgpolicy.proxy.session.SessionListener;
 import dev.pgpolicy.proxy.tls.CertificateAuthority;
@@ -115,16 +116,26 @@ public final class ProxyServer implements AutoCloseable {
         }
         refuseUnsupported(config); // before loading policies: the operator learns of every refusal at once
         MaskingKey hashKey = config.maskingHashKeyFile().map(MaskingKey::fromFile).orElseGet(MaskingKey::perProcess);
-        PolicyHooks hooks;
+        // The audit log first: the hooks write a record for every statement they decide.
+        Optional<AuditLog> audit;
         try {
-            hooks = PolicyHooks.forDirectory(config.policiesDir().get(), DecisionListener.NONE,
-                    CatalogCache.forUpstream(config).orElse(null), hashKey);
+            audit = openAudit(config);
         } catch (RuntimeException e) {
             hashKey.close();
             throw e;
         }
+        PolicyHooks hooks;
         try {
-            ProxyServer server = start(config, hooks, Optional.of(new LivePolicyControl(hooks.policy())));
+            hooks = PolicyHooks.forDirectory(config.policiesDir().get(),
+                    audit.<DecisionListener>map(StatementAudit::new).orElse(DecisionListener.NONE),
+                    CatalogCache.forUpstream(config).orElse(null), hashKey);
+        } catch (RuntimeException e) {
+            hashKey.close();
+            audit.ifPresent(AuditLog::close);
+            throw e;
+        }
+        try {
+            ProxyServer server = start(config, hooks, Optional.of(new LivePolicyControl(hooks.policy())), audit);
             server.ownedHooks = hooks;
             if (config.policiesWatch()) {
                 server.policyWatcher = PolicyDirectoryWatcher.start(hooks.policy(),
@@ -152,6 +163,23 @@ public final class ProxyServer implements AutoCloseable {
      * and {@code POST /reload} on the admin endpoint act on.
      */
     public static ProxyServer start(ProxyConfig config, SessionHooks hooks, Optional<PolicyControl> policy) {
+        refuseUnsupported(config); // before the audit directory is created
+        return start(config, hooks, policy, openAudit(config));
+    }
+
+    /** Takes ownership of {@code audit}: it is closed with the server, or at once when the start fails. */
+    private static ProxyServer start(ProxyConfig config, SessionHooks hooks, Optional<PolicyControl> policy,
+            Optional<AuditLog> audit) {
+        try {
+            return startWithAudit(config, hooks, policy, audit);
+        } catch (RuntimeException e) {
+            audit.ifPresent(AuditLog::close);
+            throw e;
+        }
+    }
+
+    private static ProxyServer startWithAudit(ProxyConfig config, SessionHooks hooks, Optional<PolicyControl> policy,
+            Optional<AuditLog> audit) {
         refuseUnsupported(config);
         CertifiedKey serverKey = loadOrGenerateCertificate(config);
         SslContext clientFacingTls = TlsContexts.server(serverKey.privateKey(), serverKey.chain(), config);
@@ -176,12 +204,11 @@ public final class ProxyServer implements AutoCloseable {
         Class<? extends SocketChannel> socketChannelClass =
                 epoll ? EpollSocketChannel.class : NioSocketChannel.class;
 
-        Optional<AuditLog> audit = openAudit(config);
         // The metrics read the session set, which the environment owns; the holder breaks the cycle.
         SessionEnvironment[] environmentHolder = new SessionEnvironment[1];
         ProxyMetrics metrics = new ProxyMetrics(() -> environmentHolder[0].sessions().size(), audit);
         SessionListener listener = audit.isPresent()
-                ? SessionListener.all(metrics, new AuditTrail(audit.get()))
+                ? SessionListener.all(metrics, new AuditTrail(audit.get(), policyRevision(hooks)))
                 : metrics;
         SessionEnvironment environment = new SessionEnvironment(
                 config, clientFacingTls, upstreamTls, socketChannelClass, hooks, listener, users, ownBinding);
@@ -375,6 +402,14 @@ public final class ProxyServer implements AutoCloseable {
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         acceptors.terminationFuture().awaitUninterruptibly(3, TimeUnit.SECONDS);
         workers.terminationFuture().awaitUninterruptibly(3, TimeUnit.SECONDS);
+    }
+
+    /** Connection records name the policy set in force when the proxy enforces one. */
+    private static java.util.function.Supplier<String> policyRevision(SessionHooks hooks) {
+        if (hooks instanceof PolicyHooks policyHooks) {
+            return () -> policyHooks.policy().current().revision().toString();
+        }
+        return () -> null;
     }
 
     private static Optional<AuditLog> openAudit(ProxyConfig config) {

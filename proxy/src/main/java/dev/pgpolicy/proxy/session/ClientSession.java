@@ -17,6 +17,7 @@ import dev.pgpolicy.proxy.wire.BackendMessages;
 import dev.pgpolicy.proxy.wire.Bind;
 import dev.pgpolicy.proxy.wire.CancelRequest;
 import dev.pgpolicy.proxy.wire.Close;
+import dev.pgpolicy.proxy.wire.CommandComplete;
 import dev.pgpolicy.proxy.wire.DataRow;
 import dev.pgpolicy.proxy.wire.Describe;
 import dev.pgpolicy.proxy.wire.ErrorResponse;
@@ -901,8 +902,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
             case 'E': {
                 Execute execute = (Execute) FrontendMessages.decode(frame);
-                inFlight.sent(InFlightRequest.of(Kind.EXECUTE, execute.portalName(),
-                        inFlight.portalSql(execute.portalName()).orElse(null)));
+                InFlightRequest request = InFlightRequest.of(Kind.EXECUTE, execute.portalName(),
+                        inFlight.portalSql(execute.portalName()).orElse(null));
+                inFlight.sent(request);
+                if (hooks.followsCompletions()) {
+                    hooks.onForwarded(this, request);
+                }
                 return forward(frame);
             }
             case 'D': {
@@ -920,10 +925,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 inFlight.sent(InFlightRequest.of(Kind.CLOSE, close.name(), null));
                 return forward(frame);
             }
-            case 'S':
+            case 'S': {
                 FrontendMessages.decode(frame);
-                inFlight.sent(InFlightRequest.of(Kind.SYNC, "", null));
+                InFlightRequest request = InFlightRequest.of(Kind.SYNC, "", null);
+                inFlight.sent(request);
+                if (hooks.followsCompletions()) {
+                    hooks.onForwarded(this, request);
+                }
                 return forward(frame);
+            }
             case 'X':
                 clientTerminated = true;
                 return forward(frame);
@@ -1379,7 +1389,35 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (request != null && request.synthetic()) {
             return false; // ParseComplete / BindComplete of a denied request's stand-in
         }
+        if (request != null && request.denial().isEmpty() && environment.hooks().followsCompletions()) {
+            reportReply(frame, request);
+        }
         return relay(frame);
+    }
+
+    /** Tells the hooks how the server ended a statement or request (statement audit records). */
+    private void reportReply(RawFrame frame, InFlightRequest request) {
+        ServerReply reply;
+        switch (frame.type()) {
+            case CommandComplete.TYPE:
+                reply = ServerReply.completed(((CommandComplete) BackendMessages.decode(frame)).tag());
+                break;
+            case 'I':
+                reply = ServerReply.of(ServerReply.Kind.EMPTY_QUERY);
+                break;
+            case 's':
+                reply = ServerReply.of(ServerReply.Kind.PORTAL_SUSPENDED);
+                break;
+            case ErrorResponse.TYPE:
+                reply = ServerReply.failed((ErrorResponse) BackendMessages.decode(frame));
+                break;
+            case ReadyForQuery.TYPE:
+                reply = ServerReply.of(ServerReply.Kind.READY);
+                break;
+            default:
+                return;
+        }
+        environment.hooks().onReply(this, request, reply);
     }
 
     private boolean relayFiltered(RawFrame frame) {

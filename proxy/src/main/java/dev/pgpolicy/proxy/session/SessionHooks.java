@@ -83,4 +83,28 @@ public interface SessionHooks {
     default RowFilter onExecute(SessionInfo session, InFlightRequest request) {
         return RowFilter.UNCHANGED;
     }
+
+    /**
+     * Whether {@link #onForwarded} and {@link #onReply} must be called (the audit log completes
+     * statement records with them). When false (the default) completions are not decoded.
+     */
+    default boolean followsCompletions() {
+        return false;
+    }
+
+    /**
+     * An Execute or Sync of the client is on its way upstream, in the order the client sent it:
+     * with {@link #onReply} this tells which Bind an Execute's completion belongs to, and which
+     * requests the server skipped after an error.
+     */
+    default void onForwarded(SessionInfo session, InFlightRequest request) {
+    }
+
+    /**
+     * The server completed or failed (part of) {@code request}, a simple Query or an Execute, or
+     * ended it with ReadyForQuery (for Query and Sync). Not called for denied requests, whose
+     * outcome the hooks decided themselves.
+     */
+    default void onReply(SessionInfo session, InFlightRequest request, ServerReply reply) {
+    }
 }
