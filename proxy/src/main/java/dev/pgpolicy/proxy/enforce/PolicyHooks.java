@@ -13,12 +13,14 @@ import dev.pgpolicy.policy.PolicySet;
 import dev.pgpolicy.policy.PrincipalClass;
 import dev.pgpolicy.policy.SessionContext;
 import dev.pgpolicy.proxy.catalog.CatalogCache;
+import dev.pgpolicy.proxy.session.CopyFilter;
 import dev.pgpolicy.proxy.session.InFlightRequest;
 import dev.pgpolicy.proxy.session.RowFilter;
 import dev.pgpolicy.proxy.session.SessionHooks;
 import dev.pgpolicy.proxy.session.SessionInfo;
 import dev.pgpolicy.proxy.session.Verdict;
 import dev.pgpolicy.proxy.wire.Bind;
+import dev.pgpolicy.proxy.wire.CopyOutResponse;
 import dev.pgpolicy.proxy.wire.ErrorResponse;
 import dev.pgpolicy.proxy.wire.FunctionCall;
 import dev.pgpolicy.proxy.wire.Parse;
@@ -87,6 +89,8 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     private final CatalogCache catalog;
     /** The key of hash() masks; per process, so tokens are stable while the proxy runs. */
     private final byte[] hashKey = new byte[32];
+    /** How COPY ... TO output is masked for principals with masks (or refused when it cannot be). */
+    private final CopyOutPlanner copyOut;
     private final ThreadPoolExecutor workers;
     private volatile String lastRevision;
     private final Throttles throttles = new Throttles();
@@ -146,6 +150,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             CatalogCache catalog) {
         this.catalog = catalog;
         new SecureRandom().nextBytes(hashKey);
+        this.copyOut = new CopyOutPlanner(catalog, hashKey);
         this.policy = Objects.requireNonNull(policy);
         this.analyzer = Objects.requireNonNull(analyzer);
         this.listener = Objects.requireNonNull(listener);
@@ -417,13 +422,15 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         logFindings(session, decision, analysis);
         MaskSet masks = set.masks(principal);
         state.rememberNamedMasks(sql, !decision.masks().isEmpty() || (!masks.isEmpty() && readsElsewhere(analysis)));
-        if (decision.allowed() && !masks.isEmpty()) {
-            Optional<ErrorResponse> copyDenial = maskedCopy(analysis, masks, resolver);
-            if (copyDenial.isPresent()) {
-                LOG.info("session {}: denied {} for user={}: COPY of a masked table [fingerprint {}]", session.id(),
-                        message, session.user().orElse(""), fingerprints(analysis));
+        if ((decision.allowed() || decision.wouldDeny()) && !masks.isEmpty()) {
+            try {
+                state.plannedCopies(sql, copyOut.plan(session, sql, standardConformingStrings, analysis, masks, resolver,
+                        state.searchPath.setting(session), !decision.masks().isEmpty()));
+            } catch (CopyOutPlanner.Refusal refusal) {
+                LOG.info("session {}: denied {} for user={}: {} [fingerprint {}]", session.id(), message,
+                        session.user().orElse(""), refusal.getMessage(), fingerprints(analysis));
                 listener.decided(session, message, sql, decision, DecisionListener.Outcome.DENIED, loaded.revision());
-                return Verdict.deny(copyDenial.get());
+                return Verdict.deny(refusal.error());
             }
         }
         if (decision.allowed() || decision.wouldDeny()) {
@@ -495,29 +502,6 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
 
 
     // ------------------------------------------------------------------ masking
-
-    /**
-     * COPY sends rows as CopyData, which the proxy does not rewrite: a COPY out of a table with a
-     * mask for this principal (directly or through {@code COPY (query)}) is refused, so masked
-     * data never leaves through it; SELECT returns the same rows masked.
-     */
-    private static Optional<ErrorResponse> maskedCopy(QueryAnalysis analysis, MaskSet masks, NameResolver resolver) {
-        for (StatementFacts facts : analysis.statements()) {
-            for (TableAccess access : facts.tables()) {
-                if (access.action() != dev.pgpolicy.sql.Action.COPY_OUT && access.action() != dev.pgpolicy.sql.Action.COPY_PROGRAM) {
-                    continue;
-                }
-                dev.pgpolicy.policy.ResolvedName table = resolver.relation(access.table());
-                Optional<dev.pgpolicy.policy.MaskBinding> binding = masks.maskFor(table, "*");
-                if (binding.isPresent()) {
-                    return Optional.of(ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.INSUFFICIENT_PRIVILEGE,
-                            "pgpolicy: permission denied by rule \"" + binding.get().ruleId() + "\"",
-                            "COPY cannot mask " + table + "; read it with SELECT, which returns the masked values"));
-                }
-            }
-        }
-        return Optional.empty();
-    }
 
     /** FETCH and EXECUTE return rows of a query decided earlier, whose shape this message does not show. */
     private static boolean readsElsewhere(QueryAnalysis analysis) {
@@ -600,6 +584,21 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             merged = merged == null ? plan : merge(merged, plan);
         }
         return merged.filter();
+    }
+
+    /**
+     * A COPY ... TO STDOUT is about to send rows: the plan made when its statement was decided
+     * masks them ({@link CopyOutPlanner}); a COPY that was never planned ends the session.
+     */
+    @Override
+    public CopyFilter onCopyOut(SessionInfo session, InFlightRequest request, CopyOutResponse response) {
+        SessionState state = state(session);
+        int ordinal = state.copyOrdinal(request);
+        if (currentMasks(session, state).isEmpty()) {
+            return CopyFilter.UNCHANGED;
+        }
+        List<CopyOutPlanner.CopyOutPlan> plans = request.sql().map(state::plannedCopies).orElse(List.of());
+        return CopyOutPlanner.filter(session, plans, ordinal, response);
     }
 
     /** Two possible layouts of one result: a column is kept only when both keep it, masked alike when both mask it alike. */
@@ -710,6 +709,11 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         private final Map<String, List<RowDescription>> descriptions = new ConcurrentHashMap<>();
         private final Map<String, String> parsedPath = new ConcurrentHashMap<>();
         private final Map<String, Boolean> namedMasks = new ConcurrentHashMap<>();
+        /** The COPY ... TO STDOUT plans of each statement text, in statement order. */
+        private final Map<String, List<CopyOutPlanner.CopyOutPlan>> copyPlans = new ConcurrentHashMap<>();
+        /** Event loop only: the request whose CopyOutResponses are being counted, and how many came. */
+        private InFlightRequest copyRequest;
+        private int copiesAnswered;
 
         private static final int REMEMBERED_STATEMENTS = 4096;
 
@@ -743,6 +747,30 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             if (before != null && !before.equals(searchPathKey)) {
                 descriptions.remove(sql);
             }
+        }
+
+        void plannedCopies(String sql, List<CopyOutPlanner.CopyOutPlan> plans) {
+            if (plans.isEmpty()) {
+                copyPlans.remove(sql);
+                return;
+            }
+            if (copyPlans.size() > REMEMBERED_STATEMENTS) {
+                copyPlans.clear();
+            }
+            copyPlans.put(sql, plans);
+        }
+
+        List<CopyOutPlanner.CopyOutPlan> plannedCopies(String sql) {
+            return copyPlans.getOrDefault(sql, List.of());
+        }
+
+        /** Which COPY of {@code request}'s statement text a CopyOutResponse answers: 0 for the first. */
+        int copyOrdinal(InFlightRequest request) {
+            if (copyRequest != request) {
+                copyRequest = request;
+                copiesAnswered = 0;
+            }
+            return copiesAnswered++;
         }
 
         void rememberNamedMasks(String sql, boolean namesMasked) {

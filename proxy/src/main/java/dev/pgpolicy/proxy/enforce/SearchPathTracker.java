@@ -51,6 +51,22 @@ final class SearchPathTracker {
         return setting == null ? SearchPathResolver.defaultPath() : SearchPathResolver.fromSetting(setting);
     }
 
+    /**
+     * The search_path setting as the session has it now, as PostgreSQL would report it; empty
+     * when a change the proxy could not follow made it uncertain.
+     */
+    Optional<String> setting(SessionInfo session) {
+        Optional<String> reported = session.serverParameter("search_path");
+        if (reported.isPresent()) {
+            return reported;
+        }
+        if (uncertain) {
+            return Optional.empty();
+        }
+        return Optional.of(trackedSetting != null ? trackedSetting
+                : startupSetting(session).orElse("\"$user\", public"));
+    }
+
     /** A key that tells resolvers apart for the decision cache. */
     String cacheKey(SessionInfo session) {
         Optional<String> reported = session.serverParameter("search_path");

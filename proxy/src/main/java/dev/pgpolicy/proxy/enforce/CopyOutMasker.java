@@ -1,0 +1,151 @@
+package dev.pgpolicy.proxy.enforce;
+
+import dev.pgpolicy.proxy.session.CopyFilter;
+import dev.pgpolicy.proxy.session.SessionException;
+import dev.pgpolicy.proxy.wire.FrameDecoder;
+import dev.pgpolicy.proxy.wire.SqlState;
+import io.netty.buffer.ByteBuf;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Masks the rows of one {@code COPY ... TO STDOUT} in the text or CSV format: each row is cut
+ * into its columns ({@link CopyTextCodec}), the masked columns are replaced as DataRow masking
+ * replaces them ({@link MaskPlan}: text-like columns get the mask's text, others NULL), and the row
+ * is written again in the same format. The header line, when the COPY has one, passes unchanged.
+ *
+ * <p>PostgreSQL sends one row per CopyData, but the protocol does not promise it: a row split
+ * across frames is held back until its end arrives, and a frame with several rows gives them all.
+ * A row that cannot be read, or whose column count is not the one the COPY was planned for (the
+ * table changed since), ends the session with 42501 rather than let a value through unmasked.
+ */
+final class CopyOutMasker implements CopyFilter {
+
+    private final CopyTextCodec codec;
+    private final MaskPlan plan;
+    private final List<MaskPlan.ColumnAction> actions;
+    private final String what;
+    private boolean headerPending;
+    /** The start of a row whose end has not arrived; owned, null when none. */
+    private ByteBuf pending;
+
+    /** @param what names the COPY in errors, e.g. {@code "COPY payments.customers"} */
+    CopyOutMasker(CopyTextCodec codec, MaskPlan plan, boolean header, String what) {
+        this.codec = Objects.requireNonNull(codec);
+        this.plan = Objects.requireNonNull(plan);
+        this.actions = plan.actions();
+        this.headerPending = header;
+        this.what = Objects.requireNonNull(what);
+    }
+
+    @Override
+    public void filter(ByteBuf data, ByteBuf out) {
+        if (pending == null) {
+            int rest = rows(data, data.readerIndex(), data.readerIndex(), data.writerIndex(), out);
+            if (rest < data.writerIndex()) {
+                pending = out.alloc().buffer(data.writerIndex() - rest);
+                pending.writeBytes(data, rest, data.writerIndex() - rest);
+            }
+            return;
+        }
+        int scanned = pending.writerIndex();
+        if ((long) scanned + data.readableBytes() > FrameDecoder.DEFAULT_MAX_FRAME_LENGTH) {
+            throw refused("a row is longer than the proxy holds back");
+        }
+        pending.writeBytes(data, data.readerIndex(), data.readableBytes());
+        int rest = rows(pending, pending.readerIndex(), scanned, pending.writerIndex(), out);
+        pending.readerIndex(rest);
+        if (!pending.isReadable()) {
+            pending.release();
+            pending = null;
+        } else {
+            pending.discardReadBytes();
+        }
+    }
+
+    /**
+     * Rewrites the complete rows of {@code [rowStart, end)} into {@code out}, scanning from
+     * {@code scanFrom} (bytes before it were scanned by an earlier call); returns where the
+     * incomplete remainder starts ({@code end} when there is none).
+     */
+    private int rows(ByteBuf buf, int rowStart, int scanFrom, int end, ByteBuf out) {
+        int from = scanFrom;
+        while (from < end) {
+            int lineFeed = codec.findRowEnd(buf, from, end);
+            if (lineFeed < 0) {
+                return rowStart;
+            }
+            if (headerPending) {
+                headerPending = false;
+                out.writeBytes(buf, rowStart, lineFeed + 1 - rowStart);
+            } else {
+                rewrite(buf, rowStart, lineFeed, out);
+            }
+            rowStart = lineFeed + 1;
+            from = rowStart;
+        }
+        return rowStart;
+    }
+
+    private void rewrite(ByteBuf buf, int start, int lineFeed, ByteBuf out) {
+        try {
+            int[] bounds = codec.fields(buf, start, lineFeed);
+            int columns = (bounds.length - 1) / 2;
+            if (columns != actions.size()) {
+                throw refused("a row has " + columns + " columns where " + actions.size() + " were planned (the table"
+                        + " changed since the COPY was planned)");
+            }
+            for (int column = 0; column < columns; column++) {
+                if (column > 0) {
+                    out.writeByte(buf.getByte(bounds[2 * column] - 1)); // the delimiter, as it came
+                }
+                int fieldStart = bounds[2 * column];
+                int fieldEnd = bounds[2 * column + 1];
+                MaskPlan.ColumnAction action = actions.get(column);
+                if (action instanceof MaskPlan.Keep) {
+                    out.writeBytes(buf, fieldStart, fieldEnd - fieldStart);
+                    continue;
+                }
+                CopyTextCodec.Value value = codec.read(buf, fieldStart, fieldEnd);
+                if (value.bytes().isEmpty() || action instanceof MaskPlan.Nullify) {
+                    codec.writeNull(out);
+                } else if (action instanceof MaskPlan.Mask mask) {
+                    String masked = plan.maskedText(mask, codec.decode(value.bytes().get()));
+                    if (masked == null) {
+                        codec.writeNull(out);
+                    } else {
+                        codec.writeValue(masked, value.quoted(), columns == 1, out);
+                    }
+                } else {
+                    throw new AssertionError(action);
+                }
+            }
+            int rowEnd = bounds[bounds.length - 1];
+            out.writeBytes(buf, rowEnd, lineFeed + 1 - rowEnd); // LF, or CR LF
+        } catch (CopyTextCodec.MalformedRowException e) {
+            throw refused(e.getMessage());
+        }
+    }
+
+    private SessionException refused(String why) {
+        return new SessionException(SqlState.INSUFFICIENT_PRIVILEGE, "pgpolicy: the output of " + what
+                + " could not be masked (" + why + "); the session was ended so that no unmasked value reached the"
+                + " client");
+    }
+
+    @Override
+    public void finish() {
+        if (pending != null) {
+            discard();
+            throw refused("the data ended inside a row");
+        }
+    }
+
+    @Override
+    public void discard() {
+        if (pending != null) {
+            pending.release();
+            pending = null;
+        }
+    }
+}

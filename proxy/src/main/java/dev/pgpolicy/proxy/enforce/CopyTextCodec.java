@@ -1,0 +1,363 @@
+package dev.pgpolicy.proxy.enforce;
+
+import dev.pgpolicy.sql.CopyOptions;
+import io.netty.buffer.ByteBuf;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.Charset;
+import java.nio.charset.CodingErrorAction;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Rows of {@code COPY ... TO} in the text and CSV formats, read and written byte for byte as
+ * PostgreSQL writes them (src/backend/commands/copyto.c, CopyAttributeOutText and
+ * CopyAttributeOutCSV; their readers in copyfromparse.c):
+ *
+ * <pre>
+ *   text:  value TAB value ... LF     NULL is \N; backslash escapes \\ \b \f \n \r \t \v, \DELIM,
+ *                                     and on reading also \NNN (octal) and \xHH
+ *   csv:   value , "quoted, value" LF NULL is the empty unquoted field; a value is quoted when it
+ *                                     holds the delimiter, quote, CR or LF, or equals the NULL
+ *                                     string; inside quotes, quote and escape are preceded by escape
+ * </pre>
+ *
+ * Delimiter, quote and escape are single ASCII bytes and the encodings allowed are ASCII-safe
+ * ({@link CopyEncodings}), so rows are cut on bytes without decoding them. A server on Windows
+ * ends rows with CR LF; a bare CR is never data outside quotes (text escapes it, CSV quotes it), so
+ * it is kept as part of the row end. Only the values of masked columns are decoded and re-encoded;
+ * every other byte is copied as it came.
+ *
+ * <p>One codec reads one stream: {@link #findRowEnd} keeps where it is inside a row between calls,
+ * so a row split across CopyData frames is scanned once.
+ */
+final class CopyTextCodec {
+
+    /** A row the codec cannot read with certainty. */
+    static final class MalformedRowException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        MalformedRowException(String message) {
+            super(message);
+        }
+    }
+
+    /** A column's value after reading: NULL, or its bytes in the stream's encoding. */
+    record Value(Optional<byte[]> bytes, boolean quoted) {
+    }
+
+    private final boolean csv;
+    private final byte delimiter;
+    private final byte quote;
+    private final byte escape;
+    private final byte[] nullBytes;
+    private final String nullString;
+    private final Charset charset;
+
+    // Scanner state between findRowEnd calls.
+    private boolean inQuotes;
+    private boolean afterEscape;
+
+    CopyTextCodec(CopyOptions options, Charset charset) {
+        if (options.format() == CopyOptions.Format.BINARY) {
+            throw new IllegalArgumentException("binary COPY has no text rows");
+        }
+        this.csv = options.format() == CopyOptions.Format.CSV;
+        this.delimiter = asciiByte(options.delimiter());
+        this.quote = asciiByte(options.quote());
+        this.escape = asciiByte(options.escape());
+        this.nullString = options.nullString();
+        this.nullBytes = options.nullString().getBytes(charset);
+        this.charset = Objects.requireNonNull(charset);
+    }
+
+    private static byte asciiByte(String single) {
+        if (single.length() != 1 || single.charAt(0) >= 0x80) {
+            throw new IllegalArgumentException("not a single ASCII character: " + single);
+        }
+        return (byte) single.charAt(0);
+    }
+
+    /**
+     * The index of the LF that ends the row being scanned, looking at {@code [from, to)} of
+     * {@code buf}; -1 when the row goes on past {@code to} (call again with the bytes that follow).
+     */
+    int findRowEnd(ByteBuf buf, int from, int to) {
+        for (int i = from; i < to; i++) {
+            byte b = buf.getByte(i);
+            if (afterEscape) {
+                afterEscape = false;
+                if (!csv || b == quote || b == escape) {
+                    continue; // text: any byte after a backslash; csv: an escaped quote or escape
+                }
+            }
+            if (csv) {
+                if (inQuotes) {
+                    if (b == escape && escape != quote) {
+                        afterEscape = true;
+                    } else if (b == quote) {
+                        inQuotes = false; // a doubled quote closes and reopens: the same state either way
+                    }
+                    continue;
+                }
+                if (b == quote) {
+                    inQuotes = true;
+                    continue;
+                }
+            } else if (b == '\\') {
+                afterEscape = true;
+                continue;
+            }
+            if (b == '\n') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Splits the row {@code [start, lineFeed)} of {@code buf} (its LF at {@code lineFeed}) into
+     * its raw fields; returns the field bounds as {start0, end0, start1, end1, ...} and the index
+     * where the row end (CR LF or LF) starts as the last element.
+     */
+    int[] fields(ByteBuf buf, int start, int lineFeed) throws MalformedRowException {
+        int contentEnd = lineFeed > start && buf.getByte(lineFeed - 1) == '\r' ? lineFeed - 1 : lineFeed;
+        int[] bounds = new int[9];
+        int count = 0;
+        int fieldStart = start;
+        boolean quoted = false;
+        for (int i = start; i < contentEnd; i++) {
+            byte b = buf.getByte(i);
+            if (csv) {
+                if (quoted) {
+                    if (b == escape && escape != quote && i + 1 < contentEnd
+                            && (buf.getByte(i + 1) == quote || buf.getByte(i + 1) == escape)) {
+                        i++;
+                    } else if (b == quote) {
+                        quoted = false;
+                    }
+                    continue;
+                }
+                if (b == quote) {
+                    quoted = true;
+                    continue;
+                }
+            } else if (b == '\\') {
+                if (i + 1 >= contentEnd) {
+                    throw new MalformedRowException("a backslash ends the row");
+                }
+                i++;
+                continue;
+            }
+            if (b == delimiter) {
+                bounds = add(bounds, count, fieldStart, i);
+                count += 2;
+                fieldStart = i + 1;
+            }
+        }
+        if (quoted) {
+            throw new MalformedRowException("a quoted value is not closed");
+        }
+        bounds = add(bounds, count, fieldStart, contentEnd);
+        count += 2;
+        int[] result = Arrays.copyOf(bounds, count + 1);
+        result[count] = contentEnd;
+        return result;
+    }
+
+    private static int[] add(int[] bounds, int count, int start, int end) {
+        int[] grown = count + 3 > bounds.length ? Arrays.copyOf(bounds, bounds.length * 2 + 3) : bounds;
+        grown[count] = start;
+        grown[count + 1] = end;
+        return grown;
+    }
+
+    /** Reads one raw field: NULL or the value's bytes, undoing the format's escaping or quoting. */
+    Value read(ByteBuf buf, int start, int end) throws MalformedRowException {
+        return csv ? readCsv(buf, start, end) : readText(buf, start, end);
+    }
+
+    private boolean rawEqualsNull(ByteBuf buf, int start, int end) {
+        if (end - start != nullBytes.length) {
+            return false;
+        }
+        for (int i = 0; i < nullBytes.length; i++) {
+            if (buf.getByte(start + i) != nullBytes[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private Value readText(ByteBuf buf, int start, int end) throws MalformedRowException {
+        if (rawEqualsNull(buf, start, end)) {
+            return new Value(Optional.empty(), false);
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(end - start);
+        for (int i = start; i < end; i++) {
+            byte b = buf.getByte(i);
+            if (b != '\\') {
+                out.write(b);
+                continue;
+            }
+            if (++i >= end) {
+                throw new MalformedRowException("a backslash ends a value");
+            }
+            byte c = buf.getByte(i);
+            switch (c) {
+                case 'b' -> out.write('\b');
+                case 'f' -> out.write('\f');
+                case 'n' -> out.write('\n');
+                case 'r' -> out.write('\r');
+                case 't' -> out.write('\t');
+                case 'v' -> out.write(0x0B);
+                case 'x' -> {
+                    int value = 0;
+                    int digits = 0;
+                    while (digits < 2 && i + 1 < end && Character.digit((char) buf.getByte(i + 1), 16) >= 0) {
+                        value = value * 16 + Character.digit((char) buf.getByte(++i), 16);
+                        digits++;
+                    }
+                    out.write(digits == 0 ? 'x' : value);
+                }
+                default -> {
+                    if (c >= '0' && c <= '7') {
+                        int value = c - '0';
+                        for (int digits = 1; digits < 3 && i + 1 < end; digits++) {
+                            byte d = buf.getByte(i + 1);
+                            if (d < '0' || d > '7') {
+                                break;
+                            }
+                            value = value * 8 + (d - '0');
+                            i++;
+                        }
+                        out.write(value & 0xFF);
+                    } else {
+                        out.write(c); // \\, \DELIM and any other escaped byte stand for themselves
+                    }
+                }
+            }
+        }
+        return new Value(Optional.of(out.toByteArray()), false);
+    }
+
+    private Value readCsv(ByteBuf buf, int start, int end) throws MalformedRowException {
+        boolean sawQuote = false;
+        boolean quoted = false;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(end - start);
+        for (int i = start; i < end; i++) {
+            byte b = buf.getByte(i);
+            if (quoted) {
+                if (b == escape && i + 1 < end && (buf.getByte(i + 1) == quote || buf.getByte(i + 1) == escape)
+                        && (escape != quote || buf.getByte(i + 1) == quote)) {
+                    out.write(buf.getByte(++i));
+                } else if (b == quote) {
+                    quoted = false;
+                } else {
+                    out.write(b);
+                }
+            } else if (b == quote) {
+                quoted = true;
+                sawQuote = true;
+            } else {
+                out.write(b);
+            }
+        }
+        if (quoted) {
+            throw new MalformedRowException("a quoted value is not closed");
+        }
+        // copyfromparse.c: only an unquoted field equal to the NULL string is NULL.
+        if (!sawQuote && rawEqualsNull(buf, start, end)) {
+            return new Value(Optional.empty(), false);
+        }
+        return new Value(Optional.of(out.toByteArray()), sawQuote);
+    }
+
+    /** The value's text in the stream's encoding; bytes that are not valid in it make the row unreadable. */
+    String decode(byte[] bytes) throws MalformedRowException {
+        try {
+            return charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new MalformedRowException("a value is not valid " + charset.name());
+        }
+    }
+
+    /** Writes NULL as the format writes it. */
+    void writeNull(ByteBuf out) {
+        out.writeBytes(nullBytes);
+    }
+
+    /**
+     * Writes {@code text} as the format writes a value. In CSV it is quoted when PostgreSQL would
+     * quote it, and also when the value it replaces was quoted (FORCE_QUOTE columns stay quoted);
+     * {@code onlyColumn} is true when the row has a single column, where PostgreSQL quotes a lone
+     * {@code \.} so that it cannot read as the end-of-data marker.
+     */
+    void writeValue(String text, boolean replacesQuoted, boolean onlyColumn, ByteBuf out) {
+        byte[] bytes = encode(text);
+        if (csv) {
+            writeCsv(text, bytes, replacesQuoted, onlyColumn, out);
+        } else {
+            writeText(bytes, out);
+        }
+    }
+
+    private byte[] encode(String text) {
+        try {
+            ByteBuffer encoded = charset.newEncoder().onMalformedInput(CodingErrorAction.REPLACE)
+                    .onUnmappableCharacter(CodingErrorAction.REPLACE).encode(CharBuffer.wrap(text));
+            byte[] bytes = new byte[encoded.remaining()];
+            encoded.get(bytes);
+            return bytes;
+        } catch (CharacterCodingException e) {
+            throw new IllegalStateException("replacing encoder reported an error", e);
+        }
+    }
+
+    private void writeText(byte[] bytes, ByteBuf out) {
+        for (byte b : bytes) {
+            byte escaped = switch (b) {
+                case '\b' -> 'b';
+                case '\f' -> 'f';
+                case '\n' -> 'n';
+                case '\r' -> 'r';
+                case '\t' -> 't';
+                case 0x0B -> 'v';
+                case '\\' -> '\\';
+                default -> 0;
+            };
+            if (escaped == 0 && b == delimiter) {
+                escaped = delimiter;
+            }
+            if (escaped != 0) {
+                out.writeByte('\\').writeByte(escaped);
+            } else {
+                out.writeByte(b);
+            }
+        }
+    }
+
+    private void writeCsv(String text, byte[] bytes, boolean replacesQuoted, boolean onlyColumn, ByteBuf out) {
+        boolean needsQuotes = replacesQuoted || text.equals(nullString) || (onlyColumn && text.equals("\\."));
+        for (int i = 0; i < bytes.length && !needsQuotes; i++) {
+            byte b = bytes[i];
+            needsQuotes = b == delimiter || b == quote || b == '\n' || b == '\r';
+        }
+        if (!needsQuotes) {
+            out.writeBytes(bytes);
+            return;
+        }
+        out.writeByte(quote);
+        for (byte b : bytes) {
+            if (b == quote || b == escape) {
+                out.writeByte(escape);
+            }
+            out.writeByte(b);
+        }
+        out.writeByte(quote);
+    }
+}
