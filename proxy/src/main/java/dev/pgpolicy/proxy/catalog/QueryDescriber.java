@@ -29,8 +29,8 @@ import org.postgresql.core.Tuple;
  */
 public final class QueryDescriber {
 
-    /** One output column: its origin (table OID 0 and attribute 0 when computed) and its type. */
-    public record DescribedColumn(int tableOid, int attributeNumber, int typeOid) {
+    /** One output column: its name, its origin (table OID 0 and attribute 0 when computed) and its type. */
+    public record DescribedColumn(String name, int tableOid, int attributeNumber, int typeOid) {
     }
 
     private QueryDescriber() {
@@ -130,7 +130,8 @@ public final class QueryDescriber {
             }
             List<DescribedColumn> columns = new ArrayList<>(handler.fields.length);
             for (Field field : handler.fields) {
-                columns.add(new DescribedColumn(field.getTableOid(), field.getPositionInTable(), field.getOID()));
+                columns.add(new DescribedColumn(field.getColumnLabel(), field.getTableOid(), field.getPositionInTable(),
+                        field.getOID()));
             }
             return columns;
         } finally {

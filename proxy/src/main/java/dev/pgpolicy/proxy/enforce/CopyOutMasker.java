@@ -7,6 +7,7 @@ import dev.pgpolicy.proxy.wire.SqlState;
 import io.netty.buffer.ByteBuf;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Masks the rows of one {@code COPY ... TO STDOUT} in the text or CSV format: each row is cut
@@ -25,13 +26,16 @@ final class CopyOutMasker implements CopyFilter {
     private final MaskPlan plan;
     private final List<MaskPlan.ColumnAction> actions;
     private final String what;
+    /** CSV FORCE_QUOTE columns, by position: their masked values are quoted as PostgreSQL quotes theirs. */
+    private final Set<Integer> forceQuoted;
     private boolean headerPending;
     /** The start of a row whose end has not arrived; owned, null when none. */
     private ByteBuf pending;
 
     /** @param what names the COPY in errors, e.g. {@code "COPY payments.customers"} */
-    CopyOutMasker(CopyTextCodec codec, MaskPlan plan, boolean header, String what) {
+    CopyOutMasker(CopyTextCodec codec, MaskPlan plan, Set<Integer> forceQuoted, boolean header, String what) {
         this.codec = Objects.requireNonNull(codec);
+        this.forceQuoted = Set.copyOf(forceQuoted);
         this.plan = Objects.requireNonNull(plan);
         this.actions = plan.actions();
         this.headerPending = header;
@@ -114,7 +118,7 @@ final class CopyOutMasker implements CopyFilter {
                     if (masked == null) {
                         codec.writeNull(out);
                     } else {
-                        codec.writeValue(masked, value.quoted(), columns == 1, out);
+                        codec.writeValue(masked, forceQuoted.contains(column), columns == 1, out);
                     }
                 } else {
                     throw new AssertionError(action);

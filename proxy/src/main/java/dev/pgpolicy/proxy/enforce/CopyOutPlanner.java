@@ -26,10 +26,12 @@ import dev.pgpolicy.sql.TableAccess;
 import java.nio.charset.Charset;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -54,12 +56,20 @@ import java.util.stream.Collectors;
  */
 final class CopyOutPlanner {
 
-    /** How the output of one {@code COPY ... TO STDOUT} is masked. */
-    record CopyOutPlan(CopyOptions options, MaskPlan plan, String what) {
+    /**
+     * How the output of one {@code COPY ... TO STDOUT} is masked; {@code forceQuoted} are the
+     * positions of its CSV FORCE_QUOTE columns.
+     */
+    record CopyOutPlan(CopyOptions options, MaskPlan plan, Set<Integer> forceQuoted, String what) {
         CopyOutPlan {
             Objects.requireNonNull(options);
             Objects.requireNonNull(plan);
+            forceQuoted = Set.copyOf(forceQuoted);
             Objects.requireNonNull(what);
+        }
+
+        static CopyOutPlan unchanged(CopyOptions options, byte[] hashKey, String what) {
+            return new CopyOutPlan(options, MaskPlan.of(List.of(), hashKey), Set.of(), what);
         }
     }
 
@@ -133,17 +143,16 @@ final class CopyOutPlanner {
                     throw refusal(masked.get(), "binary COPY cannot be masked: " + what
 + " reads a table with masked columns; use FORMAT text or csv, which pgpolicy masks");
                 }
-                plans.add(new CopyOutPlan(copy.options(), MaskPlan.of(List.of(), hashKey), what));
+                plans.add(CopyOutPlan.unchanged(copy.options(), hashKey, what));
                 continue;
             }
             if (masked.isEmpty() && facts.parsed()) {
                 // No table it reads has a mask: its columns cannot carry a masked value, as for SELECT.
-                plans.add(new CopyOutPlan(copy.options(), MaskPlan.of(List.of(), hashKey), what));
+                plans.add(CopyOutPlan.unchanged(copy.options(), hashKey, what));
                 continue;
             }
             checkEncoding(session, copy.options());
-            plans.add(new CopyOutPlan(copy.options(), columnActions(session, copy, masks, searchPathSetting, namesMasked,
-                    masked.orElse(null)), what));
+            plans.add(columnActions(session, copy, masks, searchPathSetting, namesMasked, masked.orElse(null), what));
         }
         return List.copyOf(plans);
     }
@@ -170,8 +179,8 @@ final class CopyOutPlanner {
         }
     }
 
-    private MaskPlan columnActions(SessionInfo session, CopyStatement copy, MaskSet masks,
-            Optional<String> searchPathSetting, boolean namesMasked, MaskBinding rule) throws Refusal {
+    private CopyOutPlan columnActions(SessionInfo session, CopyStatement copy, MaskSet masks,
+            Optional<String> searchPathSetting, boolean namesMasked, MaskBinding rule, String what) throws Refusal {
         if (catalog == null) {
             throw refusal(rule, "no catalog account is configured (catalog.user), so pgpolicy cannot tell which"
                     + " columns " + describe(copy) + " writes");
@@ -193,10 +202,16 @@ final class CopyOutPlanner {
                     + " connection: " + e.getMessage());
         }
         List<MaskPlan.ColumnAction> actions = new ArrayList<>(described.size());
-        for (DescribedColumn column : described) {
+        Set<Integer> forceQuoted = new HashSet<>();
+        List<String> forced = copy.options().forceQuote();
+        for (int i = 0; i < described.size(); i++) {
+            DescribedColumn column = described.get(i);
             actions.add(action(database, column, masks, namesMasked, rule));
+            if (forced.equals(List.of("*")) || forced.contains(column.name())) {
+                forceQuoted.add(i);
+            }
         }
-        return MaskPlan.of(actions, hashKey);
+        return new CopyOutPlan(copy.options(), MaskPlan.of(actions, hashKey), forceQuoted, what);
     }
 
     /** {@code SELECT} of the columns {@code COPY table [(columns)] TO} writes, in its order. */
@@ -314,8 +329,8 @@ final class CopyOutPlanner {
         if (charset.isEmpty()) {
             throw ended(plan.what() + " is in encoding \"" + encoding + "\", which pgpolicy cannot mask");
         }
-        return new CopyOutMasker(new CopyTextCodec(plan.options(), charset.get()), plan.plan(), plan.options().header(),
-                plan.what());
+        return new CopyOutMasker(new CopyTextCodec(plan.options(), charset.get()), plan.plan(), plan.forceQuoted(),
+                plan.options().header(), plan.what());
     }
 
     private static SessionException ended(String why) {

@@ -46,7 +46,7 @@ final class CopyTextCodec {
     }
 
     /** A column's value after reading: NULL, or its bytes in the stream's encoding. */
-    record Value(Optional<byte[]> bytes, boolean quoted) {
+    record Value(Optional<byte[]> bytes) {
     }
 
     private final boolean csv;
@@ -194,7 +194,7 @@ final class CopyTextCodec {
 
     private Value readText(ByteBuf buf, int start, int end) throws MalformedRowException {
         if (rawEqualsNull(buf, start, end)) {
-            return new Value(Optional.empty(), false);
+            return new Value(Optional.empty());
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream(end - start);
         for (int i = start; i < end; i++) {
@@ -241,7 +241,7 @@ final class CopyTextCodec {
                 }
             }
         }
-        return new Value(Optional.of(out.toByteArray()), false);
+        return new Value(Optional.of(out.toByteArray()));
     }
 
     private Value readCsv(ByteBuf buf, int start, int end) throws MalformedRowException {
@@ -271,9 +271,9 @@ final class CopyTextCodec {
         }
         // copyfromparse.c: only an unquoted field equal to the NULL string is NULL.
         if (!sawQuote && rawEqualsNull(buf, start, end)) {
-            return new Value(Optional.empty(), false);
+            return new Value(Optional.empty());
         }
-        return new Value(Optional.of(out.toByteArray()), sawQuote);
+        return new Value(Optional.of(out.toByteArray()));
     }
 
     /** The value's text in the stream's encoding; bytes that are not valid in it make the row unreadable. */
@@ -293,14 +293,15 @@ final class CopyTextCodec {
 
     /**
      * Writes {@code text} as the format writes a value. In CSV it is quoted when PostgreSQL would
-     * quote it, and also when the value it replaces was quoted (FORCE_QUOTE columns stay quoted);
-     * {@code onlyColumn} is true when the row has a single column, where PostgreSQL quotes a lone
-     * {@code \.} so that it cannot read as the end-of-data marker.
+     * quote it: always in a FORCE_QUOTE column ({@code forceQuote}), else when it holds the
+     * delimiter, quote, CR or LF or equals the NULL string; {@code onlyColumn} is true when the
+     * row has a single column, where a lone {@code \.} is quoted so it cannot read as the
+     * end-of-data marker.
      */
-    void writeValue(String text, boolean replacesQuoted, boolean onlyColumn, ByteBuf out) {
+    void writeValue(String text, boolean forceQuote, boolean onlyColumn, ByteBuf out) {
         byte[] bytes = encode(text);
         if (csv) {
-            writeCsv(text, bytes, replacesQuoted, onlyColumn, out);
+            writeCsv(text, bytes, forceQuote, onlyColumn, out);
         } else {
             writeText(bytes, out);
         }
@@ -341,8 +342,8 @@ final class CopyTextCodec {
         }
     }
 
-    private void writeCsv(String text, byte[] bytes, boolean replacesQuoted, boolean onlyColumn, ByteBuf out) {
-        boolean needsQuotes = replacesQuoted || text.equals(nullString) || (onlyColumn && text.equals("\\."));
+    private void writeCsv(String text, byte[] bytes, boolean forceQuote, boolean onlyColumn, ByteBuf out) {
+        boolean needsQuotes = forceQuote || text.equals(nullString) || (onlyColumn && text.equals("\\."));
         for (int i = 0; i < bytes.length && !needsQuotes; i++) {
             byte b = bytes[i];
             needsQuotes = b == delimiter || b == quote || b == '\n' || b == '\r';

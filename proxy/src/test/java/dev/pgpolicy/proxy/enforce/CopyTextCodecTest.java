@@ -14,8 +14,10 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -46,8 +48,11 @@ class CopyTextCodecTest {
     /** Runs {@code chunks} through a fresh masker, as successive CopyData payloads; returns what the client gets. */
     private static byte[] mask(CopyOptions options, Charset charset, List<MaskPlan.ColumnAction> actions,
             List<byte[]> chunks) {
+        // In these tests FORCE_QUOTE names columns by position: "0", "1", ...
+        Set<Integer> forceQuoted = new HashSet<>();
+        options.forceQuote().forEach(column -> forceQuoted.add(Integer.parseInt(column)));
         CopyOutMasker masker = new CopyOutMasker(new CopyTextCodec(options, charset), MaskPlan.of(actions, KEY),
-                options.header(), "COPY t");
+                forceQuoted, options.header(), "COPY t");
         ByteBuf out = ALLOC.buffer();
         try {
             for (byte[] chunk : chunks) {
@@ -114,15 +119,15 @@ class CopyTextCodecTest {
 
     @Test
     void csvQuotedValuesWithDelimitersQuotesAndNewlinesSurviveAndMaskedOnesAreQuotedWhenNeeded() {
-        CopyOptions options = new CopyOptions(Format.CSV, ",", "", "\"", "\"", true, Optional.empty(), List.of());
-        String stream = "id,note,email\n"
-                + "1,\"has, comma \"\"quoted\"\"\nand newline\",\"bob@x.org\"\n"
-                + "2,,\n"
-                + "3,\"\",plain@x.org\n";
-        assertThat(maskBytewise(options, List.of(KEEP, KEEP, EMAIL), stream)).isEqualTo("id,note,email\n"
-                + "1,\"has, comma \"\"quoted\"\"\nand newline\",\"b***@x.org\"\n" // quoted before (FORCE_QUOTE): still quoted
-                + "2,,\n"
-                + "3,\"\",p***@x.org\n");
+        CopyOptions options = new CopyOptions(Format.CSV, ",", "", "\"", "\"", true, Optional.empty(), List.of("3"));
+        String stream = "id,note,email,forced\n"
+                + "1,\"has, comma \"\"quoted\"\"\nand newline\",\"b,ob@x.org\",\"ann@x.org\"\n"
+                + "2,,,\n"
+                + "3,\"\",plain@x.org,\"p@x.org\"\n";
+        assertThat(maskBytewise(options, List.of(KEEP, KEEP, EMAIL, EMAIL), stream)).isEqualTo("id,note,email,forced\n"
+                + "1,\"has, comma \"\"quoted\"\"\nand newline\",b***@x.org,\"a***@x.org\"\n"
+                + "2,,,\n"
+                + "3,\"\",p***@x.org,\"p***@x.org\"\n");
         assertThat(maskBytewise(csv(), List.of(redact("a,\"b\""), redact(""), KEEP), "x,y,\"\"\n"))
                 .as("the mask's text quoted as PostgreSQL quotes it; an empty text is quoted so it is not NULL")
                 .isEqualTo("\"a,\"\"b\"\"\",\"\",\"\"\n");
