@@ -5,6 +5,7 @@ import dev.pgpolicy.proxy.session.SessionException;
 import dev.pgpolicy.proxy.wire.FrameDecoder;
 import dev.pgpolicy.proxy.wire.SqlState;
 import io.netty.buffer.ByteBuf;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -29,8 +30,11 @@ final class CopyOutMasker implements CopyFilter {
     /** CSV FORCE_QUOTE columns, by position: their masked values are quoted as PostgreSQL quotes theirs. */
     private final Set<Integer> forceQuoted;
     private boolean headerPending;
-    /** The start of a row whose end has not arrived; owned, null when none. */
-    private ByteBuf pending;
+    /** The bytes of the current CopyData, after the start of a row held back from earlier ones. */
+    private byte[] window = new byte[0];
+    /** How many bytes at the start of {@link #window} are a row held back, already scanned. */
+    private int heldBack;
+    private final CopyTextCodec.Sink rows = new CopyTextCodec.Sink();
 
     /** @param what names the COPY in errors, e.g. {@code "COPY payments.customers"} */
     CopyOutMasker(CopyTextCodec codec, MaskPlan plan, Set<Integer> forceQuoted, boolean header, String what) {
@@ -44,54 +48,46 @@ final class CopyOutMasker implements CopyFilter {
 
     @Override
     public void filter(ByteBuf data, ByteBuf out) {
-        if (pending == null) {
-            int rest = rows(data, data.readerIndex(), data.readerIndex(), data.writerIndex(), out);
-            if (rest < data.writerIndex()) {
-                pending = out.alloc().buffer(data.writerIndex() - rest);
-                pending.writeBytes(data, rest, data.writerIndex() - rest);
-            }
-            return;
-        }
-        int scanned = pending.writerIndex();
-        if ((long) scanned + data.readableBytes() > FrameDecoder.DEFAULT_MAX_FRAME_LENGTH) {
+        int length = data.readableBytes();
+        if ((long) heldBack + length > FrameDecoder.DEFAULT_MAX_FRAME_LENGTH) {
             throw refused("a row is longer than the proxy holds back");
         }
-        pending.writeBytes(data, data.readerIndex(), data.readableBytes());
-        int rest = rows(pending, pending.readerIndex(), scanned, pending.writerIndex(), out);
-        pending.readerIndex(rest);
-        if (!pending.isReadable()) {
-            pending.release();
-            pending = null;
-        } else {
-            pending.discardReadBytes();
+        if (window.length < heldBack + length) {
+            window = Arrays.copyOf(window, Math.max(heldBack + length, Math.min(2 * window.length,
+                    FrameDecoder.DEFAULT_MAX_FRAME_LENGTH)));
         }
-    }
-
-    /**
-     * Rewrites the complete rows of {@code [rowStart, end)} into {@code out}, scanning from
-     * {@code scanFrom} (bytes before it were scanned by an earlier call); returns where the
-     * incomplete remainder starts ({@code end} when there is none).
-     */
-    private int rows(ByteBuf buf, int rowStart, int scanFrom, int end, ByteBuf out) {
-        int from = scanFrom;
+        // One bulk copy in and one bulk write out per frame; the rows are worked on as arrays.
+        data.getBytes(data.readerIndex(), window, heldBack, length);
+        int end = heldBack + length;
+        int rowStart = 0;
+        int from = heldBack;
+        rows.clear();
         while (from < end) {
-            int lineFeed = codec.findRowEnd(buf, from, end);
+            int lineFeed = codec.findRowEnd(window, from, end);
             if (lineFeed < 0) {
-                return rowStart;
+                break;
             }
             if (headerPending) {
                 headerPending = false;
-                out.writeBytes(buf, rowStart, lineFeed + 1 - rowStart);
+                rows.write(window, rowStart, lineFeed + 1 - rowStart);
             } else {
-                rewrite(buf, rowStart, lineFeed, out);
+                rewrite(window, rowStart, lineFeed, rows);
             }
             rowStart = lineFeed + 1;
             from = rowStart;
         }
-        return rowStart;
+        out.writeBytes(rows.bytes(), 0, rows.length());
+        heldBack = end - rowStart;
+        System.arraycopy(window, rowStart, window, 0, heldBack);
+        if (heldBack == 0 && window.length > SHRINK_ABOVE) {
+            window = new byte[0]; // a long row passed: do not keep its space for the rest of the stream
+        }
     }
 
-    private void rewrite(ByteBuf buf, int start, int lineFeed, ByteBuf out) {
+    /** Windows above this size are not kept between frames. */
+    private static final int SHRINK_ABOVE = 1 << 20;
+
+    private void rewrite(byte[] buf, int start, int lineFeed, CopyTextCodec.Sink out) {
         try {
             int[] bounds = codec.fields(buf, start, lineFeed);
             int columns = (bounds.length - 1) / 2;
@@ -101,13 +97,13 @@ final class CopyOutMasker implements CopyFilter {
             }
             for (int column = 0; column < columns; column++) {
                 if (column > 0) {
-                    out.writeByte(buf.getByte(bounds[2 * column] - 1)); // the delimiter, as it came
+                    out.write(buf[bounds[2 * column] - 1]); // the delimiter, as it came
                 }
                 int fieldStart = bounds[2 * column];
                 int fieldEnd = bounds[2 * column + 1];
                 MaskPlan.ColumnAction action = actions.get(column);
                 if (action instanceof MaskPlan.Keep) {
-                    out.writeBytes(buf, fieldStart, fieldEnd - fieldStart);
+                    out.write(buf, fieldStart, fieldEnd - fieldStart);
                     continue;
                 }
                 CopyTextCodec.Value value = codec.read(buf, fieldStart, fieldEnd);
@@ -125,7 +121,7 @@ final class CopyOutMasker implements CopyFilter {
                 }
             }
             int rowEnd = bounds[bounds.length - 1];
-            out.writeBytes(buf, rowEnd, lineFeed + 1 - rowEnd); // LF, or CR LF
+            out.write(buf, rowEnd, lineFeed + 1 - rowEnd); // LF, or CR LF
         } catch (CopyTextCodec.MalformedRowException e) {
             throw refused(e.getMessage());
         }
@@ -139,7 +135,7 @@ final class CopyOutMasker implements CopyFilter {
 
     @Override
     public void finish() {
-        if (pending != null) {
+        if (heldBack > 0) {
             discard();
             throw refused("the data ended inside a row");
         }
@@ -147,9 +143,7 @@ final class CopyOutMasker implements CopyFilter {
 
     @Override
     public void discard() {
-        if (pending != null) {
-            pending.release();
-            pending = null;
-        }
+        heldBack = 0;
+        window = new byte[0];
     }
 }

@@ -1,7 +1,6 @@
 package dev.pgpolicy.proxy.enforce;
 
 import dev.pgpolicy.sql.CopyOptions;
-import io.netty.buffer.ByteBuf;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -45,6 +44,44 @@ final class CopyTextCodec {
         }
     }
 
+    /**
+     * A growable byte array: rows are built here and reach a buffer in one write, since every
+     * access to a pooled buffer costs a bounds check (and, under leak detection, a trace record).
+     */
+    static final class Sink {
+        private byte[] bytes = new byte[256];
+        private int length;
+
+        void write(int b) {
+            ensure(1);
+            bytes[length++] = (byte) b;
+        }
+
+        void write(byte[] source, int offset, int count) {
+            ensure(count);
+            System.arraycopy(source, offset, bytes, length, count);
+            length += count;
+        }
+
+        private void ensure(int more) {
+            if (length + more > bytes.length) {
+                bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + more));
+            }
+        }
+
+        byte[] bytes() {
+            return bytes;
+        }
+
+        int length() {
+            return length;
+        }
+
+        void clear() {
+            length = 0;
+        }
+    }
+
     /** A column's value after reading: NULL, or its bytes in the stream's encoding. */
     record Value(Optional<byte[]> bytes) {
     }
@@ -85,9 +122,9 @@ final class CopyTextCodec {
      * The index of the LF that ends the row being scanned, looking at {@code [from, to)} of
      * {@code buf}; -1 when the row goes on past {@code to} (call again with the bytes that follow).
      */
-    int findRowEnd(ByteBuf buf, int from, int to) {
+    int findRowEnd(byte[] buf, int from, int to) {
         for (int i = from; i < to; i++) {
-            byte b = buf.getByte(i);
+            byte b = buf[i];
             if (afterEscape) {
                 afterEscape = false;
                 if (!csv || b == quote || b == escape) {
@@ -123,18 +160,18 @@ final class CopyTextCodec {
      * its raw fields; returns the field bounds as {start0, end0, start1, end1, ...} and the index
      * where the row end (CR LF or LF) starts as the last element.
      */
-    int[] fields(ByteBuf buf, int start, int lineFeed) throws MalformedRowException {
-        int contentEnd = lineFeed > start && buf.getByte(lineFeed - 1) == '\r' ? lineFeed - 1 : lineFeed;
+    int[] fields(byte[] buf, int start, int lineFeed) throws MalformedRowException {
+        int contentEnd = lineFeed > start && buf[lineFeed - 1] == '\r' ? lineFeed - 1 : lineFeed;
         int[] bounds = new int[9];
         int count = 0;
         int fieldStart = start;
         boolean quoted = false;
         for (int i = start; i < contentEnd; i++) {
-            byte b = buf.getByte(i);
+            byte b = buf[i];
             if (csv) {
                 if (quoted) {
                     if (b == escape && escape != quote && i + 1 < contentEnd
-                            && (buf.getByte(i + 1) == quote || buf.getByte(i + 1) == escape)) {
+                            && (buf[i + 1] == quote || buf[i + 1] == escape)) {
                         i++;
                     } else if (b == quote) {
                         quoted = false;
@@ -176,29 +213,29 @@ final class CopyTextCodec {
     }
 
     /** Reads one raw field: NULL or the value's bytes, undoing the format's escaping or quoting. */
-    Value read(ByteBuf buf, int start, int end) throws MalformedRowException {
+    Value read(byte[] buf, int start, int end) throws MalformedRowException {
         return csv ? readCsv(buf, start, end) : readText(buf, start, end);
     }
 
-    private boolean rawEqualsNull(ByteBuf buf, int start, int end) {
+    private boolean rawEqualsNull(byte[] buf, int start, int end) {
         if (end - start != nullBytes.length) {
             return false;
         }
         for (int i = 0; i < nullBytes.length; i++) {
-            if (buf.getByte(start + i) != nullBytes[i]) {
+            if (buf[start + i] != nullBytes[i]) {
                 return false;
             }
         }
         return true;
     }
 
-    private Value readText(ByteBuf buf, int start, int end) throws MalformedRowException {
+    private Value readText(byte[] buf, int start, int end) throws MalformedRowException {
         if (rawEqualsNull(buf, start, end)) {
             return new Value(Optional.empty());
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream(end - start);
         for (int i = start; i < end; i++) {
-            byte b = buf.getByte(i);
+            byte b = buf[i];
             if (b != '\\') {
                 out.write(b);
                 continue;
@@ -206,7 +243,7 @@ final class CopyTextCodec {
             if (++i >= end) {
                 throw new MalformedRowException("a backslash ends a value");
             }
-            byte c = buf.getByte(i);
+            byte c = buf[i];
             switch (c) {
                 case 'b' -> out.write('\b');
                 case 'f' -> out.write('\f');
@@ -217,8 +254,8 @@ final class CopyTextCodec {
                 case 'x' -> {
                     int value = 0;
                     int digits = 0;
-                    while (digits < 2 && i + 1 < end && Character.digit((char) buf.getByte(i + 1), 16) >= 0) {
-                        value = value * 16 + Character.digit((char) buf.getByte(++i), 16);
+                    while (digits < 2 && i + 1 < end && Character.digit((char) buf[i + 1], 16) >= 0) {
+                        value = value * 16 + Character.digit((char) buf[++i], 16);
                         digits++;
                     }
                     out.write(digits == 0 ? 'x' : value);
@@ -227,7 +264,7 @@ final class CopyTextCodec {
                     if (c >= '0' && c <= '7') {
                         int value = c - '0';
                         for (int digits = 1; digits < 3 && i + 1 < end; digits++) {
-                            byte d = buf.getByte(i + 1);
+                            byte d = buf[i + 1];
                             if (d < '0' || d > '7') {
                                 break;
                             }
@@ -244,16 +281,16 @@ final class CopyTextCodec {
         return new Value(Optional.of(out.toByteArray()));
     }
 
-    private Value readCsv(ByteBuf buf, int start, int end) throws MalformedRowException {
+    private Value readCsv(byte[] buf, int start, int end) throws MalformedRowException {
         boolean sawQuote = false;
         boolean quoted = false;
         ByteArrayOutputStream out = new ByteArrayOutputStream(end - start);
         for (int i = start; i < end; i++) {
-            byte b = buf.getByte(i);
+            byte b = buf[i];
             if (quoted) {
-                if (b == escape && i + 1 < end && (buf.getByte(i + 1) == quote || buf.getByte(i + 1) == escape)
-                        && (escape != quote || buf.getByte(i + 1) == quote)) {
-                    out.write(buf.getByte(++i));
+                if (b == escape && i + 1 < end && (buf[i + 1] == quote || buf[i + 1] == escape)
+                        && (escape != quote || buf[i + 1] == quote)) {
+                    out.write(buf[++i]);
                 } else if (b == quote) {
                     quoted = false;
                 } else {
@@ -287,8 +324,8 @@ final class CopyTextCodec {
     }
 
     /** Writes NULL as the format writes it. */
-    void writeNull(ByteBuf out) {
-        out.writeBytes(nullBytes);
+    void writeNull(Sink out) {
+        out.write(nullBytes, 0, nullBytes.length);
     }
 
     /**
@@ -298,7 +335,7 @@ final class CopyTextCodec {
      * row has a single column, where a lone {@code \.} is quoted so it cannot read as the
      * end-of-data marker.
      */
-    void writeValue(String text, boolean forceQuote, boolean onlyColumn, ByteBuf out) {
+    void writeValue(String text, boolean forceQuote, boolean onlyColumn, Sink out) {
         byte[] bytes = encode(text);
         if (csv) {
             writeCsv(text, bytes, forceQuote, onlyColumn, out);
@@ -319,7 +356,7 @@ final class CopyTextCodec {
         }
     }
 
-    private void writeText(byte[] bytes, ByteBuf out) {
+    private void writeText(byte[] bytes, Sink out) {
         for (byte b : bytes) {
             byte escaped = switch (b) {
                 case '\b' -> 'b';
@@ -335,30 +372,31 @@ final class CopyTextCodec {
                 escaped = delimiter;
             }
             if (escaped != 0) {
-                out.writeByte('\\').writeByte(escaped);
+                out.write('\\');
+                out.write(escaped);
             } else {
-                out.writeByte(b);
+                out.write(b);
             }
         }
     }
 
-    private void writeCsv(String text, byte[] bytes, boolean forceQuote, boolean onlyColumn, ByteBuf out) {
+    private void writeCsv(String text, byte[] bytes, boolean forceQuote, boolean onlyColumn, Sink out) {
         boolean needsQuotes = forceQuote || text.equals(nullString) || (onlyColumn && text.equals("\\."));
         for (int i = 0; i < bytes.length && !needsQuotes; i++) {
             byte b = bytes[i];
             needsQuotes = b == delimiter || b == quote || b == '\n' || b == '\r';
         }
         if (!needsQuotes) {
-            out.writeBytes(bytes);
+            out.write(bytes, 0, bytes.length);
             return;
         }
-        out.writeByte(quote);
+        out.write(quote);
         for (byte b : bytes) {
             if (b == quote || b == escape) {
-                out.writeByte(escape);
+                out.write(escape);
             }
-            out.writeByte(b);
+            out.write(b);
         }
-        out.writeByte(quote);
+        out.write(quote);
     }
 }
