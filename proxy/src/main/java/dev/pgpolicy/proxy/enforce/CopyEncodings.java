@@ -13,13 +13,15 @@ import java.util.Optional;
  * (pg_char_to_encoding: case and punctuation do not count), among the encodings in which every
  * byte below 0x80 is the ASCII character (PostgreSQL docs, "Character Set Support"): only in those
  * can the rows be cut at delimiter, quote and newline bytes without decoding them. SQL_ASCII
- * passes bytes unconverted; it is read as ISO-8859-1, which keeps every byte as it is.
+ * passes bytes unconverted, whatever they mean ({@link #opaque}): a value is read as UTF-8 when it
+ * is valid UTF-8 (what such databases mostly hold) and otherwise as ISO-8859-1, which keeps every
+ * byte as it is.
  */
 final class CopyEncodings {
 
     private static final Map<String, String> CHARSETS = Map.ofEntries(
             Map.entry("UTF8", "UTF-8"), Map.entry("UNICODE", "UTF-8"),
-            Map.entry("SQLASCII", "ISO-8859-1"),
+            Map.entry("SQLASCII", "UTF-8"),
             Map.entry("LATIN1", "ISO-8859-1"), Map.entry("ISO88591", "ISO-8859-1"),
             Map.entry("LATIN2", "ISO-8859-2"), Map.entry("ISO88592", "ISO-8859-2"),
             Map.entry("LATIN3", "ISO-8859-3"), Map.entry("ISO88593", "ISO-8859-3"),
@@ -41,6 +43,11 @@ final class CopyEncodings {
             Map.entry("EUCTW", "x-EUC-TW"));
 
     private CopyEncodings() {
+    }
+
+    /** Whether {@code postgresName} is SQL_ASCII, whose bytes carry no declared encoding. */
+    static boolean opaque(String postgresName) {
+        return postgresName.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "").equals("SQLASCII");
     }
 
     /** The charset of {@code postgresName}; empty for names the proxy cannot cut rows in. */

@@ -110,11 +110,12 @@ final class CopyOutMasker implements CopyFilter {
                 if (value.bytes().isEmpty() || action instanceof MaskPlan.Nullify) {
                     codec.writeNull(out);
                 } else if (action instanceof MaskPlan.Mask mask) {
-                    String masked = plan.maskedText(mask, codec.decode(value.bytes().get()));
+                    CopyTextCodec.Text text = codec.decode(value.bytes().get());
+                    String masked = plan.maskedText(mask, text.value());
                     if (masked == null) {
                         codec.writeNull(out);
                     } else {
-                        codec.writeValue(masked, forceQuoted.contains(column), columns == 1, out);
+                        codec.writeValue(masked, text.charset(), forceQuoted.contains(column), columns == 1, out);
                     }
                 } else {
                     throw new AssertionError(action);

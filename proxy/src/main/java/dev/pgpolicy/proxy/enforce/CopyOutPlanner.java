@@ -329,7 +329,8 @@ final class CopyOutPlanner {
         if (charset.isEmpty()) {
             throw ended(plan.what() + " is in encoding \"" + encoding + "\", which pgpolicy cannot mask");
         }
-        return new CopyOutMasker(new CopyTextCodec(plan.options(), charset.get()), plan.plan(), plan.forceQuoted(),
+        return new CopyOutMasker(new CopyTextCodec(plan.options(), charset.get(), CopyEncodings.opaque(encoding)),
+                plan.plan(), plan.forceQuoted(),
                 plan.options().header(), plan.what());
     }
 

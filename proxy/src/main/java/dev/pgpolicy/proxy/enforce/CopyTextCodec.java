@@ -7,6 +7,7 @@ import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
@@ -93,12 +94,14 @@ final class CopyTextCodec {
     private final byte[] nullBytes;
     private final String nullString;
     private final Charset charset;
+    /** SQL_ASCII: a value that is not valid in {@link #charset} is read (and its mask written) as ISO-8859-1. */
+    private final boolean opaque;
 
     // Scanner state between findRowEnd calls.
     private boolean inQuotes;
     private boolean afterEscape;
 
-    CopyTextCodec(CopyOptions options, Charset charset) {
+    CopyTextCodec(CopyOptions options, Charset charset, boolean opaque) {
         if (options.format() == CopyOptions.Format.BINARY) {
             throw new IllegalArgumentException("binary COPY has no text rows");
         }
@@ -109,6 +112,7 @@ final class CopyTextCodec {
         this.nullString = options.nullString();
         this.nullBytes = options.nullString().getBytes(charset);
         this.charset = Objects.requireNonNull(charset);
+        this.opaque = opaque;
     }
 
     private static byte asciiByte(String single) {
@@ -313,12 +317,19 @@ final class CopyTextCodec {
         return new Value(Optional.of(out.toByteArray()));
     }
 
+    /** A value's text and the charset it was read in, which its mask is written in. */
+    record Text(String value, Charset charset) {
+    }
+
     /** The value's text in the stream's encoding; bytes that are not valid in it make the row unreadable. */
-    String decode(byte[] bytes) throws MalformedRowException {
+    Text decode(byte[] bytes) throws MalformedRowException {
         try {
-            return charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+            return new Text(charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString(), charset);
         } catch (CharacterCodingException e) {
+            if (opaque) {
+                return new Text(new String(bytes, StandardCharsets.ISO_8859_1), StandardCharsets.ISO_8859_1);
+            }
             throw new MalformedRowException("a value is not valid " + charset.name());
         }
     }
@@ -335,8 +346,8 @@ final class CopyTextCodec {
      * row has a single column, where a lone {@code \.} is quoted so it cannot read as the
      * end-of-data marker.
      */
-    void writeValue(String text, boolean forceQuote, boolean onlyColumn, Sink out) {
-        byte[] bytes = encode(text);
+    void writeValue(String text, Charset textCharset, boolean forceQuote, boolean onlyColumn, Sink out) {
+        byte[] bytes = encode(text, textCharset);
         if (csv) {
             writeCsv(text, bytes, forceQuote, onlyColumn, out);
         } else {
@@ -344,9 +355,9 @@ final class CopyTextCodec {
         }
     }
 
-    private byte[] encode(String text) {
+    private static byte[] encode(String text, Charset textCharset) {
         try {
-            ByteBuffer encoded = charset.newEncoder().onMalformedInput(CodingErrorAction.REPLACE)
+            ByteBuffer encoded = textCharset.newEncoder().onMalformedInput(CodingErrorAction.REPLACE)
                     .onUnmappableCharacter(CodingErrorAction.REPLACE).encode(CharBuffer.wrap(text));
             byte[] bytes = new byte[encoded.remaining()];
             encoded.get(bytes);

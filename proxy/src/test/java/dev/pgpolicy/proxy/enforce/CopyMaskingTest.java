@@ -65,6 +65,7 @@ class CopyMaskingTest {
             2\tTab\\there, new\\nline, back\\\\slash, "quote", comma\ta***@example.org\tXXXX-XXXX-XXXX-0004\t***-**-****\t\\N
             3\t\\N\t\\N\t\\N\t\\N\t\\N
             4\t\\\\N\tx***@example.net\tXXXX-XXXX-XXXX-9999\t***-**-****\t\\N
+            5\tZoë Ørsted\té***@exemple.fr\tXXXX-XXXX-XXXX-3456\t***-**-****\t\\N
             """;
 
     private static final String CSV = """
@@ -73,6 +74,7 @@ class CopyMaskingTest {
             line, back\\slash, ""quote"", comma",a***@example.org,XXXX-XXXX-XXXX-0004,***-**-****,
             3,,,,,
             4,\\N,x***@example.net,XXXX-XXXX-XXXX-9999,***-**-****,
+            5,Zoë Ørsted,é***@exemple.fr,XXXX-XXXX-XXXX-3456,***-**-****,
             """;
 
     private EnforcementFixture fixture;
@@ -86,7 +88,8 @@ class CopyMaskingTest {
                     (2, E'Tab\\there, new\\nline, back\\\\slash, "quote", comma', 'alan@example.org',
                         '5500-0000-0000-0004', '987-65-4321', '1912-06-23'),
                     (3, NULL, NULL, NULL, NULL, NULL),
-                    (4, E'\\\\N', 'x,y@example.net', '9999-9999-9999-9999', '000-00-0000', '2000-01-01');
+                    (4, E'\\\\N', 'x,y@example.net', '9999-9999-9999-9999', '000-00-0000', '2000-01-01'),
+                    (5, 'Zoë Ørsted', 'émile@exemple.fr', '1234-5678-9012-3456', '111-22-3333', '1990-01-01');
                 INSERT INTO payments.orders VALUES (1, 1, 10.50), (2, 2, 20.00), (3, 1, 7.25);
                 """);
         createDatabase(postgres, BULK_DB, SCHEMA + """
@@ -152,6 +155,7 @@ class CopyMaskingTest {
                 ***-**-****\t2\ta***@example.org
                 \\N\t3\t\\N
                 ***-**-****\t4\tx***@example.net
+                ***-**-****\t5\té***@exemple.fr
                 """);
     }
 
@@ -182,6 +186,7 @@ class CopyMaskingTest {
                         2|Tab\\there, new\\nline, back\\\\slash, "quote", comma|a***@example.org|XXXX-XXXX-XXXX-0004|***-**-****|NULL
                         3|NULL|NULL|NULL|NULL|NULL
                         4|\\\\N|x***@example.net|XXXX-XXXX-XXXX-9999|***-**-****|NULL
+                        5|Zoë Ørsted|é***@exemple.fr|XXXX-XXXX-XXXX-3456|***-**-****|NULL
                         """);
         assertThat(copied(client(ANALYST), "COPY payments.customers (id, email, name) TO STDOUT"
                 + " (FORMAT csv, DELIMITER ';', NULL 'none', QUOTE '''', FORCE_QUOTE (email))")).isEqualTo("""
@@ -190,13 +195,15 @@ class CopyMaskingTest {
                 line, back\\slash, "quote", comma'
                 3;none;none
                 4;'x***@example.net';\\N
+                5;'é***@exemple.fr';Zoë Ørsted
                 """);
     }
 
     @Test
     void theAppSeesOnlyItsOwnMask() {
         assertThat(copied(fixture.client(APP).database(DB), "COPY payments.customers (id, email, ssn) TO STDOUT (FORMAT csv)"))
-                .isEqualTo("1,ada@example.com,***-**-****\n2,alan@example.org,***-**-****\n3,,\n4,\"x,y@example.net\",***-**-****\n");
+                .isEqualTo("1,ada@example.com,***-**-****\n2,alan@example.org,***-**-****\n3,,\n4,\"x,y@example.net\",***-**-****\n"
+                        + "5,émile@exemple.fr,***-**-****\n");
     }
 
     @Test
@@ -204,11 +211,21 @@ class CopyMaskingTest {
         try (Connection connection = jdbc(fixture.port(), ANALYST, DB)) {
             CopyManager copy = new CopyManager(connection.unwrap(BaseConnection.class));
             StringWriter csv = new StringWriter();
-            assertThat(copy.copyOut("COPY payments.customers TO STDOUT (FORMAT csv)", csv)).isEqualTo(4);
+            assertThat(copy.copyOut("COPY payments.customers TO STDOUT (FORMAT csv)", csv)).isEqualTo(5);
             assertThat(csv.toString()).isEqualTo(CSV);
             StringWriter text = new StringWriter();
             copy.copyOut("COPY (SELECT * FROM payments.customers ORDER BY id) TO STDOUT", text);
             assertThat(text.toString()).isEqualTo(TEXT);
+        }
+    }
+
+    @Test
+    void valuesAreMaskedInTheCopysOwnEncoding() throws Exception {
+        try (Connection connection = jdbc(fixture.port(), ANALYST, DB)) {
+            byte[] latin1 = copyOut(connection, "COPY (SELECT id, name, email FROM payments.customers WHERE id = 5) TO STDOUT"
+                    + " (ENCODING 'LATIN1')");
+            assertThat(HexDump.of(latin1)).isEqualTo(HexDump.of("5\tZoë Ørsted\té***@exemple.fr\n"
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)));
         }
     }
 

@@ -48,10 +48,15 @@ class CopyTextCodecTest {
     /** Runs {@code chunks} through a fresh masker, as successive CopyData payloads; returns what the client gets. */
     private static byte[] mask(CopyOptions options, Charset charset, List<MaskPlan.ColumnAction> actions,
             List<byte[]> chunks) {
+        return mask(options, charset, false, actions, chunks);
+    }
+
+    private static byte[] mask(CopyOptions options, Charset charset, boolean opaque, List<MaskPlan.ColumnAction> actions,
+            List<byte[]> chunks) {
         // In these tests FORCE_QUOTE names columns by position: "0", "1", ...
         Set<Integer> forceQuoted = new HashSet<>();
         options.forceQuote().forEach(column -> forceQuoted.add(Integer.parseInt(column)));
-        CopyOutMasker masker = new CopyOutMasker(new CopyTextCodec(options, charset), MaskPlan.of(actions, KEY),
+        CopyOutMasker masker = new CopyOutMasker(new CopyTextCodec(options, charset, opaque), MaskPlan.of(actions, KEY),
                 forceQuoted, options.header(), "COPY t");
         ByteBuf out = ALLOC.buffer();
         try {
@@ -154,6 +159,17 @@ class CopyTextCodecTest {
         assertThat(HexDump.of(masked)).isEqualTo(HexDump.of("1\tÉ***@exemple.fr\tcafé\n".getBytes(latin1)));
         assertThatThrownBy(() -> mask(text(), StandardCharsets.UTF_8, List.of(KEEP, EMAIL, KEEP), List.of(row)))
                 .isInstanceOf(SessionException.class).hasMessageContaining("not valid UTF-8");
+    }
+
+    @Test
+    void sqlAsciiValuesAreReadAsUtf8WhenTheyAreAndByteForByteOtherwise() {
+        Charset latin1 = Charset.forName("ISO-8859-1");
+        byte[] utf8 = "Émile@exemple.fr\n".getBytes(StandardCharsets.UTF_8);
+        assertThat(HexDump.of(mask(text(), CopyEncodings.charset("SQL_ASCII").orElseThrow(), true, List.of(EMAIL),
+                List.of(utf8)))).isEqualTo(HexDump.of("É***@exemple.fr\n".getBytes(StandardCharsets.UTF_8)));
+        byte[] legacy = "Émile@exemple.fr\n".getBytes(latin1);
+        assertThat(HexDump.of(mask(text(), CopyEncodings.charset("SQL_ASCII").orElseThrow(), true, List.of(EMAIL),
+                List.of(legacy)))).isEqualTo(HexDump.of("É***@exemple.fr\n".getBytes(latin1)));
     }
 
     @Test
