@@ -23,6 +23,9 @@ import java.util.Set;
  */
 final class CopyOutMasker implements CopyFilter {
 
+    /** Windows above this size (a long row) are not kept between frames. */
+    private static final int SHRINK_ABOVE = 1 << 20;
+
     private final CopyTextCodec codec;
     private final MaskPlan plan;
     private final List<MaskPlan.ColumnAction> actions;
@@ -83,9 +86,6 @@ final class CopyOutMasker implements CopyFilter {
             window = new byte[0]; // a long row passed: do not keep its space for the rest of the stream
         }
     }
-
-    /** Windows above this size are not kept between frames. */
-    private static final int SHRINK_ABOVE = 1 << 20;
 
     private void rewrite(byte[] buf, int start, int lineFeed, CopyTextCodec.Sink out) {
         try {

@@ -67,7 +67,7 @@ public interface SessionHooks {
 
     /**
      * Whether results must be inspected. When false (the default) RowDescription and DataRow
-     * frames pass without being decoded and the methods below are never called.
+     * frames (and COPY data) pass without being decoded and the methods below are never called.
      */
     default boolean inspectsResults() {
         return false;
