@@ -321,18 +321,69 @@ class CopyMaskingTest {
     }
 
     @Test
+    void unqualifiedNamesResolveThroughTheSessionsSearchPath() {
+        PgClient analyst = client(ANALYST).env("PGOPTIONS", "-c search_path=payments");
+        assertThat(copied(analyst, "COPY customers (id, email) TO STDOUT WITH CSV"))
+                .startsWith("1,a***@example.com\n2,a***@example.org\n");
+        assertThat(copied(analyst, "COPY (SELECT email FROM customers WHERE id = 1) TO STDOUT"))
+                .isEqualTo("a***@example.com\n");
+    }
+
+    @Test
+    void aCatalogAccountWithoutUsageOnTheSessionsSchemasIsRefused() {
+        String role = "enf_copy_catalog";
+        if (fixture.postgres.query("postgres", "SELECT 1 FROM pg_roles WHERE rolname = '" + role + "'").isEmpty()) {
+            fixture.postgres.createRole(role, PASSWORD);
+        }
+        CatalogCache limited = new CatalogCache(database -> DriverManager.getConnection(
+                fixture.postgres.jdbcUrl(database), role, PASSWORD));
+        try (ProxyWithCatalog proxy = new ProxyWithCatalog(limited)) {
+            // PostgreSQL would skip the schema the account cannot use and resolve "customers" elsewhere.
+            ProcessResult refused = proxy.analyst().env("PGOPTIONS", "-c search_path=payments")
+                    .psqlWith("--quiet", "--command=COPY customers TO STDOUT");
+            assertThat(refused.succeeded()).isFalse();
+            assertThat(refused.stderr()).contains("ERROR:  pgpolicy: permission denied by rule \"")
+                    .contains("no USAGE on schema \"payments\"").doesNotContain("example");
+            assertThat(refused.stdout()).isEmpty();
+            ProcessResult qualified = proxy.analyst().psqlWith("--quiet", "--command=COPY payments.customers TO STDOUT");
+            assertThat(qualified.stderr()).contains("permission denied for schema payments");
+            assertThat(qualified.stdout()).isEmpty();
+        }
+    }
+
+    /** A second proxy enforcing the same policies, with its own catalog cache. */
+    private final class ProxyWithCatalog implements AutoCloseable {
+        private final PolicyHooks hooks;
+        private final ProxyServer proxy;
+
+        ProxyWithCatalog(CatalogCache catalog) {
+            DecisionListener ignore = (session, message, sql, decision, outcome, revision) -> {
+            };
+            hooks = PolicyHooks.forDirectory(EnforcementFixture.policyDirectory(), ignore, catalog);
+            proxy = ProxyServer.start(ProxyConfig.builder().listen("127.0.0.1", 0)
+                    .upstream(fixture.postgres.host(), fixture.postgres.port()).shutdownGracePeriod(Duration.ZERO)
+                    .build(), hooks);
+        }
+
+        PgClient analyst() {
+            return PgClient.to("127.0.0.1", proxy.address().getPort()).user(ANALYST).password(PASSWORD).database(DB)
+                    .sslMode("disable");
+        }
+
+        @Override
+        public void close() {
+            proxy.close();
+            hooks.close();
+        }
+    }
+
+    @Test
     void withoutAWorkingCatalogAMaskedCopyIsRefusedAndSaysWhy() {
         CatalogCache broken = new CatalogCache(database -> {
             throw new SQLException("the catalog server is down");
         });
-        DecisionListener ignore = (session, message, sql, decision, outcome, revision) -> {
-        };
-        try (PolicyHooks hooks = PolicyHooks.forDirectory(EnforcementFixture.policyDirectory(), ignore, broken);
-             ProxyServer proxy = ProxyServer.start(ProxyConfig.builder().listen("127.0.0.1", 0)
-                     .upstream(fixture.postgres.host(), fixture.postgres.port()).shutdownGracePeriod(Duration.ZERO)
-                     .build(), hooks)) {
-            PgClient analyst = PgClient.to("127.0.0.1", proxy.address().getPort()).user(ANALYST).password(PASSWORD)
-                    .database(DB).sslMode("disable");
+        try (ProxyWithCatalog proxy = new ProxyWithCatalog(broken)) {
+            PgClient analyst = proxy.analyst();
             ProcessResult refused = analyst.psqlWith("--quiet", "--set=ON_ERROR_STOP=0",
                     "--command=COPY payments.customers TO STDOUT",
                     "--command=COPY payments.orders (id) TO STDOUT");
