@@ -130,18 +130,19 @@ final class CopyOutPlanner {
                 continue;
             }
             Optional<MaskBinding> masked = maskedTable(facts, masks, resolver);
-            String what = describe(copy);
+            String what = label(copy);
             if (copy.endpoint() != CopyStatement.Endpoint.CLIENT) {
                 if (masked.isPresent()) {
-                    throw refusal(masked.get(), what + " writes to a server " + (copy.endpoint() == CopyStatement.Endpoint.FILE
-                            ? "file" : "program") + ", where pgpolicy cannot mask it; use TO STDOUT");
+                    String where = copy.endpoint() == CopyStatement.Endpoint.FILE ? "file" : "program";
+                    throw refusal(masked.get(), what + " writes to a server " + where
+                            + ", where pgpolicy cannot mask it; use TO STDOUT");
                 }
                 continue;
             }
             if (copy.options().format() == CopyOptions.Format.BINARY) {
                 if (masked.isPresent()) {
                     throw refusal(masked.get(), "binary COPY cannot be masked: " + what
-+ " reads a table with masked columns; use FORMAT text or csv, which pgpolicy masks");
+                            + " reads a table with masked columns; use FORMAT text or csv, which pgpolicy masks");
                 }
                 plans.add(CopyOutPlan.unchanged(copy.options(), hashKey, what));
                 continue;
@@ -183,11 +184,11 @@ final class CopyOutPlanner {
             Optional<String> searchPathSetting, boolean namesMasked, MaskBinding rule, String what) throws Refusal {
         if (catalog == null) {
             throw refusal(rule, "no catalog account is configured (catalog.user), so pgpolicy cannot tell which"
-                    + " columns " + describe(copy) + " writes");
+                    + " columns " + label(copy) + " writes");
         }
         if (searchPathSetting.isEmpty()) {
             throw refusal(rule, "the session changed its search_path in a way pgpolicy cannot follow, so it cannot"
-                    + " tell which tables " + describe(copy) + " reads");
+                    + " tell which tables " + label(copy) + " reads");
         }
         String database = session.database().orElse("");
         List<String> path = schemas(searchPathSetting.get(), session.dbUser().orElse(""));
@@ -198,7 +199,7 @@ final class CopyOutPlanner {
                 return QueryDescriber.describe(connection, path, query);
             });
         } catch (SQLException | RuntimeException e) {
-            throw refusal(rule, "pgpolicy could not describe the output of " + describe(copy) + " over its catalog"
+            throw refusal(rule, "pgpolicy could not describe the output of " + label(copy) + " over its catalog"
                     + " connection: " + e.getMessage());
         }
         List<MaskPlan.ColumnAction> actions = new ArrayList<>(described.size());
@@ -291,7 +292,7 @@ final class CopyOutPlanner {
         return schemas;
     }
 
-    private static String describe(CopyStatement copy) {
+    private static String label(CopyStatement copy) {
         return copy.table().map(table -> "COPY " + table).orElse("COPY (query)");
     }
 
