@@ -317,6 +317,31 @@ public final class CatalogCache implements AutoCloseable {
         closeQuietly(connection);
     }
 
+    /** Work on a metadata connection; see {@link #withConnection}. */
+    public interface ConnectionWork<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} on the metadata connection to {@code database}, alone (a connection serves
+     * one lookup at a time). Work that leaves the connection unusable must throw, so that a broken
+     * connection is replaced by the next lookup.
+     */
+    public <T> T withConnection(String database, ConnectionWork<T> work) throws SQLException {
+        Connection connection = connection(database);
+        synchronized (connection) {
+            try {
+                return work.run(connection);
+            } catch (SQLException e) {
+                if (connection.isClosed() || !connection.isValid(5)) {
+                    connections.remove(database, connection);
+                    closeQuietly(connection);
+                }
+                throw e;
+            }
+        }
+    }
+
     private interface Binder {
         void bind(PreparedStatement statement) throws SQLException;
     }

@@ -93,10 +93,14 @@ final class MaskPlan {
             return Optional.empty();
         }
         if (action instanceof Mask mask) {
-            String text = value.get().toUtf8String();
-            String masked = mask.spec().isKeyedHash() ? hashKey.token(text) : mask.spec().applyToText(text);
+            String masked = maskedText(mask, value.get().toUtf8String());
             return masked == null ? Optional.empty() : Optional.of(Bytes.utf8(masked));
         }
         throw new AssertionError(action);
+    }
+
+    /** The text a {@link Mask} column shows instead of {@code value}; null when the mask gives NULL. */
+    String maskedText(Mask mask, String value) {
+        return mask.spec().isKeyedHash() ? hashKey.token(value) : mask.spec().applyToText(value);
     }
 }

@@ -13,12 +13,14 @@ import dev.pgpolicy.policy.PolicySet;
 import dev.pgpolicy.policy.PrincipalClass;
 import dev.pgpolicy.policy.SessionContext;
 import dev.pgpolicy.proxy.catalog.CatalogCache;
+import dev.pgpolicy.proxy.session.CopyFilter;
 import dev.pgpolicy.proxy.session.InFlightRequest;
 import dev.pgpolicy.proxy.session.RowFilter;
 import dev.pgpolicy.proxy.session.SessionHooks;
 import dev.pgpolicy.proxy.session.SessionInfo;
 import dev.pgpolicy.proxy.session.Verdict;
 import dev.pgpolicy.proxy.wire.Bind;
+import dev.pgpolicy.proxy.wire.CopyOutResponse;
 import dev.pgpolicy.proxy.wire.ErrorResponse;
 import dev.pgpolicy.proxy.wire.FunctionCall;
 import dev.pgpolicy.proxy.wire.Parse;
@@ -90,6 +92,8 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     private final LiveNames liveNames;
     /** The key of hash() masks: configured (masking.hash_key_file) or random per process. */
     private final MaskingKey hashKey;
+    /** How COPY ... TO output is masked for principals with masks (or refused when it cannot be). */
+    private final CopyOutPlanner copyOut;
     private final ThreadPoolExecutor workers;
     private volatile String lastRevision;
     private final Throttles throttles = new Throttles();
@@ -164,6 +168,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         this.catalog = catalog;
         this.liveNames = new LiveNames(catalog);
         this.hashKey = Objects.requireNonNull(hashKey);
+        this.copyOut = new CopyOutPlanner(catalog, hashKey);
         this.policy = Objects.requireNonNull(policy);
         this.analyzer = Objects.requireNonNull(analyzer);
         this.listener = Objects.requireNonNull(listener);
@@ -331,9 +336,12 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     }
 
     private QueryAnalysis analyze(SessionInfo session, String sql) {
-        boolean standardConformingStrings = !session.serverParameter("standard_conforming_strings")
+        return analyzer.analyze(sql, standardConformingStrings(session));
+    }
+
+    private static boolean standardConformingStrings(SessionInfo session) {
+        return !session.serverParameter("standard_conforming_strings")
                 .map(value -> value.equalsIgnoreCase("off")).orElse(false);
-        return analyzer.analyze(sql, standardConformingStrings);
     }
 
     @Override
@@ -513,16 +521,18 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         logFindings(session, decision, analysis);
         MaskSet masks = set.masks(principal);
         state.rememberNamedMasks(sql, !decision.masks().isEmpty() || (!masks.isEmpty() && readsElsewhere(analysis)));
-        if (decision.allowed() && !masks.isEmpty()) {
-            Optional<ErrorResponse> copyDenial = maskedCopy(analysis, masks, resolver);
-            if (copyDenial.isPresent()) {
-                LOG.info("session {}: denied {} for user={}: COPY of a masked table [fingerprint {}]", session.id(),
-                        message, session.user().orElse(""), fingerprints(analysis));
+        if ((decision.allowed() || decision.wouldDeny()) && !masks.isEmpty()) {
+            try {
+                state.plannedCopies(sql, copyOut.plan(session, sql, standardConformingStrings(session), analysis, masks, resolver,
+                        state.searchPath.setting(session), !decision.masks().isEmpty()));
+            } catch (CopyOutPlanner.Refusal refusal) {
+                LOG.info("session {}: denied {} for user={}: {} [fingerprint {}]", session.id(), message,
+                        session.user().orElse(""), refusal.getMessage(), fingerprints(analysis));
                 listener.record(new DecisionListener.Decided(session, message, statementName, sql, analysis, decision,
                         DecisionListener.Outcome.DENIED, loaded.revision(),
                         decision.auditLevel().atLeast(dev.pgpolicy.policy.AuditLevel.STATEMENTS),
-                        copyDenial.get().message(), receivedAt, receivedNanos));
-                return new Ruling(Verdict.deny(copyDenial.get()), DecisionListener.GO_AHEAD);
+                        refusal.error().message(), receivedAt, receivedNanos));
+                return new Ruling(Verdict.deny(refusal.error()), DecisionListener.GO_AHEAD);
             }
         }
         if (decision.allowed() || decision.wouldDeny()) {
@@ -605,29 +615,6 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
 
 
     // ------------------------------------------------------------------ masking
-
-    /**
-     * COPY sends rows as CopyData, which the proxy does not rewrite: a COPY out of a table with a
-     * mask for this principal (directly or through {@code COPY (query)}) is refused, so masked
-     * data never leaves through it; SELECT returns the same rows masked.
-     */
-    private static Optional<ErrorResponse> maskedCopy(QueryAnalysis analysis, MaskSet masks, NameResolver resolver) {
-        for (StatementFacts facts : analysis.statements()) {
-            for (TableAccess access : facts.tables()) {
-                if (access.action() != dev.pgpolicy.sql.Action.COPY_OUT && access.action() != dev.pgpolicy.sql.Action.COPY_PROGRAM) {
-                    continue;
-                }
-                dev.pgpolicy.policy.ResolvedName table = resolver.relation(access.table());
-                Optional<dev.pgpolicy.policy.MaskBinding> binding = masks.maskFor(table, "*");
-                if (binding.isPresent()) {
-                    return Optional.of(ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.INSUFFICIENT_PRIVILEGE,
-                            "pgpolicy: permission denied by rule \"" + binding.get().ruleId() + "\"",
-                            "COPY cannot mask " + table + "; read it with SELECT, which returns the masked values"));
-                }
-            }
-        }
-        return Optional.empty();
-    }
 
     /** FETCH and EXECUTE return rows of a query decided earlier, whose shape this message does not show. */
     private static boolean readsElsewhere(QueryAnalysis analysis) {
@@ -744,6 +731,21 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         }
     }
 
+    /**
+     * A COPY ... TO STDOUT is about to send rows: the plan made when its statement was decided
+     * masks them ({@link CopyOutPlanner}); a COPY that was never planned ends the session.
+     */
+    @Override
+    public CopyFilter onCopyOut(SessionInfo session, InFlightRequest request, CopyOutResponse response) {
+        SessionState state = state(session);
+        int ordinal = state.copyOrdinal(request);
+        if (currentMasks(session, state).isEmpty()) {
+            return CopyFilter.UNCHANGED;
+        }
+        List<CopyOutPlanner.CopyOutPlan> plans = request.sql().map(state::plannedCopies).orElse(List.of());
+        return CopyOutPlanner.filter(session, plans, ordinal, response);
+    }
+
     /** Two possible layouts of one result: a column is kept only when both keep it, masked alike when both mask it alike. */
     private MaskPlan merge(MaskPlan a, MaskPlan b) {
         if (a.actions().size() != b.actions().size() || a.actions().isEmpty() && b.actions().isEmpty()) {
@@ -852,6 +854,11 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         private final Map<String, List<RowDescription>> descriptions = new ConcurrentHashMap<>();
         private final Map<String, String> parsedPath = new ConcurrentHashMap<>();
         private final Map<String, Boolean> namedMasks = new ConcurrentHashMap<>();
+        /** The COPY ... TO STDOUT plans of each statement text, in statement order. */
+        private final Map<String, List<CopyOutPlanner.CopyOutPlan>> copyPlans = new ConcurrentHashMap<>();
+        /** Event loop only: the request whose CopyOutResponses are being counted, and how many came. */
+        private InFlightRequest copyRequest;
+        private int copiesAnswered;
 
         private static final int REMEMBERED_STATEMENTS = 4096;
 
@@ -885,6 +892,30 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             if (before != null && !before.equals(searchPathKey)) {
                 descriptions.remove(sql);
             }
+        }
+
+        void plannedCopies(String sql, List<CopyOutPlanner.CopyOutPlan> plans) {
+            if (plans.isEmpty()) {
+                copyPlans.remove(sql);
+                return;
+            }
+            if (copyPlans.size() > REMEMBERED_STATEMENTS) {
+                copyPlans.clear();
+            }
+            copyPlans.put(sql, plans);
+        }
+
+        List<CopyOutPlanner.CopyOutPlan> plannedCopies(String sql) {
+            return copyPlans.getOrDefault(sql, List.of());
+        }
+
+        /** Which COPY of {@code request}'s statement text a CopyOutResponse answers: 0 for the first. */
+        int copyOrdinal(InFlightRequest request) {
+            if (copyRequest != request) {
+                copyRequest = request;
+                copiesAnswered = 0;
+            }
+            return copiesAnswered++;
         }
 
         void rememberNamedMasks(String sql, boolean namesMasked) {

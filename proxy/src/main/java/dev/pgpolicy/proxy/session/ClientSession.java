@@ -18,6 +18,8 @@ import dev.pgpolicy.proxy.wire.Bind;
 import dev.pgpolicy.proxy.wire.CancelRequest;
 import dev.pgpolicy.proxy.wire.Close;
 import dev.pgpolicy.proxy.wire.CommandComplete;
+import dev.pgpolicy.proxy.wire.CopyData;
+import dev.pgpolicy.proxy.wire.CopyOutResponse;
 import dev.pgpolicy.proxy.wire.DataRow;
 import dev.pgpolicy.proxy.wire.Describe;
 import dev.pgpolicy.proxy.wire.ErrorResponse;
@@ -43,6 +45,7 @@ import dev.pgpolicy.proxy.wire.StartupMessage;
 import dev.pgpolicy.proxy.wire.StartupPacket;
 import dev.pgpolicy.proxy.wire.TargetKind;
 import dev.pgpolicy.proxy.wire.WireMessage;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -163,6 +166,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final ArrayDeque<RawFrame> heldFrames = new ArrayDeque<>();
     private RowFilter rowFilter = RowFilter.UNCHANGED;
     private InFlightRequest rowFilterOwner;
+    /** Rewrites the CopyData of the COPY TO STDOUT in progress; UNCHANGED relays the frames as they are. */
+    private CopyFilter copyFilter = CopyFilter.UNCHANGED;
     private boolean clientTerminated;
     private boolean upstreamSentFatal;
     private boolean closeLogged;
@@ -440,6 +445,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             environment.releaseSessionSlot();
         }
         releaseHeldFrames();
+        endCopyFilter();
         if (announcedReady) {
             announcedReady = false;
             environment.hooks().onSessionClosed(this);
@@ -1341,11 +1347,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 transactionStatus = (char) status;
                 readySinceNanos = System.nanoTime();
                 endRowFilter();
+                endCopyFilter();
                 break;
             case ErrorResponse.TYPE: {
                 ErrorResponse error = (ErrorResponse) BackendMessages.decode(frame);
                 upstreamSentFatal = error.isFatal();
                 endRowFilter();
+                endCopyFilter();
                 if (request != null && request.denial().isPresent()
                         && error.code().equals(request.denial().get().code())) {
                     // The stand-in for a denied request failed as intended: the client sees the denial.
@@ -1382,6 +1390,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             case 'I':
             case 's':
                 endRowFilter();
+                break;
+            case CopyOutResponse.TYPE:
+                if (environment.hooks().inspectsResults() && request != null && !request.synthetic()) {
+                    endCopyFilter();
+                    copyFilter = environment.hooks().onCopyOut(this, request,
+                            (CopyOutResponse) BackendMessages.decode(frame));
+                }
+                break;
+            case CopyData.TYPE:
+                if (copyFilter != CopyFilter.UNCHANGED) {
+                    return relayCopyFiltered(frame);
+                }
+                break;
+            case 'c': // CopyDone: a row cut short by it is never relayed
+                copyFilter.finish();
+                endCopyFilter();
                 break;
             default:
                 break;
@@ -1429,6 +1453,33 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             filtered.release();
         }
         return false;
+    }
+
+    /** A CopyData payload through the filter, sent as one CopyData of whatever complete rows it gave back. */
+    private boolean relayCopyFiltered(RawFrame frame) {
+        ByteBuf out = client.alloc().buffer(frame.frameLength());
+        try {
+            out.writeByte(CopyData.TYPE).writeInt(0);
+            copyFilter.filter(frame.body(), out);
+        } catch (RuntimeException | Error e) {
+            out.release();
+            throw e;
+        }
+        if (out.readableBytes() == RawFrame.HEADER_LENGTH) {
+            out.release(); // the start of a row, held back until its end arrives
+            return false;
+        }
+        out.setInt(1, out.readableBytes() - 1);
+        client.write(out);
+        if (!client.isWritable()) {
+            upstream.config().setAutoRead(false);
+        }
+        return false;
+    }
+
+    private void endCopyFilter() {
+        copyFilter.discard();
+        copyFilter = CopyFilter.UNCHANGED;
     }
 
     private void endRowFilter() {

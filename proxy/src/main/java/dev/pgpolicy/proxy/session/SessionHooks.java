@@ -1,6 +1,7 @@
 package dev.pgpolicy.proxy.session;
 
 import dev.pgpolicy.proxy.wire.Bind;
+import dev.pgpolicy.proxy.wire.CopyOutResponse;
 import dev.pgpolicy.proxy.wire.ErrorResponse;
 import dev.pgpolicy.proxy.wire.FunctionCall;
 import dev.pgpolicy.proxy.wire.Parse;
@@ -19,6 +20,7 @@ import java.util.Optional;
  * <pre>
  *   client ── Query / Parse / Bind / FunctionCall ──► onQuery ... ──► FORWARD | REWRITE | DENY
  *   client ◄── RowDescription, DataRow ── onRowDescription / onExecute ── RowFilter ◄── server
+ *   client ◄── CopyData ─────────────────────────────── onCopyOut ─────── CopyFilter ◄── server
  * </pre>
  *
  * A denied request never runs, and the transaction outcome is the server's: the session sends a
@@ -65,7 +67,7 @@ public interface SessionHooks {
 
     /**
      * Whether results must be inspected. When false (the default) RowDescription and DataRow
-     * frames pass without being decoded and the two methods below are never called.
+     * frames (and COPY data) pass without being decoded and the methods below are never called.
      */
     default boolean inspectsResults() {
         return false;
@@ -106,5 +108,14 @@ public interface SessionHooks {
      * outcome the hooks decided themselves.
      */
     default void onReply(SessionInfo session, InFlightRequest request, ServerReply reply) {
+    }
+
+    /**
+     * A CopyOutResponse from the server, answering {@code request} (a simple Query, whose text may
+     * hold several COPY statements, or an Execute). The returned filter sees the CopyData of this
+     * COPY, up to its CopyDone. Throwing {@link SessionException} ends the session.
+     */
+    default CopyFilter onCopyOut(SessionInfo session, InFlightRequest request, CopyOutResponse response) {
+        return CopyFilter.UNCHANGED;
     }
 }
