@@ -183,6 +183,11 @@ public final class PolicySet {
     }
 
     /** The masks that apply to the principal (enforced ones; detect-mode masks are only reported). */
+    /** Whether any mask rule of the set, for any principal, uses {@code function}. */
+    public boolean usesMask(MaskFunction function) {
+        return masks.stream().anyMatch(rule -> rule.mask().function() == function);
+    }
+
     public MaskSet masks(PrincipalClass principal) {
         return derived(principal).masks();
     }

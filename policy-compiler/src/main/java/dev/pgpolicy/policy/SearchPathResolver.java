@@ -3,11 +3,16 @@ package dev.pgpolicy.policy;
 import dev.pgpolicy.sql.ObjectName;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
- * Resolution by search_path alone, without a catalog: what {@code test}, {@code explain} and
- * {@code dry-run} use. The {@code "$user"} entry is assumed not to exist (LANGUAGE.md). As in
+ * Resolution by search_path. Offline ({@code test}, {@code explain}, {@code dry-run}) it works
+ * by the path alone and the {@code "$user"} entry is assumed not to exist (LANGUAGE.md). The live
+ * proxy adds what its catalog connection knows ({@link #live}): what {@code "$user"} stands for
+ * ({@link UserSchema}) and which schemas of the path hold a name ({@link CatalogPlacements}),
+ * so that a name the path could place in several schemas resolves to the first that holds it,
+ * as in PostgreSQL. As in
  * PostgreSQL, {@code pg_catalog} is searched first unless the path names it, which matters for
  * names that are catalog objects: unqualified {@code pg_*} names and the built-in functions
  * listed here resolve there. Any other unqualified name resolves to the single remaining schema
@@ -47,19 +52,68 @@ public final class SearchPathResolver implements NameResolver {
 
     private final List<String> schemas;
     private final boolean catalogListed;
+    /** {@code "$user"} may or may not be a schema: unqualified names stay uncertain across the path. */
+    private final boolean userSchemaUncertain;
+    /** {@code "$user"} is unknown and so is the role: nothing unqualified can be placed. */
+    private final boolean unplaceable;
+    private final CatalogPlacements placements;
 
-    private SearchPathResolver(List<String> schemas, boolean catalogListed) {
+    private SearchPathResolver(List<String> schemas, boolean catalogListed, boolean userSchemaUncertain,
+            boolean unplaceable, CatalogPlacements placements) {
         this.schemas = List.copyOf(schemas);
         this.catalogListed = catalogListed;
+        this.userSchemaUncertain = userSchemaUncertain;
+        this.unplaceable = unplaceable;
+        this.placements = placements;
     }
 
     /** The offline resolver for a search_path given as a list of schema names ({@code "$user"} allowed). */
     public static SearchPathResolver offline(List<String> searchPath) {
+        return live(searchPath, UserSchema.absent(), CatalogPlacements.none());
+    }
+
+    /**
+     * The proxy's resolver for a search_path setting as PostgreSQL reports it, with what the
+     * catalog said about {@code "$user"} and about where the statement's names live.
+     */
+    public static SearchPathResolver live(String setting, UserSchema userSchema, CatalogPlacements placements) {
+        return live(splitSetting(setting), userSchema, placements);
+    }
+
+    /** Whether a search_path setting has a {@code "$user"} entry, whose meaning depends on the role. */
+    public static boolean mentionsUserSchema(String setting) {
+        return splitSetting(setting).stream().map(String::trim).anyMatch(SearchPathResolver::isUserEntry);
+    }
+
+    private static boolean isUserEntry(String entry) {
+        return entry.equals("$user") || entry.equals("\"$user\"");
+    }
+
+    private static SearchPathResolver live(List<String> searchPath, UserSchema userSchema, CatalogPlacements placements) {
         List<String> schemas = new ArrayList<>();
         boolean catalogListed = false;
+        boolean userSchemaUncertain = false;
+        boolean unplaceable = false;
         for (String entry : searchPath) {
             String schema = entry.trim();
-            if (schema.equals("$user") || schema.equals("\"$user\"") || schema.isEmpty()) {
+            if (schema.isEmpty()) {
+                continue;
+            }
+            if (isUserEntry(schema)) {
+                switch (userSchema.state()) {
+                    case ABSENT:
+                        continue;
+                    case PRESENT:
+                        break;
+                    case UNKNOWN:
+                        userSchemaUncertain = true;
+                        unplaceable |= userSchema.role().isEmpty();
+                        break;
+                }
+                // Role names are stored as created: the schema named like the role is that exact text.
+                if (!userSchema.role().isEmpty() && !schemas.contains(userSchema.role())) {
+                    schemas.add(userSchema.role());
+                }
                 continue;
             }
             if (schema.startsWith("\"") && schema.endsWith("\"") && schema.length() >= 2) {
@@ -74,7 +128,7 @@ public final class SearchPathResolver implements NameResolver {
                 schemas.add(schema);
             }
         }
-        return new SearchPathResolver(schemas, catalogListed);
+        return new SearchPathResolver(schemas, catalogListed, userSchemaUncertain, unplaceable, placements);
     }
 
     /**
@@ -87,7 +141,7 @@ public final class SearchPathResolver implements NameResolver {
     }
 
     /** Splits a search_path setting at the commas outside double quotes, keeping the quotes. */
-    static List<String> splitSetting(String setting) {
+    public static List<String> splitSetting(String setting) {
         List<String> entries = new ArrayList<>();
         StringBuilder current = new StringBuilder();
         boolean quoted = false;
@@ -134,6 +188,17 @@ public final class SearchPathResolver implements NameResolver {
         if (name.name().startsWith("pg_")) {
             return ResolvedName.certain("pg_catalog", name.name());
         }
+        if (placeable()) {
+            // Relations have no overloading: the first schema searched that holds the name is it.
+            Optional<List<String>> holders = placements.relationSchemas(name.name());
+            if (holders.isPresent()) {
+                for (String schema : searchOrder()) {
+                    if (holders.get().contains(schema)) {
+                        return ResolvedName.certain(schema, name.name());
+                    }
+                }
+            }
+        }
         return bySearchPath(name.name());
     }
 
@@ -145,10 +210,39 @@ public final class SearchPathResolver implements NameResolver {
         if (name.name().startsWith("pg_") || CATALOG_FUNCTIONS.contains(name.name())) {
             return ResolvedName.certain("pg_catalog", name.name());
         }
+        if (placeable()) {
+            // Functions overload across schemas: PostgreSQL picks by argument types, which the
+            // proxy does not know, so only a name held by a single schema of the path is certain.
+            Optional<List<String>> holders = placements.functionSchemas(name.name());
+            if (holders.isPresent()) {
+                List<String> holding = searchOrder().stream().filter(holders.get()::contains).toList();
+                if (!holding.isEmpty()) {
+                    return ResolvedName.oneOf(holding, name.name());
+                }
+            }
+        }
         return bySearchPath(name.name());
     }
 
+    private boolean placeable() {
+        return !userSchemaUncertain && !unplaceable;
+    }
+
+    /** The schemas in PostgreSQL's search order: pg_catalog first unless the path places it. */
+    private List<String> searchOrder() {
+        if (catalogListed) {
+            return schemas;
+        }
+        List<String> order = new ArrayList<>(schemas.size() + 1);
+        order.add("pg_catalog");
+        order.addAll(schemas);
+        return order;
+    }
+
     private ResolvedName bySearchPath(String name) {
+        if (unplaceable) {
+            return ResolvedName.unknown(name);
+        }
         List<String> candidates = catalogListed
                 ? schemas.stream().filter(s -> !s.equals("pg_catalog")).toList()
                 : schemas;

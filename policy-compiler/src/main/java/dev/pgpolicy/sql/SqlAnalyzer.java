@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CancellationException;
@@ -29,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * The SQL analysis entry point: splits a Query message (or the text of one Parse) into
  * statements, classifies and fingerprints each with the lexer, and produces its facts, parsing
  * with JSqlParser on a bounded executor within a time budget. Facts are cached by normalized
- * text, so traffic that differs only in constants reaches the parser once.
+ * text, so traffic that differs only in constants reaches the parser once. The common OLTP
+ * shapes never reach it: {@link SimpleStatementAnalyzer} reads their facts from the tokens on the
+ * calling thread, and declines (to the parser) anything it is not certain about.
  *
  * <p>{@link #analyze} may block the calling thread for up to the budget per statement; callers on
  * a Netty event loop must hand it to a worker. It never throws: whatever goes wrong makes the
@@ -51,9 +54,12 @@ public final class SqlAnalyzer implements AutoCloseable {
      * @param cacheEntries     normalized statements whose facts are kept
      * @param maxParseLength   longest parser input (after constants are neutralised) worth parsing
      * @param maxNesting       deepest parenthesis nesting worth parsing; JSqlParser recurses per level
+     * @param simpleFastPath   whether {@link SimpleStatementAnalyzer} answers the common OLTP shapes
+     *                         on the calling thread before a statement goes to the parser; off
+     *                         only to measure or test the full path alone
      */
     public record Settings(int parserThreads, int queueCapacity, Duration budget, long cacheEntries,
-                           int maxParseLength, int maxNesting) {
+                           int maxParseLength, int maxNesting, boolean simpleFastPath) {
         public Settings {
             if (parserThreads < 1 || queueCapacity < 1 || cacheEntries < 0 || maxParseLength < 1 || maxNesting < 1) {
                 throw new IllegalArgumentException("analyzer settings must be positive");
@@ -66,11 +72,16 @@ public final class SqlAnalyzer implements AutoCloseable {
 
         public static Settings defaults() {
             return new Settings(Math.max(1, Runtime.getRuntime().availableProcessors()), 1024,
-                    Duration.ofMillis(250), 20_000, 256 * 1024, 200);
+                    Duration.ofMillis(250), 20_000, 256 * 1024, 200, true);
         }
 
         public Settings withBudget(Duration newBudget) {
-            return new Settings(parserThreads, queueCapacity, newBudget, cacheEntries, maxParseLength, maxNesting);
+            return new Settings(parserThreads, queueCapacity, newBudget, cacheEntries, maxParseLength, maxNesting,
+                    simpleFastPath);
+        }
+
+        public Settings withSimpleFastPath(boolean enabled) {
+            return new Settings(parserThreads, queueCapacity, budget, cacheEntries, maxParseLength, maxNesting, enabled);
         }
     }
 
@@ -86,6 +97,7 @@ public final class SqlAnalyzer implements AutoCloseable {
      */
     private final Future<?> warmUp;
     private final AtomicLong parses = new AtomicLong();
+    private final AtomicLong simpleAnswers = new AtomicLong();
 
     public SqlAnalyzer() {
         this(Settings.defaults());
@@ -97,13 +109,22 @@ public final class SqlAnalyzer implements AutoCloseable {
                 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(settings.queueCapacity()),
                 new ParserThreadFactory(), new ThreadPoolExecutor.AbortPolicy());
         this.executor.allowCoreThreadTimeOut(true);
-        this.cache = Caffeine.newBuilder().maximumSize(settings.cacheEntries()).build();
+        // Maintenance (eviction) on the calling thread: by default Caffeine hands it to the
+        // common ForkJoinPool after writes, and every statement seen for the first time is a
+        // write, so it would pay a thread wake-up and contend with that worker for the eviction
+        // lock. Evicting in place is cheaper on a busy machine (measured: docs/performance.md).
+        this.cache = Caffeine.newBuilder().maximumSize(settings.cacheEntries()).executor(Runnable::run).build();
         this.warmUp = executor.submit(() -> new CCJSqlParser(new StringProvider(WARM_UP_STATEMENT)).Statement());
     }
 
     /** Parser invocations so far; with a warm cache, repeated traffic leaves it unchanged. */
     public long parses() {
         return parses.get();
+    }
+
+    /** Statements whose facts {@link SimpleStatementAnalyzer} produced without the parser, for metrics. */
+    public long simpleAnswers() {
+        return simpleAnswers.get();
     }
 
     public Settings settings() {
@@ -178,7 +199,10 @@ public final class SqlAnalyzer implements AutoCloseable {
             } else {
                 facts = cache.getIfPresent(normalized);
                 if (facts == null) {
-                    Outcome outcome = compute(statement.significant(), kind, fingerprint, normalized);
+                    Outcome outcome = simple(statement, kind, fingerprint, normalized);
+                    if (outcome == null) {
+                        outcome = compute(statement.significant(), kind, fingerprint, normalized);
+                    }
                     facts = outcome.facts();
                     if (outcome.cacheable()) {
                         cache.put(normalized, facts);
@@ -201,6 +225,25 @@ public final class SqlAnalyzer implements AutoCloseable {
     }
 
     private record Outcome(StatementFacts facts, boolean cacheable) {
+    }
+
+    /**
+     * The common OLTP shapes, answered on the calling thread: the hand-off to the parser executor
+     * and back costs more than reading such a statement from its tokens. Null when the statement
+     * needs the parser.
+     */
+    private Outcome simple(LexedStatement statement, StatementKind kind, String fingerprint, String normalized) {
+        if (!settings.simpleFastPath() || nesting(statement.significant()) > settings.maxNesting()) {
+            // Too deep for the parser is unparsed there; the fast path must not answer it either.
+            return null;
+        }
+        Optional<StatementFacts> facts = SimpleStatementAnalyzer.analyze(statement, kind, fingerprint, normalized,
+                settings.maxParseLength());
+        if (facts.isEmpty()) {
+            return null;
+        }
+        simpleAnswers.incrementAndGet();
+        return new Outcome(facts.get(), true);
     }
 
     private Outcome compute(List<Token> words, StatementKind kind, String fingerprint, String normalized) {

@@ -12,7 +12,10 @@
  *       gives each its {@link dev.pgpolicy.sql.StatementKind} from its leading key words, so even
  *       an unparsed statement has a kind; {@link dev.pgpolicy.sql.Normalizer} produces the
  *       literal-free text and fingerprint that key the facts cache.</li>
- *   <li>Queries and DML are parsed by JSqlParser on a bounded executor under a time budget, from
+ *   <li>The common OLTP shapes (one table, simple predicates) are read from the tokens on the
+ *       calling thread by {@link dev.pgpolicy.sql.SimpleStatementAnalyzer}, which produces
+ *       exactly the facts of the parser path below or declines to it.</li>
+ *   <li>Other queries and DML are parsed by JSqlParser on a bounded executor under a time budget, from
  *       a neutralised text (constants and comments replaced, PostgreSQL-only syntax rewritten
  *       into syntax naming the same objects), and walked by our own collector; COPY, DDL and
  *       utility statements are read from tokens. Anything not fully understood is unparsed,

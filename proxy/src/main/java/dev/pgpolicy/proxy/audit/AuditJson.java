@@ -175,6 +175,9 @@ final class AuditJson {
         }
         micros(generator, "duration_us", statement.duration());
         string(generator, "reason", statement.reason());
+        string(generator, "sqlstate", statement.sqlState());
+        generator.writeNumberField("part", statement.part());
+        generator.writeNumberField("parts", statement.parts());
     }
 
     private static void string(JsonGenerator generator, String field, String value) throws IOException {

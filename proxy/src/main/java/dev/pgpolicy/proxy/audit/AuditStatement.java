@@ -24,7 +24,13 @@ import java.util.Objects;
  * @param masks the columns masked ({@code schema.table.column}), or would-be masked in detect mode
  * @param rows rows returned or affected, null when unknown (denied, failed, or not counted)
  * @param duration time from receipt to completion, null when unknown
- * @param reason why, in words (a deny's {@code @reason}, a guard finding), or null
+ * @param reason why, in words (a deny's {@code @reason}, a guard finding, the server's error
+ *     message), or null
+ * @param sqlState the SQLSTATE of the server's ErrorResponse when an allowed statement failed
+ *     there, null otherwise
+ * @param part which statement of its Query message this is, from 1
+ * @param parts how many statements the Query message held; a Query with several statements has
+ *     one record each, and at {@code full} each carries the whole text as sent
  */
 public record AuditStatement(
         String kind,
@@ -38,7 +44,10 @@ public record AuditStatement(
         List<String> masks,
         Long rows,
         Duration duration,
-        String reason) {
+        String reason,
+        String sqlState,
+        int part,
+        int parts) {
 
     public AuditStatement {
         Objects.requireNonNull(kind, "kind");
@@ -61,6 +70,9 @@ public record AuditStatement(
         if (duration != null && duration.isNegative()) {
             throw new IllegalArgumentException("negative duration: " + duration);
         }
+        if (part < 1 || part > parts) {
+            throw new IllegalArgumentException("statement " + part + " of " + parts);
+        }
     }
 
     public static Builder builder(AuditLevel level, String kind, AuditDecision decision) {
@@ -74,7 +86,7 @@ public record AuditStatement(
                 + ", level=" + level.jsonName() + ", text=" + (text == null ? "none" : "<redacted>")
                 + ", parameters=" + parameters.size() + ", decision=" + decision.jsonName()
                 + ", rules=" + rules + ", masks=" + masks + ", rows=" + rows + ", duration=" + duration
-                + "]";
+                + ", sqlState=" + sqlState + "]";
     }
 
     /**
@@ -94,6 +106,9 @@ public record AuditStatement(
         private Long rows;
         private Duration duration;
         private String reason;
+        private String sqlState;
+        private int part = 1;
+        private int parts = 1;
 
         private Builder(AuditLevel level, String kind, AuditDecision decision) {
             this.level = Objects.requireNonNull(level, "level");
@@ -157,9 +172,21 @@ public record AuditStatement(
             return this;
         }
 
+        public Builder sqlState(String value) {
+            sqlState = value;
+            return this;
+        }
+
+        /** Statement {@code number} (from 1) of a Query message holding {@code count}. */
+        public Builder part(int number, int count) {
+            part = number;
+            parts = count;
+            return this;
+        }
+
         public AuditStatement build() {
             return new AuditStatement(kind, objects, fingerprint, level, text, parameters, decision,
-                    rules, masks, rows, duration, reason);
+                    rules, masks, rows, duration, reason, sqlState, part, parts);
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.pgpolicy.proxy.catalog;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.pgpolicy.policy.CatalogPlacements;
 import dev.pgpolicy.proxy.server.ProxyConfig;
 import java.io.IOException;
 import java.net.URLEncoder;
@@ -15,11 +16,15 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,6 +59,41 @@ public final class CatalogCache implements AutoCloseable {
               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE c.relname = ANY (?) AND a.attnum > 0 AND NOT a.attisdropped""";
 
+    /**
+     * PostgreSQL's rule for {@code "$user"} (namespace.c, recomputeNamespacePath): the schema named
+     * like the role, when it exists and the role has USAGE on it.
+     */
+    private static final String USER_SCHEMA = """
+            SELECT EXISTS (SELECT 1
+              FROM pg_catalog.pg_namespace n
+              JOIN pg_catalog.pg_roles r ON r.rolname = n.nspname
+             WHERE n.nspname = ? AND pg_catalog.has_schema_privilege(r.oid, n.oid, 'USAGE'))""";
+
+    /**
+     * The schemas holding relations or functions of the given names that the role may search:
+     * PostgreSQL leaves schemas without USAGE out of the effective search_path, so a name there
+     * never resolves to them. Every relkind counts, since any of them shadows a later schema's name.
+     */
+    private static final String NAME_PLACEMENTS = """
+            SELECT 'r', c.relname, n.nspname
+              FROM pg_catalog.pg_class c
+              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relname = ANY (?) AND pg_catalog.has_schema_privilege(?::name, n.oid, 'USAGE')
+            UNION ALL
+            SELECT 'f', p.proname, n.nspname
+              FROM pg_catalog.pg_proc p
+              JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+             WHERE p.proname = ANY (?) AND pg_catalog.has_schema_privilege(?::name, n.oid, 'USAGE')""";
+
+    /**
+     * Name lookups see DDL run through the proxy at once (it invalidates); changes made over other
+     * connections are picked up after this long at most.
+     */
+    private static final java.time.Duration NAME_LOOKUP_LIFETIME = java.time.Duration.ofSeconds(30);
+
+    /** How long a database whose metadata connection failed is answered "unavailable" at once. */
+    private static final java.time.Duration CONNECT_RETRY_PAUSE = java.time.Duration.ofSeconds(5);
+
     /** Where a result column comes from. */
     public record Column(String schema, String table, String column) {
         public Column {
@@ -71,10 +111,23 @@ public final class CatalogCache implements AutoCloseable {
     private record TableKey(String database, int tableOid) {
     }
 
+    private record RoleKey(String database, String role) {
+    }
+
+    /** {@code kind} is 'r' for relations, 'f' for functions. */
+    private record NameKey(String database, String role, char kind, String name) {
+    }
+
     private final Connector connector;
     private final Cache<TableKey, Map<Integer, Column>> tables =
             Caffeine.newBuilder().maximumSize(CACHED_TABLES).build();
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
+    /** Per database, the System.nanoTime() before which a failed metadata connection is not retried. */
+    private final Map<String, Long> retryConnectAt = new ConcurrentHashMap<>();
+    private final Cache<RoleKey, Boolean> userSchemas = Caffeine.newBuilder().maximumSize(CACHED_TABLES)
+            .expireAfterWrite(NAME_LOOKUP_LIFETIME).build();
+    private final Cache<NameKey, List<String>> placements = Caffeine.newBuilder().maximumSize(CACHED_TABLES)
+            .expireAfterWrite(NAME_LOOKUP_LIFETIME).build();
 
     /**
      * A cache whose metadata connections go to the configured upstream server as
@@ -152,14 +205,141 @@ public final class CatalogCache implements AutoCloseable {
         });
     }
 
-    /** Forgets one database's tables (after DDL there). */
+    /**
+     * Whether {@code role} has a schema of its own name it may use in {@code database}, which
+     * {@code "$user"} in its search_path then stands for. Cached per (database, role); blocks for
+     * the round trip on a miss and throws {@link SQLException} when the server cannot be asked.
+     */
+    public boolean hasUserSchema(String database, String role) throws SQLException {
+        RoleKey key = new RoleKey(database, role);
+        Boolean cached = userSchemas.getIfPresent(key);
+        if (cached != null) {
+            return cached;
+        }
+        boolean exists;
+        Connection connection = connection(database);
+        synchronized (connection) {
+            try (PreparedStatement statement = connection.prepareStatement(USER_SCHEMA)) {
+                statement.setString(1, role);
+                try (ResultSet rows = statement.executeQuery()) {
+                    exists = rows.next() && rows.getBoolean(1);
+                }
+            } catch (SQLException e) {
+                discard(database, connection);
+                throw e;
+            }
+        }
+        userSchemas.put(key, exists);
+        return exists;
+    }
+
+    /**
+     * For each of {@code relations} and {@code functions}, the schemas {@code role} may use that
+     * hold one of that name (an empty list when none does). Cached per (database, role, name);
+     * throws {@link SQLException} when the server cannot be asked.
+     */
+    public CatalogPlacements placements(String database, String role, Collection<String> relations,
+            Collection<String> functions) throws SQLException {
+        Map<String, List<String>> relationSchemas = new HashMap<>();
+        Map<String, List<String>> functionSchemas = new HashMap<>();
+        Set<String> missingRelations = new HashSet<>();
+        Set<String> missingFunctions = new HashSet<>();
+        for (String name : relations) {
+            List<String> cached = placements.getIfPresent(new NameKey(database, role, 'r', name));
+            if (cached == null) {
+                missingRelations.add(name);
+            } else {
+                relationSchemas.put(name, cached);
+            }
+        }
+        for (String name : functions) {
+            List<String> cached = placements.getIfPresent(new NameKey(database, role, 'f', name));
+            if (cached == null) {
+                missingFunctions.add(name);
+            } else {
+                functionSchemas.put(name, cached);
+            }
+        }
+        if (!missingRelations.isEmpty() || !missingFunctions.isEmpty()) {
+            Map<String, List<String>> foundRelations = new HashMap<>();
+            Map<String, List<String>> foundFunctions = new HashMap<>();
+            missingRelations.forEach(name -> foundRelations.put(name, new ArrayList<>()));
+            missingFunctions.forEach(name -> foundFunctions.put(name, new ArrayList<>()));
+            Connection connection = connection(database);
+            synchronized (connection) {
+                try (PreparedStatement statement = connection.prepareStatement(NAME_PLACEMENTS)) {
+                    statement.setArray(1, connection.createArrayOf("name", missingRelations.toArray()));
+                    statement.setString(2, role);
+                    statement.setArray(3, connection.createArrayOf("name", missingFunctions.toArray()));
+                    statement.setString(4, role);
+                    try (ResultSet rows = statement.executeQuery()) {
+                        while (rows.next()) {
+                            Map<String, List<String>> found = rows.getString(1).equals("r") ? foundRelations : foundFunctions;
+                            List<String> schemas = found.get(rows.getString(2));
+                            if (schemas != null && !schemas.contains(rows.getString(3))) {
+                                schemas.add(rows.getString(3));
+                            }
+                        }
+                    }
+                } catch (SQLException e) {
+                    discard(database, connection);
+                    throw e;
+                }
+            }
+            foundRelations.forEach((name, schemas) -> {
+                placements.put(new NameKey(database, role, 'r', name), List.copyOf(schemas));
+                relationSchemas.put(name, List.copyOf(schemas));
+            });
+            foundFunctions.forEach((name, schemas) -> {
+                placements.put(new NameKey(database, role, 'f', name), List.copyOf(schemas));
+                functionSchemas.put(name, List.copyOf(schemas));
+            });
+        }
+        return new CatalogPlacements(relationSchemas, functionSchemas);
+    }
+
+    /** Forgets one database's tables and name lookups (after DDL or DCL there). */
     public void invalidate(String database) {
         tables.asMap().keySet().removeIf(key -> key.database().equals(database));
+        userSchemas.asMap().keySet().removeIf(key -> key.database().equals(database));
+        placements.asMap().keySet().removeIf(key -> key.database().equals(database));
     }
 
     /** Forgets everything (policy reload). */
     public void invalidateAll() {
         tables.invalidateAll();
+        userSchemas.invalidateAll();
+        placements.invalidateAll();
+    }
+
+    private void discard(String database, Connection connection) {
+        connections.remove(database, connection);
+        closeQuietly(connection);
+    }
+
+    /** Work on a metadata connection; see {@link #withConnection}. */
+    public interface ConnectionWork<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} on the metadata connection to {@code database}, alone (a connection serves
+     * one lookup at a time). Work that leaves the connection unusable must throw, so that a broken
+     * connection is replaced by the next lookup.
+     */
+    public <T> T withConnection(String database, ConnectionWork<T> work) throws SQLException {
+        Connection connection = connection(database);
+        synchronized (connection) {
+            try {
+                return work.run(connection);
+            } catch (SQLException e) {
+                if (connection.isClosed() || !connection.isValid(5)) {
+                    connections.remove(database, connection);
+                    closeQuietly(connection);
+                }
+                throw e;
+            }
+        }
     }
 
     private interface Binder {
@@ -197,7 +377,21 @@ public final class CatalogCache implements AutoCloseable {
             if (existing != null && !existing.isClosed()) {
                 return existing;
             }
-            Connection opened = connector.connect(database);
+            Long retryAt = retryConnectAt.get(database);
+            if (retryAt != null && System.nanoTime() - retryAt < 0) {
+                // Every statement asks the catalog for its names: without this pause, an unreachable
+                // server would cost each of them a full connect timeout.
+                throw new SQLException("the metadata connection to database " + database
+                        + " failed less than " + CONNECT_RETRY_PAUSE.toSeconds() + " s ago; not retried yet");
+            }
+            Connection opened;
+            try {
+                opened = connector.connect(database);
+            } catch (SQLException e) {
+                retryConnectAt.put(database, System.nanoTime() + CONNECT_RETRY_PAUSE.toNanos());
+                throw e;
+            }
+            retryConnectAt.remove(database);
             opened.setAutoCommit(true);
             opened.setReadOnly(true);
             connections.put(database, opened);

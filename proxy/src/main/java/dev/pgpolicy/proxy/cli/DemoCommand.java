@@ -112,6 +112,8 @@ public final class DemoCommand implements Callable<Integer> {
         /** The roles schema.sql grants to, in the order the instructions present them. */
         public static final List<String> ROLES = List.of("app", "analyst", "dba");
         static final List<String> DEMO_POLICY_FILES = List.of("demo.pgpolicy", "demo.pgtest");
+        /** A change to the demo's set that the instructions dry-run against the recorded traffic. */
+        static final String PROPOSED_POLICY_FILE = "proposed.pgpolicy";
 
         private final EmbeddedPostgres postgres;
         private final ProxyServer proxy;
@@ -183,6 +185,7 @@ public final class DemoCommand implements Callable<Integer> {
             proxyKey.writeCertificateChain(certificate);
             proxyKey.writePrivateKey(key);
             Path policies = writeDemoPolicies(proxyDirectory.resolve("policies"));
+            writeProposedPolicies(proxyDirectory.resolve("proposed"));
             // Masking resolves result columns over a catalog connection of its own; in the demo
             // the cluster's superuser reads the catalog.
             Path catalogPassword = proxyDirectory.resolve("catalog.password");
@@ -227,16 +230,36 @@ public final class DemoCommand implements Callable<Integer> {
             try {
                 Files.createDirectories(directory);
                 for (String file : DEMO_POLICY_FILES) {
-                    try (InputStream in = DemoCommand.class.getResourceAsStream("/demo/policies/" + file)) {
-                        if (in == null) {
-                            throw new IllegalStateException("demo/policies/" + file + " is missing from the pgpolicy jar");
-                        }
-                        Files.copy(in, directory.resolve(file));
-                    }
+                    copyResource("/demo/policies/" + file, directory.resolve(file));
                 }
                 return directory;
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write the demo policies to " + directory, e);
+            }
+        }
+
+        /**
+         * The demo's set plus one proposed rule, in a directory of its own: what a policy author
+         * would have on a branch, for {@code pgpolicy dry-run --baseline} to compare with the set
+         * in force. It is never loaded by the proxy.
+         */
+        static Path writeProposedPolicies(Path directory) {
+            try {
+                Files.createDirectories(directory);
+                copyResource("/demo/policies/demo.pgpolicy", directory.resolve("demo.pgpolicy"));
+                copyResource("/demo/proposed/" + PROPOSED_POLICY_FILE, directory.resolve(PROPOSED_POLICY_FILE));
+                return directory;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write the proposed policies to " + directory, e);
+            }
+        }
+
+        private static void copyResource(String resource, Path target) throws IOException {
+            try (InputStream in = DemoCommand.class.getResourceAsStream(resource)) {
+                if (in == null) {
+                    throw new IllegalStateException(resource.substring(1) + " is missing from the pgpolicy jar");
+                }
+                Files.copy(in, target);
             }
         }
 
@@ -254,6 +277,10 @@ public final class DemoCommand implements Callable<Integer> {
 
         public Path policiesDirectory() {
             return postgres.baseDirectory().resolve("proxy").resolve("policies");
+        }
+
+        public Path proposedPoliciesDirectory() {
+            return postgres.baseDirectory().resolve("proxy").resolve("proposed");
         }
 
         public Map<String, String> passwords() {
@@ -296,6 +323,11 @@ public final class DemoCommand implements Callable<Integer> {
                     admin.getPort())));
             text.append(String.format("Audit log: %s%n  bin/pgpolicy audit verify %s%n",
                     auditDirectory(), auditDirectory()));
+            text.append(String.format("%nTry a policy change on the traffic recorded so far: %s adds a rule that"
+                    + " denies the%nanalyst's order query above; the dry-run lists what would change and exits 3:%n%n",
+                    proposedPoliciesDirectory().resolve(PROPOSED_POLICY_FILE)));
+            text.append(String.format("  bin/pgpolicy dry-run --policies %s --baseline %s %s%n", proposedPoliciesDirectory(),
+                    policiesDirectory(), auditDirectory()));
             text.append("\nSee why, without a database:\n\n");
             text.append(String.format("  bin/pgpolicy explain --policies %s --as user=analyst"
                     + " \"SELECT email, ssn FROM payments.customers WHERE id = 1\"%n", policiesDirectory()));

@@ -43,7 +43,9 @@ public final class ConfigFile {
             Tls tls,
             Auth auth,
             String policies,
+            @JsonProperty("policies_watch") Boolean policiesWatch,
             Catalog catalog,
+            Masking masking,
             Audit audit,
             Admin admin,
             @JsonProperty("max_client_connections") Integer maxClientConnections,
@@ -66,6 +68,9 @@ public final class ConfigFile {
             @JsonProperty("max_file_bytes") Long maxFileBytes) {}
 
     record Admin(String listen, @JsonProperty("token_file") String tokenFile) {}
+
+    /** How masks are computed (see ProxyConfig#maskingHashKeyFile). */
+    record Masking(@JsonProperty("hash_key_file") String hashKeyFile) {}
 
     /** The metadata connection's account for masking (see ProxyConfig#catalogUser). */
     record Catalog(String user, @JsonProperty("password_file") String passwordFile) {}
@@ -172,9 +177,15 @@ public final class ConfigFile {
         if (doc.policies() != null) {
             builder.policiesDir(path(base, doc.policies()));
         }
+        if (doc.policiesWatch() != null) {
+            builder.policiesWatch(doc.policiesWatch());
+        }
         if (doc.catalog() != null) {
             builder.catalog(doc.catalog().user(),
                     doc.catalog().passwordFile() == null ? null : path(base, doc.catalog().passwordFile()));
+        }
+        if (doc.masking() != null && doc.masking().hashKeyFile() != null) {
+            builder.maskingHashKeyFile(field("masking.hash_key_file", () -> path(base, doc.masking().hashKeyFile())));
         }
         Audit audit = doc.audit();
         if (audit != null) {

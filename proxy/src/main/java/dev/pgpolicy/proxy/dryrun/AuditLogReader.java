@@ -104,7 +104,12 @@ final class AuditLogReader {
                 withoutText++;
                 continue;
             }
-            if (!AuditLevel.FULL.jsonName().equals(record.path("level").asText())) {
+            boolean full = AuditLevel.FULL.jsonName().equals(record.path("level").asText());
+            if (full && record.path("part").asInt(1) > 1) {
+                // A Query with several statements: every record holds the whole text; replay it once.
+                continue;
+            }
+            if (!full) {
                 normalizedOnly++;
             }
             Optional<Instant> time = time(record.path("time").asText(""));

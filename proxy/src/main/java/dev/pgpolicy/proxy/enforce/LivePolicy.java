@@ -10,16 +10,23 @@ import dev.pgpolicy.policy.testing.TestFailure;
 import dev.pgpolicy.policy.testing.TestReport;
 import dev.pgpolicy.sql.SqlAnalyzer;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,7 +87,14 @@ public final class LivePolicy {
     private final Path directory;
     private final SqlAnalyzer testAnalyzer;
     private final AtomicReference<Loaded> live = new AtomicReference<>();
+    /** Serializes reloads from every trigger (SIGHUP, admin endpoint, file watch). */
     private final Object reloadLock = new Object();
+    /**
+     * {@link #sourcesDigest(Path)} taken just before the last attempt read the files, whatever its
+     * outcome; guarded by {@link #reloadLock}. Taken before reading, so a change that lands during
+     * an attempt makes the next comparison differ instead of being mistaken for what was loaded.
+     */
+    private String attemptedSources;
 
     private LivePolicy(Path directory, SqlAnalyzer testAnalyzer) {
         this.directory = directory;
@@ -93,6 +107,7 @@ public final class LivePolicy {
      */
     public static LivePolicy load(Path directory, SqlAnalyzer testAnalyzer) {
         LivePolicy policy = new LivePolicy(Objects.requireNonNull(directory), Objects.requireNonNull(testAnalyzer));
+        policy.attemptedSources = sourcesDigest(directory);
         Attempt attempt = policy.attempt();
         if (attempt.loaded == null) {
             throw new RefusedException(directory, attempt.problems);
@@ -125,21 +140,88 @@ public final class LivePolicy {
      */
     public Outcome reload() {
         synchronized (reloadLock) {
-            Attempt attempt = attempt();
-            if (attempt.loaded == null) {
-                Revision kept = revision();
-                LOG.error("policy reload from {} refused, keeping revision {}:\n  {}", PolicySources.display(directory),
-                        kept, String.join("\n  ", attempt.problems));
-                return new Outcome(false, kept, attempt.problems);
-            }
-            Loaded previous = live.getAndSet(attempt.loaded);
-            LOG.info("policy set {} reloaded: revision {} (was {})", PolicySources.display(directory),
-                    attempt.loaded.revision(), previous.revision());
-            return new Outcome(true, attempt.loaded.revision(), List.of());
+            return reloadLocked(sourcesDigest(directory));
         }
     }
 
+    /**
+     * As {@link #reload()}, but only when the {@code *.pgpolicy} and {@code *.pgtest} files differ
+     * from what the last attempt (by any trigger, successful or not) read; empty when they do not.
+     * A file rewritten with the same bytes, or an edit that is undone, therefore reloads nothing,
+     * and a refused set is not compiled again until someone changes it.
+     */
+    public Optional<Outcome> reloadIfChanged() {
+        synchronized (reloadLock) {
+            String sources = sourcesDigest(directory);
+            if (sources.equals(attemptedSources)) {
+                return Optional.empty();
+            }
+            LOG.info("policy files in {} changed: reloading", PolicySources.display(directory));
+            return Optional.of(reloadLocked(sources));
+        }
+    }
+
+    /** Called with {@link #reloadLock} held. */
+    private Outcome reloadLocked(String sources) {
+        attemptedSources = sources;
+        Attempt attempt = attempt();
+        if (attempt.loaded == null) {
+            Revision kept = revision();
+            LOG.error("policy reload from {} refused, keeping revision {}:\n  {}", PolicySources.display(directory),
+                    kept, String.join("\n  ", attempt.problems));
+            return new Outcome(false, kept, attempt.problems);
+        }
+        Loaded previous = live.getAndSet(attempt.loaded);
+        LOG.info("policy set {} reloaded: revision {} (was {})", PolicySources.display(directory),
+                attempt.loaded.revision(), previous.revision());
+        return new Outcome(true, attempt.loaded.revision(), List.of());
+    }
+
     private record Attempt(Loaded loaded, List<String> problems) {
+    }
+
+    /**
+     * SHA-256 over the relative name, size and bytes of every {@code *.pgpolicy} and {@code
+     * *.pgtest} file under {@code directory}, in path order. Unlike the revision it covers the
+     * tests too (a changed test must run again) and never fails: a file or directory that cannot
+     * be read enters the digest as its error, so the attempt that reports the error still runs.
+     */
+    static String sourcesDigest(Path directory) {
+        MessageDigest sha256;
+        try {
+            sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(directory)) {
+            files = walk.filter(LivePolicy::isSource).sorted().toList();
+        } catch (IOException | UncheckedIOException e) {
+            sha256.update(("unlistable " + e).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(sha256.digest());
+        }
+        for (Path file : files) {
+            // The name is length-prefixed so that no name/content split can collide with another.
+            byte[] name = directory.relativize(file).toString().getBytes(StandardCharsets.UTF_8);
+            sha256.update(ByteBuffer.allocate(Integer.BYTES).putInt(name.length).array());
+            sha256.update(name);
+            try {
+                byte[] content = Files.readAllBytes(file);
+                sha256.update(ByteBuffer.allocate(Long.BYTES).putLong(content.length).array());
+                sha256.update(content);
+            } catch (IOException e) {
+                sha256.update(ByteBuffer.allocate(Long.BYTES).putLong(-1).array());
+                sha256.update(e.toString().getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return HexFormat.of().formatHex(sha256.digest());
+    }
+
+    /** A policy or test file, as {@link PolicySources#find} selects them. */
+    static boolean isSource(Path path) {
+        String name = path.getFileName() == null ? "" : path.getFileName().toString();
+        return (name.endsWith(PolicySources.POLICY_SUFFIX) || name.endsWith(PolicySources.TEST_SUFFIX))
+                && Files.isRegularFile(path);
     }
 
     private Attempt attempt() {

@@ -5,17 +5,10 @@ import dev.pgpolicy.proxy.session.RowFilter;
 import dev.pgpolicy.proxy.wire.Bytes;
 import dev.pgpolicy.proxy.wire.DataRow;
 import io.netty.buffer.ByteBufAllocator;
-import java.nio.charset.StandardCharsets;
-import java.security.InvalidKeyException;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The masks to apply to the columns of one result, by position, and the {@link RowFilter} that
@@ -47,20 +40,20 @@ final class MaskPlan {
 
     private final List<ColumnAction> actions;
     private final boolean nullifyAll;
-    private final byte[] hashKey;
+    private final MaskingKey hashKey;
 
-    private MaskPlan(List<ColumnAction> actions, boolean nullifyAll, byte[] hashKey) {
+    private MaskPlan(List<ColumnAction> actions, boolean nullifyAll, MaskingKey hashKey) {
         this.actions = List.copyOf(actions);
         this.nullifyAll = nullifyAll;
         this.hashKey = hashKey;
     }
 
-    static MaskPlan of(List<ColumnAction> actions, byte[] hashKey) {
+    static MaskPlan of(List<ColumnAction> actions, MaskingKey hashKey) {
         return new MaskPlan(actions, false, hashKey);
     }
 
     /** Every value NULL: the result's columns are unknown to the proxy. */
-    static MaskPlan nullifyAll(byte[] hashKey) {
+    static MaskPlan nullifyAll(MaskingKey hashKey) {
         return new MaskPlan(List.of(), true, hashKey);
     }
 
@@ -100,22 +93,14 @@ final class MaskPlan {
             return Optional.empty();
         }
         if (action instanceof Mask mask) {
-            String text = value.get().toUtf8String();
-            String masked = mask.spec().isKeyedHash() ? keyedHash(text) : mask.spec().applyToText(text);
+            String masked = maskedText(mask, value.get().toUtf8String());
             return masked == null ? Optional.empty() : Optional.of(Bytes.utf8(masked));
         }
         throw new AssertionError(action);
     }
 
-    /** hash(): HMAC-SHA256 under the proxy's key, so equal inputs give equal tokens (joins and counts still work). */
-    private String keyedHash(String text) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(hashKey, "HmacSHA256"));
-            byte[] digest = mac.doFinal(text.getBytes(StandardCharsets.UTF_8));
-            return "h:" + HexFormat.of().formatHex(Arrays.copyOf(digest, 12));
-        } catch (NoSuchAlgorithmException | InvalidKeyException e) {
-            throw new IllegalStateException("HmacSHA256 is required of every Java platform", e);
-        }
+    /** The text a {@link Mask} column shows instead of {@code value}; null when the mask gives NULL. */
+    String maskedText(Mask mask, String value) {
+        return mask.spec().isKeyedHash() ? hashKey.token(value) : mask.spec().applyToText(value);
     }
 }

@@ -13,12 +13,14 @@ import dev.pgpolicy.policy.PolicySet;
 import dev.pgpolicy.policy.PrincipalClass;
 import dev.pgpolicy.policy.SessionContext;
 import dev.pgpolicy.proxy.catalog.CatalogCache;
+import dev.pgpolicy.proxy.session.CopyFilter;
 import dev.pgpolicy.proxy.session.InFlightRequest;
 import dev.pgpolicy.proxy.session.RowFilter;
 import dev.pgpolicy.proxy.session.SessionHooks;
 import dev.pgpolicy.proxy.session.SessionInfo;
 import dev.pgpolicy.proxy.session.Verdict;
 import dev.pgpolicy.proxy.wire.Bind;
+import dev.pgpolicy.proxy.wire.CopyOutResponse;
 import dev.pgpolicy.proxy.wire.ErrorResponse;
 import dev.pgpolicy.proxy.wire.FunctionCall;
 import dev.pgpolicy.proxy.wire.Parse;
@@ -31,12 +33,12 @@ import dev.pgpolicy.sql.SqlAnalyzer;
 import dev.pgpolicy.sql.StatementFacts;
 import dev.pgpolicy.sql.StatementKind;
 import dev.pgpolicy.sql.TableAccess;
-import java.security.SecureRandom;
 import java.sql.SQLException;
 import java.util.HashSet;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +47,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -85,8 +88,12 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     private final Clock clock;
     /** Resolves result columns for masking; null when no metadata connection is configured. */
     private final CatalogCache catalog;
-    /** The key of hash() masks; per process, so tokens are stable while the proxy runs. */
-    private final byte[] hashKey = new byte[32];
+    /** Resolves unqualified names: search_path, "$user" and placements through the catalog. */
+    private final LiveNames liveNames;
+    /** The key of hash() masks: configured (masking.hash_key_file) or random per process. */
+    private final MaskingKey hashKey;
+    /** How COPY ... TO output is masked for principals with masks (or refused when it cannot be). */
+    private final CopyOutPlanner copyOut;
     private final ThreadPoolExecutor workers;
     private volatile String lastRevision;
     private final Throttles throttles = new Throttles();
@@ -116,6 +123,12 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
 
     /** As {@link #forDirectory(java.nio.file.Path, DecisionListener)}, masking through {@code catalog} (owned: closed with the hooks). */
     public static PolicyHooks forDirectory(java.nio.file.Path directory, DecisionListener listener, CatalogCache catalog) {
+        return forDirectory(directory, listener, catalog, MaskingKey.perProcess());
+    }
+
+    /** As {@link #forDirectory(java.nio.file.Path, DecisionListener, CatalogCache)}, hashing with {@code hashKey} (owned). */
+    public static PolicyHooks forDirectory(java.nio.file.Path directory, DecisionListener listener, CatalogCache catalog,
+            MaskingKey hashKey) {
         SqlAnalyzer testAnalyzer = dev.pgpolicy.policy.testing.PolicyTestRunner.offlineAnalyzer();
         LivePolicy live;
         try {
@@ -124,8 +137,10 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             testAnalyzer.close();
             throw e;
         }
-        PolicyHooks hooks = new PolicyHooks(live, new SqlAnalyzer(), listener, Clock.systemUTC(), catalog);
+        PolicyHooks hooks = new PolicyHooks(live, new SqlAnalyzer(), listener, Clock.systemUTC(), catalog, hashKey);
         hooks.owned.add(hooks.analyzer);
+        hooks.owned.add(hashKey);
+        hashKey.warnIfUnstable(live.current().set());
         if (catalog != null) {
             hooks.owned.add(catalog);
         } else {
@@ -143,8 +158,16 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     /** @param catalog resolves result columns for masking; null to NULL every table column a mask could apply to */
     public PolicyHooks(LivePolicy policy, SqlAnalyzer analyzer, DecisionListener listener, Clock clock,
             CatalogCache catalog) {
+        this(policy, analyzer, listener, clock, catalog, MaskingKey.perProcess());
+    }
+
+    /** @param hashKey the key of hash() masks; the caller closes it */
+    public PolicyHooks(LivePolicy policy, SqlAnalyzer analyzer, DecisionListener listener, Clock clock,
+            CatalogCache catalog, MaskingKey hashKey) {
         this.catalog = catalog;
-        new SecureRandom().nextBytes(hashKey);
+        this.liveNames = new LiveNames(catalog);
+        this.hashKey = Objects.requireNonNull(hashKey);
+        this.copyOut = new CopyOutPlanner(catalog, hashKey);
         this.policy = Objects.requireNonNull(policy);
         this.analyzer = Objects.requireNonNull(analyzer);
         this.listener = Objects.requireNonNull(listener);
@@ -257,6 +280,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
 
     @Override
     public void onSessionClosed(SessionInfo session) {
+        listener.sessionClosed(session);
         SessionState state = sessions.getIfPresent(session);
         if (state != null) {
             state.closed = true;
@@ -297,30 +321,59 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         return allowed;
     }
 
-    /** A statement about to run counts against the queries-per-second limits; the excess is refused (53400). */
-    private Optional<Verdict> throttled(SessionInfo session, SessionState state) {
-        PolicySet set = policy.current().set();
-        Optional<ErrorResponse> refused = throttles.tryQuery(session, set.limits(state.principal(set, context(session))));
-        if (refused.isPresent()) {
-            LOG.info("session {}: throttled user={}: {}", session.id(), session.user().orElse(""), refused.get().message());
-            return Optional.of(Verdict.deny(refused.get()));
+    /**
+     * A statement about to run counts against the queries-per-second limits; the excess is refused
+     * (53400). When statements are audited, the refusal is recorded after analysing the statement
+     * on a decision worker, so the record names its kind and tables like any other.
+     */
+    private Optional<Verdict> throttled(SessionInfo session, SessionState state, String message, String statementName,
+            Optional<String> sql, Instant receivedAt, long receivedNanos) {
+        LivePolicy.Loaded loaded = policy.current();
+        PolicySet set = loaded.set();
+        PrincipalClass principal = state.principal(set, context(session));
+        Optional<ErrorResponse> refused = throttles.tryQuery(session, set.limits(principal));
+        if (refused.isEmpty()) {
+            return Optional.empty();
         }
-        return Optional.empty();
+        ErrorResponse error = refused.get();
+        LOG.info("session {}: throttled user={}: {}", session.id(), session.user().orElse(""), error.message());
+        Verdict denial = Verdict.deny(error);
+        if (!listener.followsCompletions() || sql.isEmpty()) {
+            return Optional.of(denial);
+        }
+        return Optional.of(decideLater(() -> {
+            listener.record(new DecisionListener.Decided(session, message, statementName, sql.get(),
+                    analyze(session, sql.get()), null, DecisionListener.Outcome.THROTTLED, loaded.revision(),
+                    set.auditLevel(principal).atLeast(dev.pgpolicy.policy.AuditLevel.STATEMENTS), error.message(),
+                    receivedAt, receivedNanos));
+            return denial;
+        }));
+    }
+
+    private QueryAnalysis analyze(SessionInfo session, String sql) {
+        return analyzer.analyze(sql, standardConformingStrings(session));
+    }
+
+    private static boolean standardConformingStrings(SessionInfo session) {
+        return !session.serverParameter("standard_conforming_strings")
+                .map(value -> value.equalsIgnoreCase("off")).orElse(false);
     }
 
     @Override
     public Verdict onQuery(SessionInfo session, Query query) {
         SessionState state = state(session);
-        Optional<Verdict> throttled = throttled(session, state);
+        Instant receivedAt = clock.instant();
+        long receivedNanos = System.nanoTime();
+        Optional<Verdict> throttled = throttled(session, state, "Query", "", Optional.of(query.sql()), receivedAt,
+                receivedNanos);
         if (throttled.isPresent()) {
             return throttled.get();
         }
         return decideLater(() -> {
-            Verdict verdict = admitRunning(session, state, decide(session, state, "Query", query.sql()));
-            if (verdict.action() != Verdict.Action.DENY) {
-                state.searchPath.follow(query.sql(), state.lastStatementCount == 1);
-            }
-            return verdict;
+            Ruling ruling = decide(session, state, "Query", "", query.sql(), receivedAt, receivedNanos);
+            int statementCount = state.lastStatementCount;
+            return gated(ruling.gate(), admitRunning(session, state, ruling.verdict()),
+                    () -> state.searchPath.follow(query.sql(), statementCount == 1));
         });
     }
 
@@ -328,30 +381,38 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     public Verdict onParse(SessionInfo session, Parse parse) {
         SessionState state = state(session);
         String name = parse.statementName();
+        Instant receivedAt = clock.instant();
+        long receivedNanos = System.nanoTime();
         return decideLater(() -> {
             // Until this Parse is decided, its name means nothing the proxy allowed.
             state.statements.remove(name);
-            Verdict verdict = decide(session, state, "Parse", parse.sql());
+            Ruling ruling = decide(session, state, "Parse", name, parse.sql(), receivedAt, receivedNanos);
             state.parsedUnder(parse.sql(), state.searchPath.cacheKey(session));
-            if (verdict.action() != Verdict.Action.DENY) {
-                state.statements.put(name, new PreparedDecision(parse.sql(), state.lastRevision));
-                state.searchPath.follow(parse.sql(), state.lastStatementCount == 1);
-            }
-            return verdict;
+            String revision = state.lastRevision;
+            int statementCount = state.lastStatementCount;
+            return gated(ruling.gate(), ruling.verdict(), () -> {
+                state.statements.put(name, new PreparedDecision(parse.sql(), revision));
+                state.searchPath.follow(parse.sql(), statementCount == 1);
+            });
         });
     }
 
     @Override
     public Verdict onBind(SessionInfo session, Bind bind, Optional<String> statementSql) {
         SessionState state = state(session);
-        Optional<Verdict> throttled = throttled(session, state);
+        Instant receivedAt = clock.instant();
+        long receivedNanos = System.nanoTime();
+        PreparedDecision prepared = state.statements.get(bind.statementName());
+        Optional<Verdict> throttled = throttled(session, state, "Bind", bind.statementName(),
+                prepared != null ? Optional.of(prepared.sql()) : statementSql, receivedAt, receivedNanos);
         if (throttled.isPresent()) {
             return throttled.get();
         }
-        PreparedDecision prepared = state.statements.get(bind.statementName());
         PolicySet set = policy.current().set();
         if (prepared != null && prepared.revision().equals(set.revision()) && !set.timeDependent()) {
-            return admitRunning(session, state, Verdict.FORWARD); // decided at its Parse, under the policy still in force
+            // Decided at its Parse, under the policy still in force.
+            return gated(listener.bound(session, bind, receivedAt, receivedNanos), admitRunning(session, state, Verdict.FORWARD),
+                    () -> { });
         }
         // Otherwise decide again: the set changed, or its rules read the clock (a statement allowed
         // during office hours must not stay allowed after them).
@@ -360,17 +421,21 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             // A statement the proxy never saw parsed: a SQL-level PREPARE (decided when it ran) or
             // a name the server does not know (it refuses the Bind itself), or a statement whose
             // Parse was denied (the server is then discarding until Sync anyway).
-            return admitRunning(session, state, Verdict.FORWARD);
+            return gated(listener.bound(session, bind, receivedAt, receivedNanos), admitRunning(session, state, Verdict.FORWARD),
+                    () -> { });
         }
         String text = sql.get();
         return decideLater(() -> {
-            Verdict verdict = admitRunning(session, state, decide(session, state, "Bind", text));
-            if (verdict.action() == Verdict.Action.DENY) {
+            Ruling ruling = decide(session, state, "Bind", bind.statementName(), text, receivedAt, receivedNanos);
+            if (ruling.verdict().action() == Verdict.Action.DENY) {
                 state.statements.remove(bind.statementName());
-            } else {
-                state.statements.put(bind.statementName(), new PreparedDecision(text, state.lastRevision));
+                return ruling.verdict();
             }
-            return verdict;
+            String revision = state.lastRevision;
+            CompletionStage<Void> gate = ruling.gate()
+                    .thenCompose(ignored -> listener.bound(session, bind, receivedAt, receivedNanos));
+            return gated(gate, admitRunning(session, state, ruling.verdict()),
+                    () -> state.statements.put(bind.statementName(), new PreparedDecision(text, revision)));
         });
     }
 
@@ -390,7 +455,10 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
 
     private Verdict decideLater(Supplier<Verdict> decision) {
         try {
-            return Verdict.pending(CompletableFuture.supplyAsync(decision, workers));
+            // A decision may itself wait for the audit log (gated): the session sees one decision.
+            return Verdict.pending(CompletableFuture.supplyAsync(decision, workers).thenCompose(verdict ->
+                    verdict.action() == Verdict.Action.PENDING ? verdict.decision()
+                            : CompletableFuture.completedFuture(verdict)));
         } catch (RejectedExecutionException e) {
             // Overloaded: refuse this statement rather than queue without bound; the session goes on.
             return Verdict.deny(ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.INSUFFICIENT_RESOURCES,
@@ -398,13 +466,50 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         }
     }
 
+    /** A verdict and what must complete before it applies (the statement's audit record, with fail_closed). */
+    private record Ruling(Verdict verdict, CompletionStage<Void> gate) {
+    }
+
+    /**
+     * {@code verdict} once {@code gate} completes; a failed gate refuses the statement with 58030.
+     * {@code goAhead} records what forwarding the statement changes, only when it is forwarded.
+     */
+    private static Verdict gated(CompletionStage<Void> gate, Verdict verdict, Runnable goAhead) {
+        if (verdict.action() == Verdict.Action.DENY) {
+            return verdict;
+        }
+        CompletableFuture<Void> future = gate.toCompletableFuture();
+        if (future.isDone() && !future.isCompletedExceptionally()) {
+            goAhead.run();
+            return verdict;
+        }
+        return Verdict.pending(future.handle((ignored, failure) -> {
+            if (failure != null) {
+                return Verdict.deny(auditRefusal(failure));
+            }
+            goAhead.run();
+            return verdict;
+        }));
+    }
+
+    /**
+     * 58030 (io_error, class 58 "system error": a failure outside the database): the remedy is
+     * the operator's (disk, permissions), not a retry with less load, which class 53 would suggest.
+     */
+    static ErrorResponse auditRefusal(Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        return ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.IO_ERROR,
+                "pgpolicy: the audit log cannot be written and audit.fail_closed is set: the statement was not run",
+                cause.getMessage());
+    }
+
     /** Analyses and evaluates one message's SQL; runs on a decision worker. */
-    private Verdict decide(SessionInfo session, SessionState state, String message, String sql) {
+    private Ruling decide(SessionInfo session, SessionState state, String message, String statementName, String sql,
+            Instant receivedAt, long receivedNanos) {
         LivePolicy.Loaded loaded = policy.current();
         PolicySet set = loaded.set();
-        boolean standardConformingStrings = !session.serverParameter("standard_conforming_strings")
-                .map(value -> value.equalsIgnoreCase("off")).orElse(false);
-        QueryAnalysis analysis = analyzer.analyze(sql, standardConformingStrings);
+        QueryAnalysis analysis = analyze(session, sql);
         state.lastStatementCount = analysis.statements().size();
         state.lastRevision = set.revision();
         if (catalog != null) {
@@ -421,24 +526,30 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
 
         SessionContext context = context(session);
         PrincipalClass principal = state.principal(set, context);
-        NameResolver resolver = state.searchPath.resolver(session);
+        LiveNames.Resolution names = liveNames.resolve(session, state.searchPath, analysis);
+        NameResolver resolver = names.resolver();
         Decision decision;
         if (principal.timeDependent()) {
             decision = set.evaluate(principal, analysis, resolver);
         } else {
-            DecisionKey key = DecisionKey.of(principal, state.searchPath.cacheKey(session), analysis);
+            DecisionKey key = DecisionKey.of(principal, names.cacheKey(), analysis);
             decision = decisions.get(key, k -> set.evaluate(principal, analysis, resolver));
         }
         logFindings(session, decision, analysis);
         MaskSet masks = set.masks(principal);
         state.rememberNamedMasks(sql, !decision.masks().isEmpty() || (!masks.isEmpty() && readsElsewhere(analysis)));
-        if (decision.allowed() && !masks.isEmpty()) {
-            Optional<ErrorResponse> copyDenial = maskedCopy(analysis, masks, resolver);
-            if (copyDenial.isPresent()) {
-                LOG.info("session {}: denied {} for user={}: COPY of a masked table [fingerprint {}]", session.id(),
-                        message, session.user().orElse(""), fingerprints(analysis));
-                listener.decided(session, message, sql, decision, DecisionListener.Outcome.DENIED, loaded.revision());
-                return Verdict.deny(copyDenial.get());
+        if ((decision.allowed() || decision.wouldDeny()) && !masks.isEmpty()) {
+            try {
+                state.plannedCopies(sql, copyOut.plan(session, sql, standardConformingStrings(session), analysis, masks, resolver,
+                        state.searchPath.setting(session), !decision.masks().isEmpty()));
+            } catch (CopyOutPlanner.Refusal refusal) {
+                LOG.info("session {}: denied {} for user={}: {} [fingerprint {}]", session.id(), message,
+                        session.user().orElse(""), refusal.getMessage(), fingerprints(analysis));
+                listener.record(new DecisionListener.Decided(session, message, statementName, sql, analysis, decision,
+                        DecisionListener.Outcome.DENIED, loaded.revision(),
+                        decision.auditLevel().atLeast(dev.pgpolicy.policy.AuditLevel.STATEMENTS),
+                        refusal.error().message(), receivedAt, receivedNanos));
+                return new Ruling(Verdict.deny(refusal.error()), DecisionListener.GO_AHEAD);
             }
         }
         if (decision.allowed() || decision.wouldDeny()) {
@@ -453,21 +564,25 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             LOG.info("session {}: denied {} for user={} by {}: {} [fingerprint {}]", session.id(), message,
                     session.user().orElse(""), decision.ruleIds().isEmpty() ? "default deny" : decision.ruleIds(),
                     decision.reason(), fingerprints(analysis));
-            listener.decided(session, message, sql, decision, DecisionListener.Outcome.DENIED, loaded.revision());
-            return Verdict.deny(denial(decision));
+            listener.record(new DecisionListener.Decided(session, message, statementName, sql, analysis, decision,
+                    DecisionListener.Outcome.DENIED, loaded.revision(), decision.auditLevel(), null, receivedAt,
+                    receivedNanos));
+            return new Ruling(Verdict.deny(denial(decision)), DecisionListener.GO_AHEAD);
         }
         if (decision.wouldDeny()) {
             LOG.warn("session {}: detect mode: would deny {} for user={} by {} [fingerprint {}]", session.id(), message,
                     session.user().orElse(""), decision.detectRuleIds(), fingerprints(analysis));
-            listener.decided(session, message, sql, decision, DecisionListener.Outcome.WOULD_DENY, loaded.revision());
-            return Verdict.FORWARD;
+            return new Ruling(Verdict.FORWARD, listener.record(new DecisionListener.Decided(session, message,
+                    statementName, sql, analysis, decision, DecisionListener.Outcome.WOULD_DENY, loaded.revision(),
+                    decision.auditLevel(), null, receivedAt, receivedNanos)));
         }
         if (!decision.detectRuleIds().isEmpty()) {
             LOG.info("session {}: detect mode: would mask for user={} by {} [fingerprint {}]", session.id(),
                     session.user().orElse(""), decision.detectRuleIds(), fingerprints(analysis));
         }
-        listener.decided(session, message, sql, decision, DecisionListener.Outcome.ALLOWED, loaded.revision());
-        return Verdict.FORWARD;
+        return new Ruling(Verdict.FORWARD, listener.record(new DecisionListener.Decided(session, message,
+                statementName, sql, analysis, decision, DecisionListener.Outcome.ALLOWED, loaded.revision(),
+                decision.auditLevel(), null, receivedAt, receivedNanos)));
     }
 
     private static void logFindings(SessionInfo session, Decision decision, QueryAnalysis analysis) {
@@ -502,42 +617,26 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     }
 
     /**
-     * The session as policies see it. Passthrough mode: the server authenticated the user, who is
-     * also the upstream role; the proxy knows no groups.
+     * The session as policies see it. Passthrough: the server authenticated the user, who is also
+     * the upstream role, and there are no groups. {@code auth.mode: proxy}: the proxy user, the
+     * groups of the users file, the mapped service account's role, and how the client proved
+     * itself ({@code scram}, {@code cert}, {@code cert+scram}), as {@link SessionInfo} exposes them.
      */
     SessionContext context(SessionInfo session) {
         InetSocketAddress address = session.clientAddress();
         InetAddress ip = address == null ? null : address.getAddress();
         String user = session.user().orElse("");
-        return new SessionContext(user, Set.of(), user, session.database().orElse(""),
-                session.applicationName().orElse(""), ip, "passthrough", session.tls(), null, clock.instant(), null);
+        String auth = session.authMethod().filter(PROXY_AUTH_METHODS::contains).orElse("passthrough");
+        return new SessionContext(user, Set.copyOf(session.groups()), session.dbUser().orElse(user),
+                session.database().orElse(""), session.applicationName().orElse(""), ip, auth, session.tls(),
+                session.certCn().orElse(null), clock.instant(), null);
     }
+
+    /** The methods of {@code auth.mode: proxy}; passthrough sessions report the server's method instead. */
+    private static final Set<String> PROXY_AUTH_METHODS = Set.of("scram", "cert", "cert+scram");
 
 
     // ------------------------------------------------------------------ masking
-
-    /**
-     * COPY sends rows as CopyData, which the proxy does not rewrite: a COPY out of a table with a
-     * mask for this principal (directly or through {@code COPY (query)}) is refused, so masked
-     * data never leaves through it; SELECT returns the same rows masked.
-     */
-    private static Optional<ErrorResponse> maskedCopy(QueryAnalysis analysis, MaskSet masks, NameResolver resolver) {
-        for (StatementFacts facts : analysis.statements()) {
-            for (TableAccess access : facts.tables()) {
-                if (access.action() != dev.pgpolicy.sql.Action.COPY_OUT && access.action() != dev.pgpolicy.sql.Action.COPY_PROGRAM) {
-                    continue;
-                }
-                dev.pgpolicy.policy.ResolvedName table = resolver.relation(access.table());
-                Optional<dev.pgpolicy.policy.MaskBinding> binding = masks.maskFor(table, "*");
-                if (binding.isPresent()) {
-                    return Optional.of(ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.INSUFFICIENT_PRIVILEGE,
-                            "pgpolicy: permission denied by rule \"" + binding.get().ruleId() + "\"",
-                            "COPY cannot mask " + table + "; read it with SELECT, which returns the masked values"));
-                }
-            }
-        }
-        return Optional.empty();
-    }
 
     /** FETCH and EXECUTE return rows of a query decided earlier, whose shape this message does not show. */
     private static boolean readsElsewhere(QueryAnalysis analysis) {
@@ -557,7 +656,8 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         }
         List<String> names = new ArrayList<>();
         for (StatementFacts facts : analysis.statements()) {
-            if (facts.kind() == StatementKind.DDL) {
+            if (facts.kind() == StatementKind.DDL || facts.kind() == StatementKind.DCL) {
+                // DCL too: a GRANT or REVOKE of USAGE on a schema changes how names resolve.
                 state.ranDdl = true;
             }
             for (TableAccess table : facts.tables()) {
@@ -580,13 +680,32 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     }
 
     @Override
+    public boolean followsCompletions() {
+        return listener.followsCompletions();
+    }
+
+    @Override
+    public void onForwarded(SessionInfo session, InFlightRequest request) {
+        listener.forwarded(session, request);
+    }
+
+    @Override
+    public void onReply(SessionInfo session, InFlightRequest request, dev.pgpolicy.proxy.session.ServerReply reply) {
+        listener.replied(session, request, reply);
+    }
+
+    @Override
     public RowFilter onRowDescription(SessionInfo session, InFlightRequest request, RowDescription description) {
         SessionState state = state(session);
         switch (request.kind()) {
             case SIMPLE_QUERY: {
                 MaskSet masks = currentMasks(session, state);
-                RowFilter masking = masks.isEmpty() ? RowFilter.UNCHANGED
-                        : plan(session, state, masks, description, request.sql().orElse(null)).filter();
+                RowFilter masking = RowFilter.UNCHANGED;
+                if (!masks.isEmpty()) {
+                    MaskPlan plan = plan(session, state, masks, description, request.sql().orElse(null));
+                    reportMasks(session, request, plan);
+                    masking = plan.filter();
+                }
                 return RowLimitFilter.limit(masking, rowLimit(session, state), state.cursorRows.counterOf(request.sql().orElse(null)));
             }
             case DESCRIBE_STATEMENT:
@@ -611,7 +730,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
      * count too).
      */
     @Override
-    public RowFilter onCopyOut(SessionInfo session, InFlightRequest request) {
+    public RowFilter onCopyOutRows(SessionInfo session, InFlightRequest request) {
         return RowLimitFilter.limit(RowFilter.UNCHANGED, rowLimit(session, state(session)), Optional.empty());
     }
 
@@ -641,7 +760,36 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             MaskPlan plan = plan(session, state, masks, description, sql);
             merged = merged == null ? plan : merge(merged, plan);
         }
+        reportMasks(session, request, merged);
         return merged.filter();
+    }
+
+    /** The audit record of the statement names the columns its result has masked. */
+    private void reportMasks(SessionInfo session, InFlightRequest request, MaskPlan plan) {
+        List<String> columns = new ArrayList<>();
+        for (MaskPlan.ColumnAction action : plan.actions()) {
+            if (action instanceof MaskPlan.Mask mask) {
+                columns.add(mask.column());
+            }
+        }
+        if (!columns.isEmpty()) {
+            listener.masked(session, request, columns);
+        }
+    }
+
+    /**
+     * A COPY ... TO STDOUT is about to send rows: the plan made when its statement was decided
+     * masks them ({@link CopyOutPlanner}); a COPY that was never planned ends the session.
+     */
+    @Override
+    public CopyFilter onCopyOut(SessionInfo session, InFlightRequest request, CopyOutResponse response) {
+        SessionState state = state(session);
+        int ordinal = state.copyOrdinal(request);
+        if (currentMasks(session, state).isEmpty()) {
+            return CopyFilter.UNCHANGED;
+        }
+        List<CopyOutPlanner.CopyOutPlan> plans = request.sql().map(state::plannedCopies).orElse(List.of());
+        return CopyOutPlanner.filter(session, plans, ordinal, response);
     }
 
     /** Two possible layouts of one result: a column is kept only when both keep it, masked alike when both mask it alike. */
@@ -755,6 +903,11 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         private final Map<String, List<RowDescription>> descriptions = new ConcurrentHashMap<>();
         private final Map<String, String> parsedPath = new ConcurrentHashMap<>();
         private final Map<String, Boolean> namedMasks = new ConcurrentHashMap<>();
+        /** The COPY ... TO STDOUT plans of each statement text, in statement order. */
+        private final Map<String, List<CopyOutPlanner.CopyOutPlan>> copyPlans = new ConcurrentHashMap<>();
+        /** Event loop only: the request whose CopyOutResponses are being counted, and how many came. */
+        private InFlightRequest copyRequest;
+        private int copiesAnswered;
 
         private static final int REMEMBERED_STATEMENTS = 4096;
 
@@ -788,6 +941,30 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             if (before != null && !before.equals(searchPathKey)) {
                 descriptions.remove(sql);
             }
+        }
+
+        void plannedCopies(String sql, List<CopyOutPlanner.CopyOutPlan> plans) {
+            if (plans.isEmpty()) {
+                copyPlans.remove(sql);
+                return;
+            }
+            if (copyPlans.size() > REMEMBERED_STATEMENTS) {
+                copyPlans.clear();
+            }
+            copyPlans.put(sql, plans);
+        }
+
+        List<CopyOutPlanner.CopyOutPlan> plannedCopies(String sql) {
+            return copyPlans.getOrDefault(sql, List.of());
+        }
+
+        /** Which COPY of {@code request}'s statement text a CopyOutResponse answers: 0 for the first. */
+        int copyOrdinal(InFlightRequest request) {
+            if (copyRequest != request) {
+                copyRequest = request;
+                copiesAnswered = 0;
+            }
+            return copiesAnswered++;
         }
 
         void rememberNamedMasks(String sql, boolean namesMasked) {

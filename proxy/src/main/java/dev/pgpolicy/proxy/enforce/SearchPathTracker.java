@@ -35,32 +35,26 @@ final class SearchPathTracker {
     private static final Pattern OPTION_PATH = Pattern.compile("(?:-c\\s*|--)search_path=((?:\\\\.|[^\\s\\\\])*)");
     private static final Pattern MENTIONS_PATH = Pattern.compile("(?i)search_path");
 
+    static final String DEFAULT_SETTING = "\"$user\", public";
+
     private volatile String trackedSetting;
     private volatile boolean uncertain;
 
-    /** The resolver to use now. */
-    NameResolver resolver(SessionInfo session) {
+    /** The setting in force as PostgreSQL would report it; empty when the proxy lost track of it. */
+    Optional<String> setting(SessionInfo session) {
         Optional<String> reported = session.serverParameter("search_path");
         if (reported.isPresent()) {
-            return SearchPathResolver.fromSetting(reported.get());
+            return reported;
         }
         if (uncertain) {
-            return UNCERTAIN;
+            return Optional.empty();
         }
-        String setting = trackedSetting != null ? trackedSetting : startupSetting(session).orElse(null);
-        return setting == null ? SearchPathResolver.defaultPath() : SearchPathResolver.fromSetting(setting);
+        return Optional.of(trackedSetting != null ? trackedSetting : startupSetting(session).orElse(DEFAULT_SETTING));
     }
 
-    /** A key that tells resolvers apart for the decision cache. */
+    /** A key that tells settings apart (the resolution of their names may still differ, see {@link LiveNames}). */
     String cacheKey(SessionInfo session) {
-        Optional<String> reported = session.serverParameter("search_path");
-        if (reported.isPresent()) {
-            return "reported:" + reported.get();
-        }
-        if (uncertain) {
-            return "uncertain";
-        }
-        return "path:" + (trackedSetting != null ? trackedSetting : startupSetting(session).orElse("\"$user\", public"));
+        return setting(session).map(setting -> "path:" + setting).orElse("uncertain");
     }
 
     /** Follows a statement that is about to run; {@code statementSql} is null when the message had several. */
@@ -173,7 +167,7 @@ final class SearchPathTracker {
     }
 
     /** Unqualified relation names cannot be placed; catalog names still resolve where PostgreSQL always looks first. */
-    private static final NameResolver UNCERTAIN = new NameResolver() {
+    static final NameResolver UNCERTAIN = new NameResolver() {
         private final SearchPathResolver catalogOnly = SearchPathResolver.offline(List.of());
 
         @Override

@@ -88,8 +88,10 @@ public final class ProxyConfig {
     private final Path usersFile;
     private final LoginThrottle.Limits loginThrottle;
     private final Path policiesDir;
+    private final boolean policiesWatch;
     private final String catalogUser;
     private final Path catalogPasswordFile;
+    private final Path maskingHashKeyFile;
     private final Path auditDir;
     private final Path auditHmacKeyFile;
     private final boolean auditFailClosed;
@@ -118,11 +120,13 @@ public final class ProxyConfig {
         this.usersFile = b.usersFile;
         this.loginThrottle = b.loginThrottle;
         this.policiesDir = b.policiesDir;
+        this.policiesWatch = b.policiesWatch;
         this.catalogUser = b.catalogUser;
         this.catalogPasswordFile = b.catalogPasswordFile;
         if (catalogUser == null && catalogPasswordFile != null) {
             throw new IllegalArgumentException("catalog.password_file needs catalog.user");
         }
+        this.maskingHashKeyFile = b.maskingHashKeyFile;
         this.auditDir = b.auditDir;
         this.auditHmacKeyFile = b.auditHmacKeyFile;
         this.auditFailClosed = b.auditFailClosed;
@@ -183,8 +187,10 @@ public final class ProxyConfig {
         b.usersFile = usersFile;
         b.loginThrottle = loginThrottle;
         b.policiesDir = policiesDir;
+        b.policiesWatch = policiesWatch;
         b.catalogUser = catalogUser;
         b.catalogPasswordFile = catalogPasswordFile;
+        b.maskingHashKeyFile = maskingHashKeyFile;
         b.auditDir = auditDir;
         b.auditHmacKeyFile = auditHmacKeyFile;
         b.auditFailClosed = auditFailClosed;
@@ -253,6 +259,14 @@ public final class ProxyConfig {
     }
 
     /**
+     * Whether a change to the policy directory's files reloads the set as SIGHUP does
+     * ({@code policies_watch}, default true); without it only SIGHUP and {@code POST /reload} do.
+     */
+    public boolean policiesWatch() {
+        return policiesWatch;
+    }
+
+    /**
      * The account of the metadata connection that resolves result columns to
      * {@code schema.table.column} for masking (it reads pg_class, pg_attribute, pg_namespace).
      */
@@ -263,6 +277,14 @@ public final class ProxyConfig {
     /** The file holding {@link #catalogUser()}'s password; empty for trust or peer setups. */
     public Optional<Path> catalogPasswordFile() {
         return Optional.ofNullable(catalogPasswordFile);
+    }
+
+    /**
+     * {@code masking.hash_key_file}: the key of {@code hash()} masks, so that tokens stay the same
+     * across restarts and proxy instances; empty for a random key per process.
+     */
+    public Optional<Path> maskingHashKeyFile() {
+        return Optional.ofNullable(maskingHashKeyFile);
     }
 
     public Optional<Path> auditDir() {
@@ -350,8 +372,10 @@ public final class ProxyConfig {
         private Path usersFile;
         private LoginThrottle.Limits loginThrottle = LoginThrottle.Limits.defaults();
         private Path policiesDir;
+        private boolean policiesWatch = true;
         private String catalogUser;
         private Path catalogPasswordFile;
+        private Path maskingHashKeyFile;
         private Path auditDir;
         private Path auditHmacKeyFile;
         private boolean auditFailClosed;
@@ -434,9 +458,19 @@ public final class ProxyConfig {
             return this;
         }
 
+        public Builder policiesWatch(boolean watch) {
+            this.policiesWatch = watch;
+            return this;
+        }
+
         public Builder catalog(String user, Path passwordFile) {
             this.catalogUser = user;
             this.catalogPasswordFile = passwordFile;
+            return this;
+        }
+
+        public Builder maskingHashKeyFile(Path file) {
+            this.maskingHashKeyFile = file;
             return this;
         }
 

@@ -16,7 +16,10 @@ import dev.pgpolicy.proxy.session.SessionEnvironment;
 import dev.pgpolicy.proxy.catalog.CatalogCache;
 import dev.pgpolicy.proxy.enforce.DecisionListener;
 import dev.pgpolicy.proxy.enforce.LivePolicyControl;
+import dev.pgpolicy.proxy.enforce.PolicyDirectoryWatcher;
+import dev.pgpolicy.proxy.enforce.MaskingKey;
 import dev.pgpolicy.proxy.enforce.PolicyHooks;
+import dev.pgpolicy.proxy.enforce.StatementAudit;
 import dev.pgpolicy.proxy.session.SessionHooks;
 import dev.pgpolicy.proxy.session.SessionListener;
 import dev.pgpolicy.proxy.tls.CertificateAuthority;
@@ -84,6 +87,8 @@ public final class ProxyServer implements AutoCloseable {
     private boolean closed;
     /** Hooks {@link #start(ProxyConfig)} built from the configuration, released on close. */
     private PolicyHooks ownedHooks;
+    /** Reloads {@link #ownedHooks}' set when its files change ({@code policies_watch}); null when off. */
+    private PolicyDirectoryWatcher policyWatcher;
 
     private ProxyServer(ProxyConfig config, SessionEnvironment environment, EventLoopGroup acceptors,
             EventLoopGroup workers, Channel serverChannel, String certificateFingerprint, ProxyMetrics metrics,
@@ -105,14 +110,37 @@ public final class ProxyServer implements AutoCloseable {
      */
     public static ProxyServer start(ProxyConfig config) {
         if (config.policiesDir().isEmpty()) {
+            // Checked though unused: a bad key file must not wait until policies are added to show.
+            config.maskingHashKeyFile().ifPresent(file -> MaskingKey.fromFile(file).close());
             return start(config, SessionHooks.RELAY);
         }
         refuseUnsupported(config); // before loading policies: the operator learns of every refusal at once
-        PolicyHooks hooks = PolicyHooks.forDirectory(config.policiesDir().get(), DecisionListener.NONE,
-                CatalogCache.forUpstream(config).orElse(null));
+        MaskingKey hashKey = config.maskingHashKeyFile().map(MaskingKey::fromFile).orElseGet(MaskingKey::perProcess);
+        // The audit log first: the hooks write a record for every statement they decide.
+        Optional<AuditLog> audit;
         try {
-            ProxyServer server = start(config, hooks, Optional.of(new LivePolicyControl(hooks.policy())));
+            audit = openAudit(config);
+        } catch (RuntimeException e) {
+            hashKey.close();
+            throw e;
+        }
+        PolicyHooks hooks;
+        try {
+            hooks = PolicyHooks.forDirectory(config.policiesDir().get(),
+                    audit.<DecisionListener>map(StatementAudit::new).orElse(DecisionListener.NONE),
+                    CatalogCache.forUpstream(config).orElse(null), hashKey);
+        } catch (RuntimeException e) {
+            hashKey.close();
+            audit.ifPresent(AuditLog::close);
+            throw e;
+        }
+        try {
+            ProxyServer server = start(config, hooks, Optional.of(new LivePolicyControl(hooks.policy())), audit);
             server.ownedHooks = hooks;
+            if (config.policiesWatch()) {
+                server.policyWatcher = PolicyDirectoryWatcher.start(hooks.policy(),
+                        outcome -> server.metrics.recordReload(outcome.loaded()));
+            }
             return server;
         } catch (RuntimeException e) {
             hooks.close();
@@ -135,6 +163,23 @@ public final class ProxyServer implements AutoCloseable {
      * and {@code POST /reload} on the admin endpoint act on.
      */
     public static ProxyServer start(ProxyConfig config, SessionHooks hooks, Optional<PolicyControl> policy) {
+        refuseUnsupported(config); // before the audit directory is created
+        return start(config, hooks, policy, openAudit(config));
+    }
+
+    /** Takes ownership of {@code audit}: it is closed with the server, or at once when the start fails. */
+    private static ProxyServer start(ProxyConfig config, SessionHooks hooks, Optional<PolicyControl> policy,
+            Optional<AuditLog> audit) {
+        try {
+            return startWithAudit(config, hooks, policy, audit);
+        } catch (RuntimeException e) {
+            audit.ifPresent(AuditLog::close);
+            throw e;
+        }
+    }
+
+    private static ProxyServer startWithAudit(ProxyConfig config, SessionHooks hooks, Optional<PolicyControl> policy,
+            Optional<AuditLog> audit) {
         refuseUnsupported(config);
         CertifiedKey serverKey = loadOrGenerateCertificate(config);
         SslContext clientFacingTls = TlsContexts.server(serverKey.privateKey(), serverKey.chain(), config);
@@ -159,12 +204,11 @@ public final class ProxyServer implements AutoCloseable {
         Class<? extends SocketChannel> socketChannelClass =
                 epoll ? EpollSocketChannel.class : NioSocketChannel.class;
 
-        Optional<AuditLog> audit = openAudit(config);
         // The metrics read the session set, which the environment owns; the holder breaks the cycle.
         SessionEnvironment[] environmentHolder = new SessionEnvironment[1];
         ProxyMetrics metrics = new ProxyMetrics(() -> environmentHolder[0].sessions().size(), audit);
         SessionListener listener = audit.isPresent()
-                ? SessionListener.all(metrics, new AuditTrail(audit.get()))
+                ? SessionListener.all(metrics, new AuditTrail(audit.get(), policyRevision(hooks)))
                 : metrics;
         SessionEnvironment environment = new SessionEnvironment(
                 config, clientFacingTls, upstreamTls, socketChannelClass, hooks, listener, users, ownBinding);
@@ -313,6 +357,9 @@ public final class ProxyServer implements AutoCloseable {
         if (admin != null) {
             admin.close();
         }
+        if (policyWatcher != null) {
+            policyWatcher.close(); // no reload may start while the sessions and the hooks go away
+        }
         Duration grace = config.shutdownGracePeriod();
         int open = environment.sessions().size();
         if (open > 0) {
@@ -355,6 +402,14 @@ public final class ProxyServer implements AutoCloseable {
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         acceptors.terminationFuture().awaitUninterruptibly(3, TimeUnit.SECONDS);
         workers.terminationFuture().awaitUninterruptibly(3, TimeUnit.SECONDS);
+    }
+
+    /** Connection records name the policy set in force when the proxy enforces one. */
+    private static java.util.function.Supplier<String> policyRevision(SessionHooks hooks) {
+        if (hooks instanceof PolicyHooks policyHooks) {
+            return () -> policyHooks.policy().current().revision().toString();
+        }
+        return () -> null;
     }
 
     private static Optional<AuditLog> openAudit(ProxyConfig config) {

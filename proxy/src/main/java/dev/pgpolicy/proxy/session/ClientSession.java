@@ -18,6 +18,9 @@ import dev.pgpolicy.proxy.wire.Bind;
 import dev.pgpolicy.proxy.wire.CancelRequest;
 import dev.pgpolicy.proxy.wire.Close;
 import dev.pgpolicy.proxy.wire.CopyFail;
+import dev.pgpolicy.proxy.wire.CommandComplete;
+import dev.pgpolicy.proxy.wire.CopyData;
+import dev.pgpolicy.proxy.wire.CopyOutResponse;
 import dev.pgpolicy.proxy.wire.DataRow;
 import dev.pgpolicy.proxy.wire.Describe;
 import dev.pgpolicy.proxy.wire.ErrorResponse;
@@ -43,6 +46,7 @@ import dev.pgpolicy.proxy.wire.StartupMessage;
 import dev.pgpolicy.proxy.wire.StartupPacket;
 import dev.pgpolicy.proxy.wire.TargetKind;
 import dev.pgpolicy.proxy.wire.WireMessage;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -172,6 +176,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final Map<String, RowFilter> suspendedPortalFilters = new HashMap<>();
     /** The statement a row limit cut off, until the ReadyForQuery that ends it; null otherwise. */
     private RowLimitCutoff cutoff;
+    /** Rewrites the CopyData of the COPY TO STDOUT in progress; UNCHANGED relays the frames as they are. */
+    private CopyFilter copyFilter = CopyFilter.UNCHANGED;
     private boolean clientTerminated;
     private boolean upstreamSentFatal;
     private boolean closeLogged;
@@ -449,6 +455,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             environment.releaseSessionSlot();
         }
         releaseHeldFrames();
+        endCopyFilter();
         if (cutoff != null) {
             cutoff.release();
             cutoff = null;
@@ -915,8 +922,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
             case 'E': {
                 Execute execute = (Execute) FrontendMessages.decode(frame);
-                inFlight.sent(InFlightRequest.of(Kind.EXECUTE, execute.portalName(),
-                        inFlight.portalSql(execute.portalName()).orElse(null)));
+                InFlightRequest request = InFlightRequest.of(Kind.EXECUTE, execute.portalName(),
+                        inFlight.portalSql(execute.portalName()).orElse(null));
+                inFlight.sent(request);
+                if (hooks.followsCompletions()) {
+                    hooks.onForwarded(this, request);
+                }
                 return forward(frame);
             }
             case 'D': {
@@ -934,10 +945,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 inFlight.sent(InFlightRequest.of(Kind.CLOSE, close.name(), null));
                 return forward(frame);
             }
-            case 'S':
+            case 'S': {
                 FrontendMessages.decode(frame);
-                inFlight.sent(InFlightRequest.of(Kind.SYNC, "", null));
+                InFlightRequest request = InFlightRequest.of(Kind.SYNC, "", null);
+                inFlight.sent(request);
+                if (hooks.followsCompletions()) {
+                    hooks.onForwarded(this, request);
+                }
                 return forward(frame);
+            }
             case 'X':
                 clientTerminated = true;
                 return forward(frame);
@@ -1352,6 +1368,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 transactionStatus = (char) status;
                 readySinceNanos = System.nanoTime();
                 endRowFilter();
+                endCopyFilter();
                 if (status == 'I') {
                     suspendedPortalFilters.clear(); // the transaction ended, and its portals with it
                 }
@@ -1362,6 +1379,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 ErrorResponse error = (ErrorResponse) BackendMessages.decode(frame);
                 upstreamSentFatal = error.isFatal();
                 endRowFilter();
+                endCopyFilter();
                 if (request != null && request.denial().isPresent()
                         && error.code().equals(request.denial().get().code())) {
                     // The stand-in for a denied request failed as intended: the client sees the denial.
@@ -1417,26 +1435,41 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             case 'I':
                 endRowFilter();
                 break;
-            case 'H': // CopyOutResponse: each CopyData that follows is a row, counted as a DataRow is
+            case CopyOutResponse.TYPE:
                 if (environment.hooks().inspectsResults() && request != null && !request.synthetic()) {
-                    rowFilter = environment.hooks().onCopyOut(this, request);
+                    endCopyFilter();
+                    copyFilter = environment.hooks().onCopyOut(this, request,
+                            (CopyOutResponse) BackendMessages.decode(frame));
+                    // Each CopyData that follows is a row, counted against a row limit as a DataRow is.
+                    rowFilter = environment.hooks().onCopyOutRows(this, request);
                     rowFilterOwner = request;
                 }
                 break;
-            case 'd':
+            case CopyData.TYPE:
                 if (request != null && rowFilterOwner == request && rowFilter != RowFilter.UNCHANGED) {
                     Optional<ErrorResponse> refused = rowFilter.admit();
                     if (refused.isPresent()) {
+                        endCopyFilter();
                         cutOff(request, refused.get());
                         return false;
                     }
                 }
+                if (copyFilter != CopyFilter.UNCHANGED) {
+                    return relayCopyFiltered(frame);
+                }
+                break;
+            case 'c': // CopyDone: a row cut short by it is never relayed
+                copyFilter.finish();
+                endCopyFilter();
                 break;
             default:
                 break;
         }
         if (request != null && request.synthetic()) {
             return false; // ParseComplete / BindComplete of a denied request's stand-in
+        }
+        if (request != null && request.denial().isEmpty() && environment.hooks().followsCompletions()) {
+            reportReply(frame, request);
         }
         return relay(frame);
     }
@@ -1450,6 +1483,31 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             BackendMessages.decode(frame);
         }
         return status;
+    }
+
+    /** Tells the hooks how the server ended a statement or request (statement audit records). */
+    private void reportReply(RawFrame frame, InFlightRequest request) {
+        ServerReply reply;
+        switch (frame.type()) {
+            case CommandComplete.TYPE:
+                reply = ServerReply.completed(((CommandComplete) BackendMessages.decode(frame)).tag());
+                break;
+            case 'I':
+                reply = ServerReply.of(ServerReply.Kind.EMPTY_QUERY);
+                break;
+            case 's':
+                reply = ServerReply.of(ServerReply.Kind.PORTAL_SUSPENDED);
+                break;
+            case ErrorResponse.TYPE:
+                reply = ServerReply.failed((ErrorResponse) BackendMessages.decode(frame));
+                break;
+            case ReadyForQuery.TYPE:
+                reply = ServerReply.of(ServerReply.Kind.READY);
+                break;
+            default:
+                return;
+        }
+        environment.hooks().onReply(this, request, reply);
     }
 
     private boolean relayFiltered(RawFrame frame) {
@@ -1585,6 +1643,33 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         cutoff = null;
         return relayAttributed(ready, request);
+    }
+
+    /** A CopyData payload through the filter, sent as one CopyData of whatever complete rows it gave back. */
+    private boolean relayCopyFiltered(RawFrame frame) {
+        ByteBuf out = client.alloc().buffer(frame.frameLength());
+        try {
+            out.writeByte(CopyData.TYPE).writeInt(0);
+            copyFilter.filter(frame.body(), out);
+        } catch (RuntimeException | Error e) {
+            out.release();
+            throw e;
+        }
+        if (out.readableBytes() == RawFrame.HEADER_LENGTH) {
+            out.release(); // the start of a row, held back until its end arrives
+            return false;
+        }
+        out.setInt(1, out.readableBytes() - 1);
+        client.write(out);
+        if (!client.isWritable()) {
+            upstream.config().setAutoRead(false);
+        }
+        return false;
+    }
+
+    private void endCopyFilter() {
+        copyFilter.discard();
+        copyFilter = CopyFilter.UNCHANGED;
     }
 
     private void endRowFilter() {

@@ -1,6 +1,7 @@
 package dev.pgpolicy.proxy.session;
 
 import dev.pgpolicy.proxy.wire.Bind;
+import dev.pgpolicy.proxy.wire.CopyOutResponse;
 import dev.pgpolicy.proxy.wire.ErrorResponse;
 import dev.pgpolicy.proxy.wire.FunctionCall;
 import dev.pgpolicy.proxy.wire.Parse;
@@ -19,6 +20,7 @@ import java.util.Optional;
  * <pre>
  *   client ── Query / Parse / Bind / FunctionCall ──► onQuery ... ──► FORWARD | REWRITE | DENY
  *   client ◄── RowDescription, DataRow ── onRowDescription / onExecute ── RowFilter ◄── server
+ *   client ◄── CopyData ─────────────────────────────── onCopyOut ─────── CopyFilter ◄── server
  * </pre>
  *
  * A denied request never runs, and the transaction outcome is the server's: the session sends a
@@ -73,7 +75,7 @@ public interface SessionHooks {
 
     /**
      * Whether results must be inspected. When false (the default) RowDescription and DataRow
-     * frames pass without being decoded and the two methods below are never called.
+     * frames (and COPY data) pass without being decoded and the methods below are never called.
      */
     default boolean inspectsResults() {
         return false;
@@ -93,11 +95,44 @@ public interface SessionHooks {
     }
 
     /**
+     * Whether {@link #onForwarded} and {@link #onReply} must be called (the audit log completes
+     * statement records with them). When false (the default) completions are not decoded.
+     */
+    default boolean followsCompletions() {
+        return false;
+    }
+
+    /**
+     * An Execute or Sync of the client is on its way upstream, in the order the client sent it:
+     * with {@link #onReply} this tells which Bind an Execute's completion belongs to, and which
+     * requests the server skipped after an error.
+     */
+    default void onForwarded(SessionInfo session, InFlightRequest request) {
+    }
+
+    /**
+     * The server completed or failed (part of) {@code request}, a simple Query or an Execute, or
+     * ended it with ReadyForQuery (for Query and Sync). Not called for denied requests, whose
+     * outcome the hooks decided themselves.
+     */
+    default void onReply(SessionInfo session, InFlightRequest request, ServerReply reply) {
+    }
+
+    /**
+     * A CopyOutResponse from the server, answering {@code request} (a simple Query, whose text may
+     * hold several COPY statements, or an Execute). The returned filter sees the CopyData of this
+     * COPY, up to its CopyDone. Throwing {@link SessionException} ends the session.
+     */
+    default CopyFilter onCopyOut(SessionInfo session, InFlightRequest request, CopyOutResponse response) {
+        return CopyFilter.UNCHANGED;
+    }
+
+    /**
      * A CopyOutResponse answering {@code request} ({@code COPY ... TO STDOUT}): the returned
      * filter's {@link RowFilter#admit} sees each CopyData that follows (the server sends one per
-     * row); CopyData is relayed as it came, {@link RowFilter#filter} is not called.
+     * row) before {@link #onCopyOut}'s filter rewrites it; {@link RowFilter#filter} is not called.
      */
-    default RowFilter onCopyOut(SessionInfo session, InFlightRequest request) {
+    default RowFilter onCopyOutRows(SessionInfo session, InFlightRequest request) {
         return RowFilter.UNCHANGED;
     }
 }

@@ -26,7 +26,7 @@ final class WriteCoalescer extends ChannelOutboundHandlerAdapter {
 
     /** The buffer the run's slices share; null when there is no run. */
     private ByteBuf root;
-    /** The run's first slice: its reference keeps {@link #root} alive until the run is sent on. */
+    /** The run's first slice: its reference keeps {@link #root} alive until the run is written. */
     private ByteBuf first;
     private long start;
     private int length;
@@ -92,20 +92,23 @@ final class WriteCoalescer extends ChannelOutboundHandlerAdapter {
         if (root == null) {
             return;
         }
-        ByteBuf run;
         if (promises.size() == 1) {
-            run = first;
-        } else {
-            run = root.retainedSlice((int) (start - root.memoryAddress()), length);
-            first.release();
+            ByteBuf run = first;
+            ChannelPromise promise = promises.get(0);
+            clear();
+            ctx.write(run, promise);
+            return;
         }
-        ChannelPromise promise;
-        if (promises.size() == 1) {
-            promise = promises.get(0);
-        } else {
-            promise = ctx.newPromise();
-            promise.addListener(new PromiseNotifier<>(false, promises.toArray(new ChannelPromise[0])));
-        }
+        ByteBuf run = root.retainedSlice((int) (start - root.memoryAddress()), length);
+        ChannelPromise promise = ctx.newPromise();
+        promise.addListener(new PromiseNotifier<>(false, promises.toArray(new ChannelPromise[0])));
+        // The run is a slice of the bare buffer, below the leak detector's wrapper, so releasing
+        // it never reaches the wrapper. Were it the last reference, the wrapper would never see
+        // the count reach zero and would report a leak of memory already back in the pool. The
+        // first slice does release through the wrapper: it is given back only once the run was
+        // written (or failed), after the socket released the run.
+        ByteBuf keptUntilWritten = first;
+        promise.addListener(written -> keptUntilWritten.release());
         clear();
         ctx.write(run, promise);
     }

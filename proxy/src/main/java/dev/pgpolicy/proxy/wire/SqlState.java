@@ -44,6 +44,7 @@ public enum SqlState {
     CRASH_SHUTDOWN("57P02"),
     CANNOT_CONNECT_NOW("57P03"),
     IDLE_SESSION_TIMEOUT("57P05"),
+    IO_ERROR("58030"),
     INTERNAL_ERROR("XX000");
 
     private static final Map<String, SqlState> BY_CODE = new HashMap<>();

@@ -69,8 +69,9 @@ class AuditLogFormatTest {
         assertThat(fieldNames(metadata)).containsExactly("seq", "time", "event", "session", "user", "groups",
                 "db_user", "database", "application_name", "client_addr", "client_port", "tls", "kind", "objects",
                 "fingerprint", "level", "text", "parameters", "decision", "rules", "masks", "rows", "duration_us",
-                "reason", "policy_revision", "alg", "prev", "hash");
+                "reason", "sqlstate", "part", "parts", "policy_revision", "alg", "prev", "hash");
         assertThat(metadata.get("level").asText()).isEqualTo("metadata");
+        assertThat(metadata.get("sqlstate").isNull()).isTrue();
         assertThat(metadata.get("text").isNull()).isTrue();
         assertThat(metadata.get("parameters").isNull()).isTrue();
         assertThat(metadata.get("kind").asText()).isEqualTo("select");
@@ -155,7 +156,7 @@ class AuditLogFormatTest {
                 .sql("SELECT '4111 1111 1111 1111'", "SELECT $1").parameters(List.of("secret")).build();
         assertThat(full.toString()).doesNotContain("4111").doesNotContain("secret");
         assertThatThrownBy(() -> new AuditStatement("select", List.of(), null, AuditLevel.METADATA, "SELECT 1",
-                List.of(), AuditDecision.ALLOW, List.of(), List.of(), null, null, null))
+                List.of(), AuditDecision.ALLOW, List.of(), List.of(), null, null, null, null, 1, 1))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 

@@ -50,6 +50,58 @@ class CatalogCacheTest {
     }
 
     @Test
+    void userSchemasAndNamePlacementsFollowPostgresqlsUsageRule(EmbeddedPostgres postgres) throws Exception {
+        String db = "catalog_names_test";
+        postgres.createDatabase(db);
+        postgres.createRole("cc_member", "cc-pw");
+        postgres.createRole("cc_locked", "cc-pw");
+        postgres.execute(db, """
+                CREATE SCHEMA cc_member AUTHORIZATION cc_member;
+                CREATE SCHEMA cc_locked;
+                REVOKE ALL ON SCHEMA cc_locked FROM PUBLIC;
+                CREATE TABLE cc_member.t (v int);
+                CREATE TABLE cc_locked.t (v int);
+                CREATE TABLE public.t (v int);
+                CREATE FUNCTION public.f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+                """);
+        // A connection that fails is counted, so the test sees that the retry pause holds.
+        int[] connects = {0};
+        try (CatalogCache catalog = new CatalogCache(database -> {
+            connects[0]++;
+            return DriverManager.getConnection(postgres.jdbcUrl(database), postgres.superuser(), postgres.superuserPassword());
+        })) {
+            assertThat(catalog.hasUserSchema(db, "cc_member")).isTrue();
+            // A schema named like the role but without USAGE for it is skipped, as PostgreSQL skips it.
+            assertThat(catalog.hasUserSchema(db, "cc_locked")).isFalse();
+            assertThat(catalog.hasUserSchema(db, "no_such_role")).isFalse();
+
+            var member = catalog.placements(db, "cc_member", List.of("t", "absent"), List.of("f", "lower"));
+            assertThat(member.relations()).containsEntry("t", List.of("cc_member", "public")).containsEntry("absent", List.of());
+            assertThat(member.functions()).containsEntry("f", List.of("public")).containsEntry("lower", List.of("pg_catalog"));
+            assertThat(catalog.placements(db, "cc_locked", List.of("t"), List.of()).relations())
+                    .containsEntry("t", List.of("public"));
+
+            // Cached: a schema created meanwhile is seen only after invalidation (DDL through the proxy).
+            postgres.execute(db, "GRANT USAGE ON SCHEMA cc_locked TO cc_locked;\n");
+            assertThat(catalog.hasUserSchema(db, "cc_locked")).isFalse();
+            catalog.invalidate(db);
+            assertThat(catalog.hasUserSchema(db, "cc_locked")).isTrue();
+        }
+
+        try (CatalogCache unreachable = new CatalogCache(database -> {
+            connects[0]++;
+            throw new java.sql.SQLException("connection refused");
+        })) {
+            connects[0] = 0;
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> unreachable.hasUserSchema(db, "cc_member"))
+                    .hasMessageContaining("connection refused");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> unreachable.hasUserSchema(db, "cc_member"))
+                    .hasMessageContaining("not retried yet");
+            assertThat(connects[0]).isEqualTo(1);
+        }
+    }
+
+    @Test
     void theCatalogAccountComesFromTheConfigurationFile(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("pgpolicy.yaml"), """
                 upstream: { host: 127.0.0.1, port: 5432 }

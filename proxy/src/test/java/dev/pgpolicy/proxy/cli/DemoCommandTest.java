@@ -74,6 +74,30 @@ class DemoCommandTest {
             }
             assertThat(auditVerify).isZero();
 
+            // The printed dry-run replays the statements the audit log recorded against the
+            // proposed set: the analyst's order query, run above as a user would, is newly denied.
+            ProcessResult orders = shell(commands.get(1)
+                    + " -X -A -t -c 'SELECT status, count(*), sum(amount) FROM payments.orders GROUP BY status'");
+            assertThat(orders.exitCode()).as(orders.describe()).isZero();
+            Matcher dryRun = Pattern.compile("bin/pgpolicy (dry-run --policies \\S+ --baseline \\S+ \\S+)").matcher(instructions);
+            assertThat(dryRun.find()).as(instructions).isTrue();
+            String report = "";
+            int dryRunExit = -1;
+            // The orders statement's record is written by the log's own thread: allow it a moment.
+            for (int attempt = 0; attempt < 50 && !report.contains("payments.orders GROUP BY"); attempt++) {
+                StringWriter dryRunOutput = new StringWriter();
+                CommandLine dryRunCommand = PgPolicyCommand.newCommandLine();
+                dryRunCommand.setOut(new PrintWriter(dryRunOutput, true));
+                dryRunExit = dryRunCommand.execute(dryRun.group(1).split(" "));
+                report = dryRunOutput.toString();
+                if (!report.contains("payments.orders GROUP BY")) {
+                    Thread.sleep(100);
+                }
+            }
+            assertThat(report).contains("1 newly denied", "user analyst: SELECT status, count(*), sum(amount) FROM payments.orders",
+                    "orders-app-only");
+            assertThat(dryRunExit).as(report).isEqualTo(3);
+
             ProcessResult ddl = shell(commands.get(0) + " -X -v VERBOSITY=verbose -c 'DROP TABLE payments.orders'");
             assertThat(ddl.exitCode()).as(ddl.describe()).isNotZero();
             assertThat(ddl.stderr()).contains("42501", "no-ddl").as(ddl.describe());

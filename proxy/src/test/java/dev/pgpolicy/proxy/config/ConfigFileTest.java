@@ -60,6 +60,15 @@ class ConfigFileTest {
     }
 
     @Test
+    void thePolicyDirectoryIsWatchedUnlessTurnedOff() throws IOException {
+        assertThat(ConfigFile.load(write(DESIGN_EXAMPLE)).build().policiesWatch()).isTrue();
+        assertThat(ConfigFile.load(write(DESIGN_EXAMPLE + "policies_watch: false\n")).build().policiesWatch()).isFalse();
+        Path file = write(DESIGN_EXAMPLE + "policies_watch: sometimes\n");
+        assertThatThrownBy(() -> ConfigFile.load(file)).isInstanceOf(ConfigFile.ConfigException.class)
+                .hasMessageContaining("policies_watch");
+    }
+
+    @Test
     void failedLoginThrottleLimits() throws IOException {
         ProxyConfig config = ConfigFile.load(write("""
                 upstream: { host: 127.0.0.1, port: 5432 }
@@ -105,6 +114,30 @@ class ConfigFileTest {
         assertThat(config.requireTls()).isTrue();
         assertThat(config.tlsCert()).isEmpty();
         assertThat(config.unsupportedFeatures()).isEmpty();
+    }
+
+    @Test
+    void maskingHashKeyFileResolvesAgainstTheConfigDirectory() throws IOException {
+        ProxyConfig config = ConfigFile.load(write("""
+                upstream: { host: 127.0.0.1, port: 5432 }
+                masking: { hash_key_file: secrets/mask.key }
+                """)).build();
+        assertThat(config.maskingHashKeyFile()).contains(dir.resolve("secrets/mask.key"));
+        assertThat(ConfigFile.load(write("upstream: { host: 127.0.0.1, port: 5432 }\n")).build().maskingHashKeyFile())
+                .isEmpty();
+    }
+
+    @Test
+    void maskingKeysAreCheckedWithTheirPosition() throws IOException {
+        Path misspelt = write("""
+                upstream: { host: 127.0.0.1, port: 5432 }
+                masking:
+                  hash_key: mask.key
+                """);
+        assertThatThrownBy(() -> ConfigFile.load(misspelt)).isInstanceOf(ConfigFile.ConfigException.class)
+                .hasMessage(misspelt + ":3:3: unknown key 'masking.hash_key'");
+        assertThatThrownBy(() -> ConfigFile.load(write("masking: { hash_key_file: \"\" }\n")))
+                .isInstanceOf(ConfigFile.ConfigException.class).hasMessageContaining("masking.hash_key_file: empty path");
     }
 
     @Test

@@ -131,17 +131,17 @@ class MaskingTest {
                 .contains("number of failed transactions: 0");
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"COPY payments.customers TO STDOUT (FORMAT csv)",
-            "COPY (SELECT email FROM payments.customers) TO STDOUT",
-            "COPY payments.customers TO STDOUT (FORMAT binary)"})
-    void copyOfAMaskedTableIsRefusedAndTheSessionGoesOn(String copy) {
-        // The app may copy its tables out (read), but ssn is masked for it.
+    @Test
+    void copyIsMaskedInTextAndCsvAndRefusedInBinary() {
+        // The app may copy its tables out (read), but ssn is masked for it (CopyMaskingTest has the rest).
         ProcessResult result = fixture.client(APP).psqlWith("--set=ON_ERROR_STOP=0", "--no-align", "--tuples-only",
-                "--command=" + copy, "--command=SELECT count(*) FROM payments.orders");
+                "--command=COPY payments.customers TO STDOUT (FORMAT binary)",
+                "--command=SELECT count(*) FROM payments.orders");
         assertThat(result.stderr()).contains("ERROR:  pgpolicy: permission denied by rule")
-                .contains("COPY cannot mask payments.customers");
+                .contains("binary COPY cannot be masked");
         assertThat(result.stdout()).doesNotContain("123-45-6789").contains("3");
+        assertThat(psql(APP, "COPY payments.customers (id, ssn) TO STDOUT (FORMAT csv)"))
+                .isEqualTo("1,***-**-****\n2,***-**-****");
         assertThat(psql(APP, "COPY payments.orders TO STDOUT (FORMAT csv)")).contains("1,1,10.50");
         assertThat(psql(fixture.postgres.superuser(), "COPY (SELECT email FROM payments.customers WHERE id = 1) TO STDOUT"))
                 .isEqualTo("ada@example.com");

@@ -1,0 +1,117 @@
+package dev.pgpolicy.proxy.enforce;
+
+import dev.pgpolicy.policy.CatalogPlacements;
+import dev.pgpolicy.policy.NameResolver;
+import dev.pgpolicy.policy.SearchPathResolver;
+import dev.pgpolicy.policy.UserSchema;
+import dev.pgpolicy.proxy.catalog.CatalogCache;
+import dev.pgpolicy.proxy.session.SessionInfo;
+import dev.pgpolicy.sql.ColumnUse;
+import dev.pgpolicy.sql.ObjectName;
+import dev.pgpolicy.sql.QueryAnalysis;
+import dev.pgpolicy.sql.StatementFacts;
+import dev.pgpolicy.sql.TableAccess;
+import java.sql.SQLException;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How the live proxy resolves the unqualified names of one statement (LANGUAGE.md, "RESOURCES":
+ * the session's search_path as tracked by the proxy, and the catalog cache). The search_path comes
+ * from {@link SearchPathTracker}; the catalog connection then says what {@code "$user"} stands for
+ * (the schema named like the session's upstream role, {@code db_user}, when it exists and the
+ * role has USAGE on it) and, when the path leaves several schemas, which of them hold each name.
+ *
+ * <p>Without an answer from the catalog (none configured, or the lookup failed), {@code "$user"}
+ * is uncertain, never assumed absent: a name it could hold matches every deny it could match and
+ * no allow that depends on its schema.
+ *
+ * <p>The answers are part of the decision cache key ({@link Resolution#cacheKey()}): two sessions
+ * with the same path text but different roles, or one session before and after a DDL statement,
+ * may resolve the same SQL to different tables.
+ */
+final class LiveNames {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LiveNames.class);
+
+    /** The resolver for one statement, and what tells it apart from others for the decision cache. */
+    record Resolution(NameResolver resolver, String cacheKey) {
+    }
+
+    /** Null when no catalog account is configured. */
+    private final CatalogCache catalog;
+
+    LiveNames(CatalogCache catalog) {
+        this.catalog = catalog;
+    }
+
+    Resolution resolve(SessionInfo session, SearchPathTracker searchPath, QueryAnalysis analysis) {
+        Optional<String> tracked = searchPath.setting(session);
+        if (tracked.isEmpty()) {
+            return new Resolution(SearchPathTracker.UNCERTAIN, "uncertain");
+        }
+        String setting = tracked.get();
+        String database = session.database().orElse("");
+        String role = session.dbUser().orElse("");
+        UserSchema userSchema = userSchema(session, setting, database, role);
+        CatalogPlacements placements = CatalogPlacements.none();
+        if (catalog != null && userSchema.state() != UserSchema.State.UNKNOWN
+                && SearchPathResolver.live(setting, userSchema, CatalogPlacements.none()).schemas().size() > 1) {
+            Set<String> relations = new TreeSet<>();
+            Set<String> functions = new TreeSet<>();
+            unqualifiedNames(analysis, relations, functions);
+            if (!relations.isEmpty() || !functions.isEmpty()) {
+                try {
+                    placements = catalog.placements(database, role, relations, functions);
+                } catch (SQLException e) {
+                    // Placed by the path alone: uncertain among its schemas, which fails closed.
+                    LOG.warn("session {}: catalog lookup of names {} {} failed ({}); they stay uncertain", session.id(),
+                            relations, functions, e.getMessage());
+                }
+            }
+        }
+        return new Resolution(SearchPathResolver.live(setting, userSchema, placements),
+                "path:" + setting + "|$user:" + userSchema + "|" + placements);
+    }
+
+    private UserSchema userSchema(SessionInfo session, String setting, String database, String role) {
+        if (!SearchPathResolver.mentionsUserSchema(setting)) {
+            return UserSchema.absent(); // what it would stand for does not matter
+        }
+        if (catalog == null || role.isEmpty()) {
+            return UserSchema.unknown(role);
+        }
+        try {
+            return catalog.hasUserSchema(database, role) ? UserSchema.present(role) : UserSchema.absent();
+        } catch (SQLException e) {
+            LOG.warn("session {}: catalog lookup of the \"$user\" schema of role {} failed ({}); unqualified names"
+                    + " stay uncertain", session.id(), role, e.getMessage());
+            return UserSchema.unknown(role);
+        }
+    }
+
+    private static void unqualifiedNames(QueryAnalysis analysis, Set<String> relations, Set<String> functions) {
+        for (StatementFacts facts : analysis.statements()) {
+            for (TableAccess access : facts.tables()) {
+                addUnqualified(access.table(), relations);
+            }
+            for (ColumnUse use : facts.columns()) {
+                if (use.table() != null) {
+                    addUnqualified(use.table(), relations);
+                }
+            }
+            for (ObjectName function : facts.functions()) {
+                addUnqualified(function, functions);
+            }
+        }
+    }
+
+    private static void addUnqualified(ObjectName name, Set<String> names) {
+        if (!name.qualified()) {
+            names.add(name.name());
+        }
+    }
+}

@@ -1,0 +1,559 @@
+package dev.pgpolicy.proxy.enforce;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.pgpolicy.policy.Decision;
+import dev.pgpolicy.policy.GuardAction;
+import dev.pgpolicy.policy.GuardFinding;
+import dev.pgpolicy.proxy.audit.AuditConnection;
+import dev.pgpolicy.proxy.audit.AuditDecision;
+import dev.pgpolicy.proxy.audit.AuditLevel;
+import dev.pgpolicy.proxy.audit.AuditLog;
+import dev.pgpolicy.proxy.audit.AuditRecord;
+import dev.pgpolicy.proxy.audit.AuditStatement;
+import dev.pgpolicy.proxy.audit.AuditUnavailableException;
+import dev.pgpolicy.proxy.session.InFlightRequest;
+import dev.pgpolicy.proxy.session.ServerReply;
+import dev.pgpolicy.proxy.session.SessionInfo;
+import dev.pgpolicy.proxy.wire.Bind;
+import dev.pgpolicy.proxy.wire.Bytes;
+import dev.pgpolicy.proxy.wire.ErrorResponse;
+import dev.pgpolicy.sql.StatementFacts;
+import dev.pgpolicy.sql.TableAccess;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes one {@code statement} record per statement to the audit log, at the level the policy
+ * sets for the session (docs/audit.md):
+ *
+ * <pre>
+ *   denied, throttled              record at decision time
+ *   simple Query, allowed          one pending record per statement; each CommandComplete (in
+ *                                  order) or ErrorResponse completes the next one with rows,
+ *                                  duration and SQLSTATE; ReadyForQuery ends the Query
+ *   Parse                          remembers the decision under the statement name
+ *   Bind + Execute                 the Bind's parameters wait with its portal; each Execute
+ *                                  completing (in order) writes a record
+ *   audit.fail_closed              every allowed statement's record is written at decision
+ *                                  (Query) or Bind time, and the statement waits for the
+ *                                  writer's confirmation; a refused record refuses it (58030)
+ * </pre>
+ *
+ * Statements are matched to completions by order alone: the server answers requests in the order
+ * they were sent, and the session reports Executes, Syncs and replies in that order.
+ */
+public final class StatementAudit implements DecisionListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StatementAudit.class);
+    private static final HexFormat HEX = HexFormat.of();
+    private static final CompletionStage<Void> GO_AHEAD = DecisionListener.GO_AHEAD;
+    /** Marks a Sync in the queue of Executes: where the server resumes after an error. */
+    private static final Execution SYNC = new Execution(null, Instant.EPOCH, 0);
+
+    private final AuditLog log;
+    private final Cache<SessionInfo, Trail> trails = Caffeine.newBuilder().weakKeys().build();
+
+    public StatementAudit(AuditLog log) {
+        this.log = Objects.requireNonNull(log, "log");
+    }
+
+    /** Who is connected, as every audit record of the session names it. */
+    public static AuditConnection connection(SessionInfo session) {
+        InetSocketAddress client = session.clientAddress();
+        String user = session.user().orElse("");
+        return new AuditConnection(user, session.groups(), session.dbUser().orElse(null),
+                session.database().orElse(user), session.applicationName().orElse(null),
+                client == null || client.getAddress() == null ? "unknown" : client.getAddress().getHostAddress(),
+                client == null ? 0 : client.getPort(), session.tls());
+    }
+
+    // ------------------------------------------------------------------ decisions (worker threads)
+
+    @Override
+    public void decided(SessionInfo session, String message, String sql, Decision decision, Outcome outcome,
+            LivePolicy.Revision revision) {
+        // Everything is in record(Decided).
+    }
+
+    @Override
+    public boolean followsCompletions() {
+        return true;
+    }
+
+    @Override
+    public CompletionStage<Void> record(Decided decided) {
+        try {
+            return recordDecision(decided);
+        } catch (RuntimeException e) {
+            LOG.error("session {}: audit record of a {} could not be built", decided.session().id(), decided.message(), e);
+            return log.failClosed() ? CompletableFuture.failedFuture(e) : GO_AHEAD;
+        }
+    }
+
+    private CompletionStage<Void> recordDecision(Decided decided) {
+        Draft draft = Draft.of(decided);
+        boolean refused = decided.outcome() == Outcome.DENIED || decided.outcome() == Outcome.THROTTLED;
+        if (refused) {
+            // The statement does not run: nothing will complete it, and nothing waits for the record.
+            if (draft.level() == null) {
+                return GO_AHEAD;
+            }
+            for (int i = 0; i < draft.statementCount(); i++) {
+                write(draft.record(decided.session(), i, draft.receivedAt(), null, null, null));
+            }
+            return GO_AHEAD;
+        }
+        if (log.failClosed() && !log.healthy()) {
+            return CompletableFuture.failedFuture(new AuditUnavailableException(unavailable()));
+        }
+        Trail trail = trail(decided.session());
+        switch (decided.message()) {
+            case "Query":
+                if (log.failClosed()) {
+                    if (draft.level() == null) {
+                        return GO_AHEAD;
+                    }
+                    List<CompletableFuture<Void>> written = new ArrayList<>();
+                    for (int i = 0; i < draft.statementCount(); i++) {
+                        written.add(log.appendConfirmed(draft.record(decided.session(), i, draft.receivedAt(),
+                                null, null, null)));
+                    }
+                    return CompletableFuture.allOf(written.toArray(CompletableFuture[]::new));
+                }
+                // Queued even when not audited, so that the replies of pipelined Queries still meet
+                // their own Query when a reload changes the level between them.
+                trail.queries.addLast(new PendingQuery(draft));
+                return GO_AHEAD;
+            case "Parse":
+            case "Bind":
+                trail.statements.put(decided.statementName(), draft);
+                return GO_AHEAD;
+            default:
+                throw new IllegalArgumentException("unknown message " + decided.message());
+        }
+    }
+
+    // ------------------------------------------------------------------ extended protocol (event loop, or worker after a re-decided Bind)
+
+    @Override
+    public CompletionStage<Void> bound(SessionInfo session, Bind bind, Instant receivedAt, long receivedNanos) {
+        if (log.failClosed() && !log.healthy()) {
+            return CompletableFuture.failedFuture(new AuditUnavailableException(unavailable()));
+        }
+        Trail trail = trail(session);
+        Draft draft = trail.statements.get(bind.statementName());
+        if (draft == null || draft.level() == null) {
+            // Not a statement this session's Parse was decided for (a SQL-level PREPARE, audited
+            // when it ran), or not audited at this level.
+            trail.portals.remove(bind.portalName());
+            return GO_AHEAD;
+        }
+        Binding binding = new Binding(draft, draft.level() == AuditLevel.FULL ? parameters(bind) : List.of());
+        if (log.failClosed()) {
+            trail.portals.remove(bind.portalName());
+            try {
+                return log.appendConfirmed(binding.record(session, receivedAt, null, null, null));
+            } catch (RuntimeException e) {
+                LOG.error("session {}: audit record of a Bind could not be built", session.id(), e);
+                return CompletableFuture.failedFuture(e);
+            }
+        }
+        trail.portals.put(bind.portalName(), binding);
+        return GO_AHEAD;
+    }
+
+    /** Text parameters as text, binary ones as {@code \x} hex (as bytea prints), SQL NULL as null. */
+    static List<String> parameters(Bind bind) {
+        List<String> values = new ArrayList<>(bind.parameters().size());
+        for (int i = 0; i < bind.parameters().size(); i++) {
+            Optional<Bytes> value = bind.parameters().get(i);
+            if (value.isEmpty()) {
+                values.add(null);
+            } else if (bind.parameterFormat(i) == 0) {
+                values.add(new String(value.get().toByteArray(), StandardCharsets.UTF_8));
+            } else {
+                values.add("\\x" + HEX.formatHex(value.get().toByteArray()));
+            }
+        }
+        return values;
+    }
+
+    @Override
+    public void forwarded(SessionInfo session, InFlightRequest request) {
+        Trail trail = trail(session);
+        if (request.kind() == InFlightRequest.Kind.SYNC) {
+            trail.executions.addLast(SYNC);
+        } else if (request.kind() == InFlightRequest.Kind.EXECUTE) {
+            // A portal the audit does not follow still takes its place in the order.
+            trail.executions.addLast(new Execution(trail.portals.get(request.name()), Instant.now(), System.nanoTime()));
+        }
+    }
+
+    @Override
+    public void masked(SessionInfo session, InFlightRequest request, List<String> columns) {
+        Trail trail = trails.getIfPresent(session);
+        if (trail == null) {
+            return;
+        }
+        if (request.kind() == InFlightRequest.Kind.SIMPLE_QUERY) {
+            PendingQuery query = trail.queries.peekFirst();
+            if (query != null) {
+                query.masks.addAll(columns);
+            }
+        } else if (request.kind() == InFlightRequest.Kind.EXECUTE) {
+            Execution execution = trail.executions.peekFirst();
+            if (execution != null && execution != SYNC) {
+                execution.masks.addAll(columns);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ completions (event loop)
+
+    @Override
+    public void replied(SessionInfo session, InFlightRequest request, ServerReply reply) {
+        try {
+            Trail trail = trails.getIfPresent(session);
+            if (trail == null) {
+                return;
+            }
+            switch (request.kind()) {
+                case SIMPLE_QUERY -> queryReplied(session, trail, reply);
+                case EXECUTE -> executeReplied(session, trail, reply);
+                case SYNC -> {
+                    if (reply.kind() == ServerReply.Kind.READY) {
+                        syncReached(trail);
+                    }
+                }
+                default -> {
+                    // An error of a Parse, Bind or Describe: the server skips the Executes up to
+                    // the Sync, which syncReached() drops.
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.error("session {}: audit record of a completed statement could not be built", session.id(), e);
+        }
+    }
+
+    private void queryReplied(SessionInfo session, Trail trail, ServerReply reply) {
+        PendingQuery query = trail.queries.peekFirst();
+        if (query == null) {
+            return; // a Query decided before the audit followed the session (fail_closed writes first)
+        }
+        switch (reply.kind()) {
+            case COMMAND_COMPLETE -> query.complete(this, session, rows(reply.commandTag().orElse("")), null);
+            case ERROR -> query.complete(this, session, null, reply.error().orElseThrow());
+            case EMPTY_QUERY, PORTAL_SUSPENDED -> { }
+            case READY -> {
+                trail.queries.pollFirst();
+                query.notRun(this, session, "not run: an earlier statement of the same Query failed");
+            }
+        }
+    }
+
+    private void executeReplied(SessionInfo session, Trail trail, ServerReply reply) {
+        if (reply.kind() == ServerReply.Kind.READY) {
+            return;
+        }
+        Execution execution = trail.executions.peekFirst();
+        if (execution == null || execution == SYNC) {
+            return; // out of step (an Execute sent before auditing followed the session): keep the Sync marker
+        }
+        trail.executions.pollFirst();
+        if (execution.binding() == null) {
+            return;
+        }
+        Duration took = Duration.ofNanos(Math.max(0, System.nanoTime() - execution.startedNanos()));
+        switch (reply.kind()) {
+            case COMMAND_COMPLETE -> write(execution.record(session, rows(reply.commandTag().orElse("")), took,
+                    null));
+            case PORTAL_SUSPENDED -> write(execution.record(session, null, took,
+                    "portal suspended at the Execute's row limit; the next Execute of the portal continues it"));
+            case EMPTY_QUERY -> write(execution.record(session, 0L, took, null));
+            case ERROR -> write(execution.failed(session, took, reply.error().orElseThrow()));
+            case READY -> { }
+        }
+    }
+
+    /** Executes sent before this Sync that got no reply were skipped by the server after an error: they did not run. */
+    private static void syncReached(Trail trail) {
+        Execution execution;
+        while ((execution = trail.executions.pollFirst()) != null && execution != SYNC) {
+            // skipped
+        }
+    }
+
+    @Override
+    public void sessionClosed(SessionInfo session) {
+        Trail trail = trails.getIfPresent(session);
+        if (trail == null) {
+            return;
+        }
+        trails.invalidate(session);
+        try {
+            PendingQuery query;
+            while ((query = trail.queries.pollFirst()) != null) {
+                query.notRun(this, session, "the session ended before the statement completed");
+            }
+            Execution execution;
+            while ((execution = trail.executions.pollFirst()) != null) {
+                if (execution != SYNC && execution.binding() != null) {
+                    write(execution.record(session, null, null, "the session ended before the statement completed"));
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.error("session {}: audit records of unfinished statements could not be built", session.id(), e);
+        }
+    }
+
+    /**
+     * The row count of a CommandComplete tag: its last word for the commands that report one
+     * ({@code SELECT 3}, {@code INSERT 0 1}, {@code UPDATE 2}, {@code COPY 5}, ...), otherwise null.
+     */
+    static Long rows(String tag) {
+        int space = tag.lastIndexOf(' ');
+        if (space < 0 || space == tag.length() - 1) {
+            return null;
+        }
+        String last = tag.substring(space + 1);
+        for (int i = 0; i < last.length(); i++) {
+            if (!Character.isDigit(last.charAt(i))) {
+                return null;
+            }
+        }
+        try {
+            return Long.parseLong(last);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    void write(AuditRecord record) {
+        if (!log.append(record)) {
+            // Counted by the log and reported in its next log_start; with fail_closed the next
+            // statement is refused because the log reports itself unhealthy.
+            LOG.debug("audit record of session {} refused by the audit log", record.sessionId());
+        }
+    }
+
+    private String unavailable() {
+        String failure = log.failure();
+        return failure != null ? "audit log cannot write: " + failure : "the audit log refuses records (queue full or closed)";
+    }
+
+    private Trail trail(SessionInfo session) {
+        return trails.get(session, s -> new Trail());
+    }
+
+    // ------------------------------------------------------------------ state
+
+    /** One session's statements waiting for their completion. */
+    private static final class Trail {
+        /** Allowed Queries sent upstream, oldest first. */
+        final Deque<PendingQuery> queries = new ConcurrentLinkedDeque<>();
+        /** The decision of each prepared statement, by name. */
+        final Map<String, Draft> statements = new ConcurrentHashMap<>();
+        /** What each portal runs, by name, as its last Bind set it. */
+        final Map<String, Binding> portals = new ConcurrentHashMap<>();
+        /** Executes and Syncs sent upstream and not answered yet, oldest first. */
+        final Deque<Execution> executions = new ConcurrentLinkedDeque<>();
+    }
+
+    /** An Execute sent upstream: the Bind of its portal (null when not audited) and the masks its rows got. */
+    private static final class Execution {
+        final Binding binding;
+        final Instant startedAt;
+        final long startedNanos;
+        /** Touched on the session's event loop only. */
+        final Set<String> masks = new TreeSet<>();
+
+        Execution(Binding binding, Instant startedAt, long startedNanos) {
+            this.binding = binding;
+            this.startedAt = startedAt;
+            this.startedNanos = startedNanos;
+        }
+
+        Binding binding() {
+            return binding;
+        }
+
+        Instant startedAt() {
+            return startedAt;
+        }
+
+        long startedNanos() {
+            return startedNanos;
+        }
+
+        AuditRecord record(SessionInfo session, Long rows, Duration took, String reason) {
+            return binding.draft().record(session, 0, startedAt, rows, took, reason, null, binding.parameters(), masks);
+        }
+
+        AuditRecord failed(SessionInfo session, Duration took, ErrorResponse error) {
+            return binding.draft().record(session, 0, startedAt, null, took, error.message(), error.code(),
+                    binding.parameters(), masks);
+        }
+    }
+
+    /** A Bind of an audited statement: its decision and, at level full, its parameters. */
+    private record Binding(Draft draft, List<String> parameters) {
+
+        AuditRecord record(SessionInfo session, Instant at, Long rows, Duration took, String reason) {
+            return draft.record(session, 0, at, rows, took, reason, null, parameters, List.of());
+        }
+    }
+
+    /** The statements of one allowed Query, completed one by one as the server reports them. */
+    private static final class PendingQuery {
+        private final Draft draft;
+        private int next;
+        /** Masks applied to the result of the statement the server is running now; event loop only. */
+        final Set<String> masks = new TreeSet<>();
+
+        PendingQuery(Draft draft) {
+            this.draft = draft;
+        }
+
+        void complete(StatementAudit audit, SessionInfo session, Long rows, ErrorResponse error) {
+            if (draft.level() == null || next >= draft.statementCount()) {
+                return; // more completions than the analysis found statements: nothing left to attribute
+            }
+            Duration took = Duration.ofNanos(Math.max(0, System.nanoTime() - draft.receivedNanos()));
+            audit.write(draft.record(session, next++, draft.receivedAt(), rows, took,
+                    error == null ? null : error.message(), error == null ? null : error.code(), List.of(), masks));
+            masks.clear();
+        }
+
+        void notRun(StatementAudit audit, SessionInfo session, String reason) {
+            while (draft.level() != null && next < draft.statementCount()) {
+                audit.write(draft.record(session, next++, draft.receivedAt(), null, null, reason));
+            }
+        }
+    }
+
+    /**
+     * What a decision says about its statements, reduced to the audit level at once so that text
+     * the level excludes is never kept.
+     */
+    private record Draft(String sql, List<StatementFacts> statements, AuditLevel level, AuditDecision decision,
+            List<String> rules, List<String> masks, String reason, String revision, Instant receivedAt,
+            long receivedNanos) {
+
+        static Draft of(Decided decided) {
+            Decision decision = decided.decision();
+            List<String> rules = new ArrayList<>();
+            String reason = decided.refusal();
+            AuditDecision outcome;
+            switch (decided.outcome()) {
+                case DENIED -> {
+                    outcome = AuditDecision.DENY;
+                    if (reason == null) {
+                        rules.addAll(decision.ruleIds());
+                        reason = decision.reason();
+                    }
+                }
+                case THROTTLED -> outcome = AuditDecision.THROTTLE;
+                case WOULD_DENY -> {
+                    outcome = AuditDecision.WOULD_DENY;
+                    rules.addAll(decision.detectRuleIds());
+                }
+                case ALLOWED -> {
+                    rules.addAll(decision.ruleIds());
+                    Optional<GuardFinding> warning = decision.findings().stream()
+                            .filter(finding -> finding.action() == GuardAction.WARN).findFirst();
+                    if (warning.isPresent()) {
+                        outcome = AuditDecision.WARN;
+                        reason = "guard warning: " + warning.get().heuristic().keyword();
+                    } else if (!decision.detectRuleIds().isEmpty()) {
+                        outcome = AuditDecision.WOULD_MASK;
+                        rules.addAll(decision.detectRuleIds());
+                    } else {
+                        outcome = AuditDecision.ALLOW;
+                    }
+                }
+                default -> throw new AssertionError(decided.outcome());
+            }
+            List<String> masks = decision == null ? List.of() : List.copyOf(new TreeSet<>(decision.masks().keySet()));
+            return new Draft(decided.sql(), decided.analysis().statements(), level(decided.level()), outcome,
+                    List.copyOf(new LinkedHashSet<>(rules)), masks,
+                    reason == null || reason.isEmpty() ? null : reason, decided.revision().toString(),
+                    decided.receivedAt(), decided.receivedNanos());
+        }
+
+        /** The record's level, or null when the policy keeps no statement records (none, connections). */
+        private static AuditLevel level(dev.pgpolicy.policy.AuditLevel level) {
+            return switch (level) {
+                case NONE, CONNECTIONS -> null;
+                case METADATA -> AuditLevel.METADATA;
+                case STATEMENTS -> AuditLevel.STATEMENTS;
+                case FULL -> AuditLevel.FULL;
+            };
+        }
+
+        /** The masks the decision named plus those applied to the result, once each, sorted. */
+        private List<String> allMasks(Collection<String> resultMasks) {
+            if (resultMasks.isEmpty()) {
+                return masks;
+            }
+            TreeSet<String> all = new TreeSet<>(masks);
+            all.addAll(resultMasks);
+            return List.copyOf(all);
+        }
+
+        int statementCount() {
+            return Math.max(1, statements.size());
+        }
+
+        AuditRecord record(SessionInfo session, int index, Instant at, Long rows, Duration took, String why) {
+            return record(session, index, at, rows, took, why, null, List.of(), List.of());
+        }
+
+        AuditRecord record(SessionInfo session, int index, Instant at, Long rows, Duration took, String why,
+                String sqlState, List<String> parameters, Collection<String> resultMasks) {
+            StatementFacts facts = index < statements.size() ? statements.get(index) : null;
+            AuditStatement.Builder statement = AuditStatement.builder(level,
+                    facts == null ? "unknown" : facts.kind().name().toLowerCase(Locale.ROOT), decision);
+            if (facts != null) {
+                for (TableAccess access : facts.tables()) {
+                    statement.object(access.table().toString(), access.action().keyword());
+                }
+                statement.fingerprint(facts.fingerprint());
+            }
+            statement.sql(sql, facts == null ? null : facts.normalized())
+                    .parameters(parameters)
+                    .rules(rules)
+                    .masks(allMasks(resultMasks))
+                    .reason(why != null ? (reason == null ? why : reason + "; " + why) : reason)
+                    .sqlState(sqlState)
+                    .part(index + 1, statementCount());
+            if (rows != null) {
+                statement.rows(rows);
+            }
+            if (took != null) {
+                statement.duration(took);
+            }
+            return AuditRecord.statement(at, session.id(), connection(session), statement.build(), revision);
+        }
+    }
+}
