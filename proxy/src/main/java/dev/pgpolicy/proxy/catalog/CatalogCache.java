@@ -123,7 +123,11 @@ public final class CatalogCache implements AutoCloseable {
             Caffeine.newBuilder().maximumSize(CACHED_TABLES).build();
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
     /** Per database, the System.nanoTime() before which a failed metadata connection is not retried. */
-    private final Map<String, Long> retryConnectAt = new ConcurrentHashMap<>();
+    /** Per database, when a failed metadata connection may be tried again, and why it failed. */
+    private final Map<String, FailedConnect> retryConnectAt = new ConcurrentHashMap<>();
+
+    private record FailedConnect(long retryAtNanos, String cause) {
+    }
     private final Cache<RoleKey, Boolean> userSchemas = Caffeine.newBuilder().maximumSize(CACHED_TABLES)
             .expireAfterWrite(NAME_LOOKUP_LIFETIME).build();
     private final Cache<NameKey, List<String>> placements = Caffeine.newBuilder().maximumSize(CACHED_TABLES)
@@ -377,18 +381,19 @@ public final class CatalogCache implements AutoCloseable {
             if (existing != null && !existing.isClosed()) {
                 return existing;
             }
-            Long retryAt = retryConnectAt.get(database);
-            if (retryAt != null && System.nanoTime() - retryAt < 0) {
+            FailedConnect failed = retryConnectAt.get(database);
+            if (failed != null && System.nanoTime() - failed.retryAtNanos() < 0) {
                 // Every statement asks the catalog for its names: without this pause, an unreachable
                 // server would cost each of them a full connect timeout.
-                throw new SQLException("the metadata connection to database " + database
-                        + " failed less than " + CONNECT_RETRY_PAUSE.toSeconds() + " s ago; not retried yet");
+                throw new SQLException("the metadata connection to database " + database + " failed less than "
+                        + CONNECT_RETRY_PAUSE.toSeconds() + " s ago (" + failed.cause() + "); not retried yet");
             }
             Connection opened;
             try {
                 opened = connector.connect(database);
             } catch (SQLException e) {
-                retryConnectAt.put(database, System.nanoTime() + CONNECT_RETRY_PAUSE.toNanos());
+                retryConnectAt.put(database, new FailedConnect(System.nanoTime() + CONNECT_RETRY_PAUSE.toNanos(),
+                        String.valueOf(e.getMessage())));
                 throw e;
             }
             retryConnectAt.remove(database);
