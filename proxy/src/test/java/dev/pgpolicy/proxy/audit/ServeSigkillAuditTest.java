@@ -139,7 +139,11 @@ class ServeSigkillAuditTest {
                 assertThat(torn.get("length").asLong()).isEqualTo(tail.length());
             });
         }
+        // Each round ran until the files grew by its quota: records of pgbench's sessions and of
+        // their statements (the policy set audits statements) fill it.
         assertThat(records).filteredOn(r -> r.get("event").asText().equals("connection_open")
+                && "pgbench".equals(r.get("application_name").asText())).hasSizeGreaterThan(ROUNDS);
+        assertThat(records).filteredOn(r -> r.get("event").asText().equals("statement")
                 && "pgbench".equals(r.get("application_name").asText())).hasSizeGreaterThan(ROUNDS * 15);
         // The session after the last restart is recorded after that restart's log_start.
         JsonNode lastStart = starts.get(starts.size() - 1);
