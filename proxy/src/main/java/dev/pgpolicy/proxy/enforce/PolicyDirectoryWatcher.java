@@ -112,6 +112,10 @@ public final class PolicyDirectoryWatcher implements AutoCloseable {
         } catch (IOException | UncheckedIOException | SecurityException e) {
             watcher.fallBackToPolling(e);
         }
+        // Changes made between the load and the registration above have no event: compare once,
+        // here rather than on the watcher's thread, so that it cannot read a change that has
+        // events of its own half-way through (and reload a half-written set before the burst settles).
+        watcher.check();
         watcher.thread.start();
         return watcher;
     }
@@ -129,8 +133,6 @@ public final class PolicyDirectoryWatcher implements AutoCloseable {
     }
 
     private void run() {
-        // Changes made between the load and the registration above have no event: compare once now.
-        check();
         boolean dirty = false;
         long firstChange = 0;
         long lastChange = 0;
