@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -71,6 +72,20 @@ public final class ServeCommand implements Callable<Integer> {
             err.flush();
             return 2;
         }
+        // SIGHUP reloads, the convention of PostgreSQL and most daemons. sun.misc.Signal is the
+        // JDK's only way to catch it; the handler runs on a JVM thread, off the event loops. It is
+        // installed before the start: the JVM's default for SIGHUP is to exit, so a reload asked
+        // for while the proxy starts must not stop it (the start reads the files as they are then).
+        AtomicReference<ProxyServer> running = new AtomicReference<>();
+        Signal.handle(new Signal("HUP"), signal -> {
+            ProxyServer current = running.get();
+            if (current == null) {
+                LOG.info("SIGHUP while starting: the users file and the policy set are read as the start loads them");
+                return;
+            }
+            LOG.info("SIGHUP: reloading the users file and the policy set");
+            current.reload();
+        });
         ProxyServer server;
         try {
             server = ProxyServer.start(config);
@@ -86,12 +101,8 @@ public final class ServeCommand implements Callable<Integer> {
             stopped.countDown();
         }, "pgpolicy-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        // SIGHUP reloads, the convention of PostgreSQL and most daemons. sun.misc.Signal is the
-        // JDK's only way to catch it; the handler runs on a JVM thread, off the event loops.
-        Signal.handle(new Signal("HUP"), signal -> {
-            LOG.info("SIGHUP: reloading the users file and the policy set");
-            server.reload();
-        });
+        running.set(server);
+        LOG.info("running: SIGHUP reloads the users file and the policy set, SIGTERM stops");
         try {
             stopped.await();
         } catch (InterruptedException e) {

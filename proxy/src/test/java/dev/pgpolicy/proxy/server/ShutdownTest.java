@@ -134,7 +134,7 @@ class ShutdownTest {
             }
         };
         try {
-            awaitLog(log, "pgpolicy listening on");
+            awaitLog(log, "running: SIGHUP reloads");
             Files.writeString(policies.resolve("b.pgpolicy"), "allow nobody select on t;\n");
             sighup(serve);
             awaitLog(log, "refused, keeping revision");

@@ -49,7 +49,7 @@ public final class ServeProcess implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         ServeProcess serve = new ServeProcess(process, log);
         try {
-            serve.awaitLog("pgpolicy listening on", Duration.ofSeconds(60));
+            serve.awaitLog("running: SIGHUP reloads", Duration.ofSeconds(60));
         } catch (AssertionError | RuntimeException e) {
             process.destroyForcibly();
             throw e;
