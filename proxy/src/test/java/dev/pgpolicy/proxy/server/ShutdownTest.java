@@ -122,8 +122,12 @@ class ShutdownTest {
         }
         String javaBinary = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Path logFile = Files.createTempFile("pgpolicy-serve", ".log");
+        // Without the file watch, only the SIGHUPs below can reload the set.
+        Path config = Files.createTempFile("pgpolicy-serve", ".yaml");
+        Files.writeString(config, "policies_watch: false\n");
         Process serve = new ProcessBuilder(javaBinary, "-cp", System.getProperty("java.class.path"),
-                "dev.pgpolicy.proxy.cli.PgPolicyCommand", "serve", "--listen", "127.0.0.1:" + port,
+                "dev.pgpolicy.proxy.cli.PgPolicyCommand", "serve", "--config", config.toString(),
+                "--listen", "127.0.0.1:" + port,
                 "--upstream", postgres.host() + ":" + postgres.port(), "--policies", policies.toString())
                 .redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
         Supplier<List<String>> log = () -> {
@@ -146,6 +150,7 @@ class ShutdownTest {
         } finally {
             serve.destroyForcibly();
             Files.deleteIfExists(logFile);
+            Files.deleteIfExists(config);
         }
     }
 
