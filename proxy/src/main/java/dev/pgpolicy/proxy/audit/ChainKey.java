@@ -1,5 +1,6 @@
 package dev.pgpolicy.proxy.audit;
 
+import dev.pgpolicy.proxy.config.KeyFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -73,15 +74,8 @@ public final class ChainKey implements AutoCloseable {
             throw new IOException("audit key file " + keyFile + " is larger than " + MAX_KEY_BYTES + " bytes");
         }
         byte[] raw = Files.readAllBytes(keyFile);
-        int length = raw.length;
-        if (length > 0 && raw[length - 1] == '\n') {
-            length--;
-            if (length > 0 && raw[length - 1] == '\r') {
-                length--;
-            }
-        }
-        byte[] key = Arrays.copyOf(raw, length);
-        Arrays.fill(raw, (byte) 0);
+        byte[] key = KeyFiles.keyBytes(raw);
+        int length = key.length;
         if (key.length < MIN_KEY_BYTES) {
             Arrays.fill(key, (byte) 0);
             throw new IOException("audit key file " + keyFile + " holds " + length + " bytes; at least "

@@ -2,6 +2,7 @@ package dev.pgpolicy.proxy.enforce;
 
 import dev.pgpolicy.policy.MaskFunction;
 import dev.pgpolicy.policy.PolicySet;
+import dev.pgpolicy.proxy.config.KeyFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -94,15 +95,8 @@ public final class MaskingKey implements AutoCloseable {
         } catch (IOException e) {
             throw new KeyFileException(where + ": cannot read: " + e.getMessage());
         }
-        int length = raw.length;
-        if (length > 0 && raw[length - 1] == '\n') {
-            length--;
-            if (length > 0 && raw[length - 1] == '\r') {
-                length--;
-            }
-        }
-        byte[] key = Arrays.copyOf(raw, length);
-        Arrays.fill(raw, (byte) 0);
+        byte[] key = KeyFiles.keyBytes(raw);
+        int length = key.length;
         if (key.length < MIN_KEY_BYTES) {
             Arrays.fill(key, (byte) 0);
             throw new KeyFileException(where + ": holds " + length + " bytes of key; at least " + MIN_KEY_BYTES
