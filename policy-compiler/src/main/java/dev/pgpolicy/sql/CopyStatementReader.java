@@ -516,18 +516,7 @@ final class CopyStatementReader {
     }
 
     private int matchingParen(int open) {
-        int depth = 0;
-        for (int i = open; i < words.size(); i++) {
-            if (words.get(i).is(TokenType.LEFT_PAREN)) {
-                depth++;
-            } else if (words.get(i).is(TokenType.RIGHT_PAREN)) {
-                depth--;
-                if (depth == 0) {
-                    return i;
-                }
-            }
-        }
-        return -1;
+        return Token.matchingParen(words, open);
     }
 
     private UnreadableException unreadable(String expected) {

@@ -32,4 +32,20 @@ public record Token(TokenType type, int start, int end, String value, boolean we
     public boolean is(TokenType other) {
         return type == other;
     }
+
+    /** The index of the parenthesis that closes the one at {@code open}, or -1 when none does. */
+    static int matchingParen(java.util.List<Token> tokens, int open) {
+        int depth = 0;
+        for (int i = open; i < tokens.size(); i++) {
+            if (tokens.get(i).is(TokenType.LEFT_PAREN)) {
+                depth++;
+            } else if (tokens.get(i).is(TokenType.RIGHT_PAREN)) {
+                depth--;
+                if (depth == 0) {
+                    return i;
+                }
+            }
+        }
+        return -1;
+    }
 }
