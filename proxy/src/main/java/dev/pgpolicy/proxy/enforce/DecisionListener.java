@@ -73,24 +73,10 @@ public interface DecisionListener {
     }
 
     /**
-     * @param message what the client sent: {@code Query}, {@code Parse} or {@code Bind}
-     * @param sql the statement text decided
-     * @param revision the policy revision that decided
+     * Everything about one decision. The returned gate holds an allowed statement back until it
+     * completes ({@link #GO_AHEAD} when nothing needs to wait).
      */
-    void decided(SessionInfo session, String message, String sql, Decision decision, Outcome outcome,
-            LivePolicy.Revision revision);
-
-    /**
-     * Everything about one decision; the default tells {@link #decided} and lets the statement go
-     * ahead. The returned gate holds an allowed statement back until it completes.
-     */
-    default CompletionStage<Void> record(Decided decided) {
-        if (decided.decision() != null) {
-            decided(decided.session(), decided.message(), decided.sql(), decided.decision(), decided.outcome(),
-                    decided.revision());
-        }
-        return GO_AHEAD;
-    }
+    CompletionStage<Void> record(Decided decided);
 
     /**
      * A Bind the policy allows is about to be forwarded; its parameters are those of the Executes
@@ -125,5 +111,5 @@ public interface DecisionListener {
     default void sessionClosed(SessionInfo session) {
     }
 
-    DecisionListener NONE = (session, message, sql, decision, outcome, revision) -> { };
+    DecisionListener NONE = decided -> GO_AHEAD;
 }

@@ -91,12 +91,6 @@ public final class StatementAudit implements DecisionListener {
     // ------------------------------------------------------------------ decisions (worker threads)
 
     @Override
-    public void decided(SessionInfo session, String message, String sql, Decision decision, Outcome outcome,
-            LivePolicy.Revision revision) {
-        // Everything is in record(Decided).
-    }
-
-    @Override
     public boolean followsCompletions() {
         return true;
     }

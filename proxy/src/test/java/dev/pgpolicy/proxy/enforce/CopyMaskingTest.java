@@ -357,9 +357,7 @@ class CopyMaskingTest {
         private final ProxyServer proxy;
 
         ProxyWithCatalog(CatalogCache catalog) {
-            DecisionListener ignore = (session, message, sql, decision, outcome, revision) -> {
-            };
-            hooks = PolicyHooks.forDirectory(EnforcementFixture.policyDirectory(), ignore, catalog);
+            hooks = PolicyHooks.forDirectory(EnforcementFixture.policyDirectory(), DecisionListener.NONE, catalog);
             proxy = ProxyServer.start(ProxyConfig.builder().listen("127.0.0.1", 0)
                     .upstream(fixture.postgres.host(), fixture.postgres.port()).shutdownGracePeriod(Duration.ZERO)
                     .build(), hooks);

@@ -62,9 +62,13 @@ final class EnforcementFixture implements AutoCloseable {
     static EnforcementFixture start(EmbeddedPostgres postgres) {
         createSchema(postgres);
         List<Announced> decisions = new CopyOnWriteArrayList<>();
-        DecisionListener listener = (session, message, sql, decision, outcome, revision) ->
-                decisions.add(new Announced(session.user().orElse(""), message, sql, outcome, decision.ruleIds(),
-                        decision.detectRuleIds()));
+        DecisionListener listener = decided -> {
+            if (decided.decision() != null) { // throttled statements are refused before any decision
+                decisions.add(new Announced(decided.session().user().orElse(""), decided.message(), decided.sql(),
+                        decided.outcome(), decided.decision().ruleIds(), decided.decision().detectRuleIds()));
+            }
+            return DecisionListener.GO_AHEAD;
+        };
         // The metadata connection uses the superuser here; in production a role that can read the catalog.
         CatalogCache catalog = new CatalogCache(database -> DriverManager.getConnection(postgres.jdbcUrl(database),
                 postgres.superuser(), postgres.superuserPassword()));
