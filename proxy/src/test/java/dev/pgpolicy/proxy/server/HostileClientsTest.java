@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
 import dev.pgpolicy.proxy.server.RecordedSessions.Session;
+import dev.pgpolicy.proxy.testing.BackendMessage;
 import dev.pgpolicy.proxy.testing.Frames;
 import dev.pgpolicy.proxy.testing.HexDump;
 import dev.pgpolicy.proxy.testing.LeakReports;
@@ -17,11 +18,9 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -383,7 +382,7 @@ class HostileClientsTest {
                     afterFatal++;
                 }
                 if (type == 'E') {
-                    Map<Character, String> fields = errorFields(body);
+                    Map<Character, String> fields = BackendMessage.errorFields(body);
                     errors.add(fields);
                     fatalSeen |= "FATAL".equals(fields.get('S'));
                 }
@@ -419,21 +418,6 @@ class HostileClientsTest {
     private static boolean isEncryptionRequest(byte[] sent, int offset) {
         byte[] head = Arrays.copyOfRange(sent, offset, offset + 8);
         return Arrays.equals(head, Frames.sslRequest()) || Arrays.equals(head, Frames.gssEncRequest());
-    }
-
-    private static Map<Character, String> errorFields(byte[] body) {
-        Map<Character, String> fields = new LinkedHashMap<>();
-        int i = 0;
-        while (i < body.length && body[i] != 0) {
-            char code = (char) body[i++];
-            int end = i;
-            while (end < body.length && body[end] != 0) {
-                end++;
-            }
-            fields.put(code, new String(body, i, end - i, StandardCharsets.UTF_8));
-            i = end + 1;
-        }
-        return fields;
     }
 
     // ------------------------------------------------------------------------------- resources

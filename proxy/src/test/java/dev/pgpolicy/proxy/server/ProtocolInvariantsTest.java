@@ -129,7 +129,7 @@ class ProtocolInvariantsTest {
         parameters.put("database", "postgres");
         parameters.put("_pq_.future_option", "on");
         try (RawSocket socket = connect(fixture)) {
-            socket.write(startup((3 << 16) | 2, parameters));
+            socket.write(Frames.startup((3 << 16) | 2, parameters));
             BackendMessage negotiate = socket.readMessage();
             assertThat(negotiate.type()).isEqualTo('v');
             assertThat(negotiate.int32(0)).isZero(); // newest minor version supported
@@ -145,7 +145,7 @@ class ProtocolInvariantsTest {
     @Test
     void unsupportedMajorVersionIsRefused() {
         try (RawSocket socket = connect(fixture)) {
-            socket.write(startup(2 << 16, Map.of("user", TRUSTED)));
+            socket.write(Frames.startup(2 << 16, Map.of("user", TRUSTED)));
             BackendMessage error = socket.readMessage();
             assertThat(error.sqlState()).isEqualTo("0A000");
             assertThat(socket.awaitClosed(CLOSE_WAIT)).isTrue();
@@ -386,17 +386,6 @@ class ProtocolInvariantsTest {
         cString(body, portal);
         body.writeBytes(new byte[] {0, 0, 0, 0});
         return Frames.typed('E', body.toByteArray());
-    }
-
-    private static byte[] startup(int version, Map<String, String> parameters) {
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        parameters.forEach((name, value) -> {
-            cString(body, name);
-            cString(body, value);
-        });
-        body.write(0);
-        byte[] bytes = body.toByteArray();
-        return ByteBuffer.allocate(8 + bytes.length).putInt(8 + bytes.length).putInt(version).put(bytes).array();
     }
 
     private static void cString(ByteArrayOutputStream out, String text) {

@@ -32,6 +32,11 @@ public final class BackendMessage {
         if (type != 'E' && type != 'N') {
             throw new IllegalStateException("message '" + type + "' has no error fields");
         }
+        return errorFields(body);
+    }
+
+    /** The fields of an ErrorResponse or NoticeResponse body, as {@link #fields()}. */
+    public static Map<Character, String> errorFields(byte[] body) {
         Map<Character, String> fields = new LinkedHashMap<>();
         int i = 0;
         while (i < body.length && body[i] != 0) {

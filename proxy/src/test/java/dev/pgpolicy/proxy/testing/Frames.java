@@ -38,6 +38,11 @@ public final class Frames {
 
     /** StartupMessage with the given parameters (user is required by the server) in iteration order. */
     public static byte[] startup(Map<String, String> parameters) {
+        return startup(PROTOCOL_3_0, parameters);
+    }
+
+    /** A startup packet announcing {@code version}: other versions test how the server negotiates them. */
+    public static byte[] startup(int version, Map<String, String> parameters) {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         parameters.forEach((name, value) -> {
             cString(body, name);
@@ -45,7 +50,7 @@ public final class Frames {
         });
         body.write(0);
         byte[] bytes = body.toByteArray();
-        return ByteBuffer.allocate(8 + bytes.length).putInt(8 + bytes.length).putInt(PROTOCOL_3_0).put(bytes).array();
+        return ByteBuffer.allocate(8 + bytes.length).putInt(8 + bytes.length).putInt(version).put(bytes).array();
     }
 
     /** Query ('Q'): the simple query protocol. */
