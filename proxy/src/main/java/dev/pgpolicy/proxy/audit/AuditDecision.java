@@ -2,7 +2,9 @@ package dev.pgpolicy.proxy.audit;
 
 /**
  * The outcome recorded for a statement. The {@code would-*} values come from detect mode, where a
- * decision is computed and recorded but not enforced.
+ * decision is computed and recorded but not enforced. There is no "would throttle": the limits of a
+ * detect-mode file are not counted at all (LANGUAGE.md), so no limit is ever found exceeded
+ * without being enforced.
  */
 public enum AuditDecision {
     ALLOW("allow"),
@@ -10,8 +12,7 @@ public enum AuditDecision {
     WARN("warn"),
     THROTTLE("throttle"),
     WOULD_DENY("would-deny"),
-    WOULD_MASK("would-mask"),
-    WOULD_THROTTLE("would-throttle");
+    WOULD_MASK("would-mask");
 
     private final String jsonName;
 

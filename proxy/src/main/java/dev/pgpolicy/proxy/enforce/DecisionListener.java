@@ -32,7 +32,10 @@ public interface DecisionListener {
         DENIED,
         /** Forwarded although detect-mode rules would deny it. */
         WOULD_DENY,
-        /** Refused with 53400 by a {@code queries per second} limit, before any policy decision. */
+        /**
+         * Refused with 53400 by a limit: {@code queries per second}, before any policy decision,
+         * or {@code concurrent}, after the policy allowed it and before its record was written.
+         */
         THROTTLED
     }
 
@@ -51,10 +54,19 @@ public interface DecisionListener {
      * @param refusal for a throttled statement, why it was refused; null otherwise
      * @param receivedAt when the message arrived
      * @param receivedNanos {@link System#nanoTime()} when the message arrived
+     * @param limitRule for a throttled statement, the id of the limit rule that refused it; null otherwise
      */
     record Decided(SessionInfo session, String message, String statementName, String sql, QueryAnalysis analysis,
             Decision decision, Outcome outcome, LivePolicy.Revision revision, AuditLevel level, String refusal,
-            Instant receivedAt, long receivedNanos) {
+            Instant receivedAt, long receivedNanos, String limitRule) {
+
+        /** A decision no limit refused. */
+        public Decided(SessionInfo session, String message, String statementName, String sql, QueryAnalysis analysis,
+                Decision decision, Outcome outcome, LivePolicy.Revision revision, AuditLevel level, String refusal,
+                Instant receivedAt, long receivedNanos) {
+            this(session, message, statementName, sql, analysis, decision, outcome, revision, level, refusal,
+                    receivedAt, receivedNanos, null);
+        }
 
         public Decided {
             Objects.requireNonNull(session, "session");
@@ -68,6 +80,9 @@ public interface DecisionListener {
             Objects.requireNonNull(receivedAt, "receivedAt");
             if (decision == null && outcome != Outcome.THROTTLED) {
                 throw new IllegalArgumentException("only a throttled statement has no decision");
+            }
+            if ((limitRule != null) != (outcome == Outcome.THROTTLED)) {
+                throw new IllegalArgumentException("a throttled statement, and only it, names the limit rule");
             }
         }
     }

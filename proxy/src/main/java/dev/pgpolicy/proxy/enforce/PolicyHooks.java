@@ -302,23 +302,21 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     /**
      * An allowed statement is about to be forwarded: it takes a slot of the concurrent limits in
      * force, or is refused with 53400 when one is full. A denied statement never gets here, so it
-     * never holds a slot. Runs on a decision worker or the event loop.
+     * never holds a slot. Checked before the statement's audit record is written, so that a
+     * statement the limit refuses is recorded as throttled, never as allowed. Runs on a decision
+     * worker or the event loop.
      */
-    private Verdict admitRunning(SessionInfo session, SessionState state, Verdict allowed) {
-        if (allowed.action() == Verdict.Action.DENY) {
-            return allowed;
-        }
+    private Optional<Throttles.Refusal> admitRunning(SessionInfo session, SessionState state) {
         PolicySet set = policy.current().set();
-        Optional<ErrorResponse> refused = throttles.tryRun(session,
+        Optional<Throttles.Refusal> refused = throttles.tryRun(session,
                 set.limits(state.principal(set, context(session))), state.runningSlots);
         if (refused.isPresent()) {
-            LOG.info("session {}: refused user={}: {}", session.id(), session.user().orElse(""), refused.get().message());
-            return Verdict.deny(refused.get());
-        }
-        if (state.closed) {
+            LOG.info("session {}: refused user={}: {}", session.id(), session.user().orElse(""),
+                    refused.get().error().message());
+        } else if (state.closed) {
             state.runningSlots.release(); // the session ended while this was decided: nothing will run
         }
-        return allowed;
+        return refused;
     }
 
     /**
@@ -331,23 +329,39 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         LivePolicy.Loaded loaded = policy.current();
         PolicySet set = loaded.set();
         PrincipalClass principal = state.principal(set, context(session));
-        Optional<ErrorResponse> refused = throttles.tryQuery(session, set.limits(principal));
+        Optional<Throttles.Refusal> refused = throttles.tryQuery(session, set.limits(principal));
         if (refused.isEmpty()) {
             return Optional.empty();
         }
-        ErrorResponse error = refused.get();
-        LOG.info("session {}: throttled user={}: {}", session.id(), session.user().orElse(""), error.message());
-        Verdict denial = Verdict.deny(error);
+        LOG.info("session {}: throttled user={}: {}", session.id(), session.user().orElse(""),
+                refused.get().error().message());
+        return Optional.of(limited(session, message, statementName, sql, loaded, principal, refused.get(), receivedAt,
+                receivedNanos));
+    }
+
+    /** The 53400 refusal of a limit, recorded (when statements are audited) once the SQL is analysed. */
+    private Verdict limited(SessionInfo session, String message, String statementName, Optional<String> sql,
+            LivePolicy.Loaded loaded, PrincipalClass principal, Throttles.Refusal refusal, Instant receivedAt,
+            long receivedNanos) {
+        Verdict denial = Verdict.deny(refusal.error());
         if (!listener.followsCompletions() || sql.isEmpty()) {
-            return Optional.of(denial);
-        }
-        return Optional.of(decideLater(() -> {
-            listener.record(new DecisionListener.Decided(session, message, statementName, sql.get(),
-                    analyze(session, sql.get()), null, DecisionListener.Outcome.THROTTLED, loaded.revision(),
-                    set.auditLevel(principal).atLeast(dev.pgpolicy.policy.AuditLevel.STATEMENTS), error.message(),
-                    receivedAt, receivedNanos));
             return denial;
-        }));
+        }
+        return decideLater(() -> {
+            recordLimited(session, message, statementName, sql.get(), analyze(session, sql.get()), loaded, principal,
+                    refusal, receivedAt, receivedNanos);
+            return denial;
+        });
+    }
+
+    /** A throttled statement's record: at least at level statements, naming the limit rule. */
+    private void recordLimited(SessionInfo session, String message, String statementName, String sql,
+            QueryAnalysis analysis, LivePolicy.Loaded loaded, PrincipalClass principal, Throttles.Refusal refusal,
+            Instant receivedAt, long receivedNanos) {
+        listener.record(new DecisionListener.Decided(session, message, statementName, sql, analysis, null,
+                DecisionListener.Outcome.THROTTLED, loaded.revision(),
+                loaded.set().auditLevel(principal).atLeast(dev.pgpolicy.policy.AuditLevel.STATEMENTS),
+                refusal.error().message(), receivedAt, receivedNanos, refusal.ruleId()));
     }
 
     private QueryAnalysis analyze(SessionInfo session, String sql) {
@@ -372,7 +386,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         return decideLater(() -> {
             Ruling ruling = decide(session, state, "Query", "", query.sql(), receivedAt, receivedNanos);
             int statementCount = state.lastStatementCount;
-            return gated(ruling.gate(), admitRunning(session, state, ruling.verdict()),
+            return gated(ruling.gate(), ruling.verdict(),
                     () -> state.searchPath.follow(query.sql(), statementCount == 1));
         });
     }
@@ -408,11 +422,16 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         if (throttled.isPresent()) {
             return throttled.get();
         }
-        PolicySet set = policy.current().set();
+        LivePolicy.Loaded loaded = policy.current();
+        PolicySet set = loaded.set();
         if (prepared != null && prepared.revision().equals(set.revision()) && !set.timeDependent()) {
             // Decided at its Parse, under the policy still in force.
-            return gated(listener.bound(session, bind, receivedAt, receivedNanos), admitRunning(session, state, Verdict.FORWARD),
-                    () -> { });
+            Optional<Throttles.Refusal> full = admitRunning(session, state);
+            if (full.isPresent()) {
+                return limited(session, "Bind", bind.statementName(), Optional.of(prepared.sql()), loaded,
+                        state.principal(set, context(session)), full.get(), receivedAt, receivedNanos);
+            }
+            return gated(listener.bound(session, bind, receivedAt, receivedNanos), Verdict.FORWARD, () -> { });
         }
         // Otherwise decide again: the set changed, or its rules read the clock (a statement allowed
         // during office hours must not stay allowed after them).
@@ -421,8 +440,11 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             // A statement the proxy never saw parsed: a SQL-level PREPARE (decided when it ran) or
             // a name the server does not know (it refuses the Bind itself), or a statement whose
             // Parse was denied (the server is then discarding until Sync anyway).
-            return gated(listener.bound(session, bind, receivedAt, receivedNanos), admitRunning(session, state, Verdict.FORWARD),
-                    () -> { });
+            Optional<Throttles.Refusal> full = admitRunning(session, state);
+            if (full.isPresent()) {
+                return Verdict.deny(full.get().error());
+            }
+            return gated(listener.bound(session, bind, receivedAt, receivedNanos), Verdict.FORWARD, () -> { });
         }
         String text = sql.get();
         return decideLater(() -> {
@@ -434,7 +456,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             String revision = state.lastRevision;
             CompletionStage<Void> gate = ruling.gate()
                     .thenCompose(ignored -> listener.bound(session, bind, receivedAt, receivedNanos));
-            return gated(gate, admitRunning(session, state, ruling.verdict()),
+            return gated(gate, ruling.verdict(),
                     () -> state.statements.put(bind.statementName(), new PreparedDecision(text, revision)));
         });
     }
@@ -568,6 +590,16 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                     DecisionListener.Outcome.DENIED, loaded.revision(), decision.auditLevel(), null, receivedAt,
                     receivedNanos));
             return new Ruling(Verdict.deny(denial(decision)), DecisionListener.GO_AHEAD);
+        }
+        if (!message.equals("Parse")) {
+            // A Query or Bind runs once forwarded: it takes its concurrent-limit slot before its
+            // record is written, so that a statement the limit refuses is not recorded as allowed.
+            Optional<Throttles.Refusal> full = admitRunning(session, state);
+            if (full.isPresent()) {
+                recordLimited(session, message, statementName, sql, analysis, loaded, principal, full.get(), receivedAt,
+                        receivedNanos);
+                return new Ruling(Verdict.deny(full.get().error()), DecisionListener.GO_AHEAD);
+            }
         }
         if (decision.wouldDeny()) {
             LOG.warn("session {}: detect mode: would deny {} for user={} by {} [fingerprint {}]", session.id(), message,

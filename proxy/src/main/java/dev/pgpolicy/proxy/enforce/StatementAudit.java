@@ -48,7 +48,9 @@ import org.slf4j.LoggerFactory;
  * sets for the session (docs/audit.md):
  *
  * <pre>
- *   denied, throttled              record at decision time
+ *   denied, throttled              record at decision time (a concurrent limit is checked
+ *                                  before an allowed statement's record, so a statement it
+ *                                  refuses gets a throttle record and no allow record)
  *   simple Query, allowed          one pending record per statement; each CommandComplete (in
  *                                  order) or ErrorResponse completes the next one with rows,
  *                                  duration and SQLSTATE; ReadyForQuery ends the Query
@@ -467,7 +469,10 @@ public final class StatementAudit implements DecisionListener {
                         reason = decision.reason();
                     }
                 }
-                case THROTTLED -> outcome = AuditDecision.THROTTLE;
+                case THROTTLED -> {
+                    outcome = AuditDecision.THROTTLE;
+                    rules.add(decided.limitRule());
+                }
                 case WOULD_DENY -> {
                     outcome = AuditDecision.WOULD_DENY;
                     rules.addAll(decision.detectRuleIds());

@@ -29,6 +29,13 @@ final class Throttles {
     private record Key(String ruleId, LimitScope scope, String subject) {
     }
 
+    /**
+     * A statement refused by a limit: the error the client gets and the id of the limit rule, which
+     * the audit record names in its {@code rules} field as a denial names its deny rule.
+     */
+    record Refusal(String ruleId, ErrorResponse error) {
+    }
+
     /** Buckets of subjects that stopped sending are dropped; a new bucket starts full, which is what it would be by then. */
     private final Cache<Key, Bucket> buckets = Caffeine.newBuilder().expireAfterAccess(Duration.ofMinutes(10)).build();
     private final ConcurrentHashMap<Key, Integer> connections = new ConcurrentHashMap<>();
@@ -36,7 +43,7 @@ final class Throttles {
     private final ConcurrentHashMap<Key, Integer> running = new ConcurrentHashMap<>();
 
     /** Takes one query from every queries-per-second limit in force; the error when one is exhausted. */
-    Optional<ErrorResponse> tryQuery(SessionInfo session, List<EffectiveLimit> limits) {
+    Optional<Refusal> tryQuery(SessionInfo session, List<EffectiveLimit> limits) {
         for (EffectiveLimit limit : limits) {
             if (limit.kind() != LimitKind.QUERIES_PER_SECOND) {
                 continue;
@@ -47,9 +54,10 @@ final class Throttles {
                             .refillGreedy(limit.amount(), Duration.ofSeconds(1)).build())
                     .build());
             if (!bucket.tryConsume(1)) {
-                return Optional.of(ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.CONFIGURATION_LIMIT_EXCEEDED,
+                return Optional.of(new Refusal(limit.ruleId(), ErrorResponse.of(ErrorResponse.SEVERITY_ERROR,
+                        SqlState.CONFIGURATION_LIMIT_EXCEEDED,
                         "pgpolicy: query rate limit exceeded by rule \"" + limit.ruleId() + "\"",
-                        "at most " + limit.amount() + " queries per second per " + limit.scope().keyword()));
+                        "at most " + limit.amount() + " queries per second per " + limit.scope().keyword())));
             }
         }
         return Optional.empty();
@@ -87,7 +95,7 @@ final class Throttles {
      * holding none, and gives them all back when it has nothing in flight any more or ends.
      * The excess statement is refused with 53400 and takes no slot; the session goes on.
      */
-    Optional<ErrorResponse> tryRun(SessionInfo session, List<EffectiveLimit> limits, RunningSlots slots) {
+    Optional<Refusal> tryRun(SessionInfo session, List<EffectiveLimit> limits, RunningSlots slots) {
         synchronized (slots) {
             if (slots.releases != null) {
                 return Optional.empty(); // already running: the statement is part of the same work
@@ -100,9 +108,10 @@ final class Throttles {
                 Key key = key(limit, session);
                 if (!tryTake(running, key, limit.amount())) {
                     releases.forEach(Runnable::run);
-                    return Optional.of(ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.CONFIGURATION_LIMIT_EXCEEDED,
+                    return Optional.of(new Refusal(limit.ruleId(), ErrorResponse.of(ErrorResponse.SEVERITY_ERROR,
+                            SqlState.CONFIGURATION_LIMIT_EXCEEDED,
                             "pgpolicy: too many concurrent statements, the limit of rule \"" + limit.ruleId() + "\"",
-                            "at most " + limit.amount() + " statements may run at once per " + limit.scope().keyword()));
+                            "at most " + limit.amount() + " statements may run at once per " + limit.scope().keyword())));
                 }
                 releases.add(() -> release(running, key));
             }

@@ -8,6 +8,11 @@ import dev.pgpolicy.proxy.testing.PostgresExtension;
 import io.netty.util.ResourceLeakDetector;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Random;
@@ -83,27 +88,53 @@ class PsqlThroughProxyTest {
 
     @Test
     void listenNotifyBetweenTwoSessions() throws Exception {
-        CompletableFuture<ProcessResult> listener = CompletableFuture.supplyAsync(() -> fixture.client(DB)
-                .applicationName("listener-session")
-                .psqlWith("--no-align", "--tuples-only", "--command=LISTEN pgpolicy_channel",
-                        "--command=SELECT pg_sleep(0.1) FROM generate_series(1, 40) WHERE NOT EXISTS ("
-                                + "SELECT 1 FROM pg_listening_channels() c WHERE false)",
-                        "--command=SELECT 'done'"));
-        // Wait until the listener is registered on the server before notifying.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (System.nanoTime() < deadline) {
-            String listening = fixture.postgres.execute(DB,
-                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'listener-session' AND query LIKE '%pg_sleep%';\n");
-            if (listening.contains("1")) {
-                break;
-            }
-            Thread.sleep(50);
+        // A session outside the proxy holds an advisory lock that the listener's third command
+        // waits for: while that command waits, its LISTEN has completed (and, in autocommit,
+        // committed, which is when PostgreSQL registers the listener). The notification is sent
+        // only then, so it cannot be lost; releasing the lock lets the listener read it.
+        long gate = 0x5047_4c49_5354L;
+        try (Connection holder = DriverManager.getConnection(fixture.postgres.jdbcUrl(DB),
+                fixture.postgres.superuser(), fixture.postgres.superuserPassword());
+                Statement statement = holder.createStatement()) {
+            statement.execute("SELECT pg_advisory_lock(" + gate + ")");
+            CompletableFuture<ProcessResult> listener = CompletableFuture.supplyAsync(() -> fixture.client(DB)
+                    .applicationName("listener-session")
+                    .psqlWith("--no-align", "--tuples-only", "--command=LISTEN pgpolicy_channel",
+                            "--command=SELECT 'listening on ' || string_agg(c, ',') FROM pg_listening_channels() c",
+                            "--command=SELECT pg_advisory_lock(" + gate + ") IS NOT NULL AS notified",
+                            "--command=SELECT 'done'"));
+            awaitListenerWaitingForTheGate(statement, gate, listener);
+            psql("NOTIFY pgpolicy_channel, 'payload via proxy'");
+            statement.execute("SELECT pg_advisory_unlock(" + gate + ")");
+            ProcessResult result = listener.get(60, TimeUnit.SECONDS);
+            assertThat(result.succeeded()).as(result.describe()).isTrue();
+            assertThat(result.stdout()).contains("listening on pgpolicy_channel").contains(
+                    "Asynchronous notification \"pgpolicy_channel\" with payload \"payload via proxy\" received");
         }
-        psql("NOTIFY pgpolicy_channel, 'payload via proxy'");
-        ProcessResult result = listener.get(60, TimeUnit.SECONDS);
-        assertThat(result.succeeded()).as(result.describe()).isTrue();
-        assertThat(result.stdout()).contains(
-                "Asynchronous notification \"pgpolicy_channel\" with payload \"payload via proxy\" received");
+    }
+
+    /**
+     * Polls, from the session holding the lock, until the listener's backend waits for the
+     * advisory lock {@code gate}.
+     */
+    private static void awaitListenerWaitingForTheGate(Statement holder, long gate,
+            CompletableFuture<ProcessResult> listener) throws SQLException, InterruptedException {
+        String probe = "SELECT count(*) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid AND NOT l.granted"
+                + " AND l.locktype = 'advisory' AND l.objid = " + (gate & 0xffff_ffffL)
+                + " WHERE a.application_name = 'listener-session'";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try (ResultSet waiting = holder.executeQuery(probe)) {
+                waiting.next();
+                if (waiting.getLong(1) == 1) {
+                    return;
+                }
+            }
+            assertThat(listener.isDone()).as("the listener ended before it waited: %s",
+                    listener.isDone() ? listener.join().describe() : "").isFalse();
+            assertThat(System.nanoTime() - deadline).as("the listener never waited for the gate").isNegative();
+            Thread.sleep(20);
+        }
     }
 
     @Test
