@@ -4,6 +4,7 @@
 #
 #   bench/soak.sh [--duration S] [--reload-every S] [--clients N] [--json FILE] [--rate TPS]
 #                 [--sample-every S] [--warmup S] [--scale N] [--max-heap-slope MIB_PER_HOUR]
+#                 [--keep DIR] [--java-classpath CP]
 #
 # Passes (exit 0) only when: no failed pgbench transaction through the proxy of a kind the
 # direct control does not also show; no unexpected psql outcome; every valid reload applied and
@@ -38,11 +39,14 @@ Options:
                         growth under 8 MiB over the whole window is taken as noise (default 16)
   --json FILE           also write the report as JSON
   --keep DIR            keep the logs, policies and audit log in DIR (for a failed run)
+  --java-classpath CP   run pgpolicy as java -cp CP (the classes of a build under test)
+                        instead of bin/pgpolicy's jar; JVM options from PGPOLICY_JAVA_OPTS
+                        (default -Xmx512m) either way
 EOF
 }
 
 duration=3600 reload_every=60 clients=4 rate=0 control_rate=20 sample_every=30 warmup="" scale=5
-max_heap_slope=16 json_out="" keep_dir=""
+max_heap_slope=16 json_out="" keep_dir="" java_classpath=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=${2:?}; shift 2 ;;
@@ -56,6 +60,7 @@ while [ $# -gt 0 ]; do
     --max-heap-slope) max_heap_slope=${2:?}; shift 2 ;;
     --json) json_out=${2:?}; shift 2 ;;
     --keep) keep_dir=${2:?}; shift 2 ;;
+    --java-classpath) java_classpath=${2:?}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "soak.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -156,10 +161,14 @@ chmod 0755 "$work"
 mkdir -p "$work/logs" "$work/policies" "$work/audit" "$work/staging"
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Below the kernel's ephemeral range, so that no outgoing connection of another process takes the
+# port between this check and the bind; the starts below still retry on a port taken meanwhile.
+ephemeral_low=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[ "$ephemeral_low" -gt 12000 ] 2>/dev/null || ephemeral_low=32768
 free_port() {
   local p
   while :; do
-    p=$((20000 + RANDOM % 40000))
+    p=$((10000 + RANDOM % (ephemeral_low - 10000)))
     port_in_use "$p" || { echo "$p"; return; }
   done
 }
@@ -176,15 +185,24 @@ printf '%s\n' "$PGPASSWORD" >"$work/pwfile"
 chmod 0644 "$work/pwfile"
 [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$pgdata" "$work/sock"
 chmod 0700 "$pgdata"
-say "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pg_port"
+say "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}')"
 "${as_service[@]}" "$pgbin/initdb" -D "$pgdata" -U bench --pwfile="$work/pwfile" -A scram-sha-256 \
   -E UTF8 --locale=C >"$work/logs/initdb.log" 2>&1 || { cat "$work/logs/initdb.log" >&2; die "initdb failed"; }
 max_conn=$((clients * 3 + 100))
-"${as_service[@]}" "$pgbin/pg_ctl" -D "$pgdata" -l "$work/postgres.log" -w -t 60 start -o \
-  "-p $pg_port -c listen_addresses=127.0.0.1 -k $work/sock -c max_connections=$max_conn \
-   -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=128MB \
-   -c password_encryption=scram-sha-256" >/dev/null \
-  || { tail -n 20 "$work/postgres.log" >&2; die "PostgreSQL did not start"; }
+pg_started=""
+for _ in 1 2 3 4 5; do
+  if "${as_service[@]}" "$pgbin/pg_ctl" -D "$pgdata" -l "$work/postgres.log" -w -t 60 start -o \
+      "-p $pg_port -c listen_addresses=127.0.0.1 -k $work/sock -c max_connections=$max_conn \
+       -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=128MB \
+       -c password_encryption=scram-sha-256" >/dev/null 2>&1; then
+    pg_started=1; break
+  fi
+  grep -q 'Address already in use' "$work/postgres.log" || break
+  pg_port=$(free_port)
+  say "port taken meanwhile, PostgreSQL on 127.0.0.1:$pg_port instead"
+done
+[ -n "$pg_started" ] || { tail -n 20 "$work/postgres.log" >&2; die "PostgreSQL did not start"; }
+say "PostgreSQL on 127.0.0.1:$pg_port"
 
 psql_direct() { "$pgbin/psql" -X -p "$pg_port" -qAt -v ON_ERROR_STOP=1 "$@"; }
 psql_direct -d postgres -c "CREATE DATABASE bench" >/dev/null
@@ -276,12 +294,16 @@ current_version=A
 # ---------------------------------------------------------------------------------------------
 # The proxy, started as an operator would: bin/pgpolicy serve, audit and admin endpoint on.
 # ---------------------------------------------------------------------------------------------
-say "building pgpolicy if needed"
-"$root/bin/pgpolicy" --version >/dev/null
-proxy_port=$(free_port)
-admin_port=$(free_port)
-while [ "$admin_port" = "$proxy_port" ]; do admin_port=$(free_port); done
-admin="http://127.0.0.1:$admin_port"
+# A fixed heap ceiling: a leak then ends in an OutOfMemoryError within the run, not in swap.
+java_opts=${PGPOLICY_JAVA_OPTS:--Xmx512m}
+if [ -n "$java_classpath" ]; then
+  # shellcheck disable=SC2206
+  pgpolicy_cmd=("${JAVA_HOME:+$JAVA_HOME/bin/}java" $java_opts -cp "$java_classpath" dev.pgpolicy.proxy.cli.PgPolicyCommand)
+else
+  pgpolicy_cmd=("$root/bin/pgpolicy")
+  say "building pgpolicy if needed"
+fi
+"${pgpolicy_cmd[@]}" --version >/dev/null || die "pgpolicy does not run: ${pgpolicy_cmd[*]} --version failed"
 # The configuration of a production deployment: a catalog account for masking, a fixed hash()
 # key, a keyed (HMAC) audit chain that fails closed, the admin endpoint on loopback.
 mkdir -p "$work/secrets"
@@ -294,7 +316,12 @@ psql_direct >/dev/null <<EOF
 CREATE ROLE pgpolicy_catalog LOGIN PASSWORD '$catalog_password';
 GRANT USAGE ON SCHEMA soak TO pgpolicy_catalog;
 EOF
-cat >"$work/pgpolicy.yaml" <<EOF
+start_proxy() {  # sets proxy_port, admin_port, admin, proxy_pid; fails when it does not come up
+  proxy_port=$(free_port)
+  admin_port=$(free_port)
+  while [ "$admin_port" = "$proxy_port" ]; do admin_port=$(free_port); done
+  admin="http://127.0.0.1:$admin_port"
+  cat >"$work/pgpolicy.yaml" <<EOF
 listen: 127.0.0.1:$proxy_port
 upstream: { host: 127.0.0.1, port: $pg_port, tls: disable }
 policies: policies/
@@ -303,17 +330,24 @@ masking: { hash_key_file: secrets/mask.key }
 audit: { dir: audit/, hmac_key_file: secrets/audit.key, fail_closed: true }
 admin: { listen: 127.0.0.1:$admin_port }
 EOF
-PGPOLICY_JAVA_OPTS="${PGPOLICY_JAVA_OPTS:--Xmx512m}" "$root/bin/pgpolicy" serve --config "$work/pgpolicy.yaml" \
-  >"$work/logs/proxy.log" 2>&1 &
-proxy_pid=$!
-for _ in $(seq 1 300); do
-  kill -0 "$proxy_pid" 2>/dev/null || { tail -n 30 "$work/logs/proxy.log" >&2; die "pgpolicy exited at start"; }
-  "$pgbin/psql" -X -p "$proxy_port" -qAt -c "SELECT 1" >/dev/null 2>&1 && break
-  sleep 0.2
+  PGPOLICY_JAVA_OPTS="$java_opts" "${pgpolicy_cmd[@]}" serve --config "$work/pgpolicy.yaml" \
+    >>"$work/logs/proxy.log" 2>&1 &
+  proxy_pid=$!
+  for _ in $(seq 1 300); do
+    kill -0 "$proxy_pid" 2>/dev/null || { wait "$proxy_pid" 2>/dev/null || true; proxy_pid=""; return 1; }
+    "$pgbin/psql" -X -p "$proxy_port" -qAt -c "SELECT 1" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  return 1
+}
+for attempt in 1 2 3 4 5; do
+  start_proxy && break
+  [ -z "$proxy_pid" ] && grep -q -i 'address already in use' "$work/logs/proxy.log" && [ "$attempt" -lt 5 ] \
+    && { say "port taken meanwhile, starting pgpolicy on other ports"; continue; }
+  tail -n 30 "$work/logs/proxy.log" >&2
+  die "pgpolicy did not start and accept connections within 60 s"
 done
-"$pgbin/psql" -X -p "$proxy_port" -qAt -c "SELECT 1" >/dev/null 2>&1 \
-  || { tail -n 30 "$work/logs/proxy.log" >&2; die "pgpolicy did not accept connections within 60 s"; }
-# bin/pgpolicy execs java: $! is the JVM, which jcmd and /proc are asked about.
+# bin/pgpolicy execs java: either way $! is the JVM, which jcmd and /proc are asked about.
 say "pgpolicy on 127.0.0.1:$proxy_port, admin on 127.0.0.1:$admin_port (pid $proxy_pid)"
 
 psql_proxy() { "$pgbin/psql" -X -p "$proxy_port" -qAt "$@"; }
@@ -452,7 +486,8 @@ run_pgbench() {  # target workload
 }
 
 # ---------------------------------------------------------------------------------------------
-# Reloads: alternate A and B, and the third of every four an invalid version; the trigger of the
+# Reloads: alternate A and B, and the second of every four an invalid version (so that a short
+# run has one too); the trigger of the
 # valid ones rotates between the file watch (the rename alone), SIGHUP and POST /reload. Each outcome is checked with the probe.
 # ---------------------------------------------------------------------------------------------
 reloads="$work/reloads.tsv"
@@ -473,7 +508,7 @@ reload_loop() {  # deadline
     sleep "$reload_every"
     [ $(( $(date +%s) + 20 )) -lt "$deadline" ] || break
     k=$((k + 1))
-    if [ $((k % 4)) -eq 3 ]; then
+    if [ $((k % 4)) -eq 2 ]; then
       version=invalid
       install_policy invalid
       # POST /reload answers with the compiler's diagnostics; the file watch may have refused
@@ -567,7 +602,7 @@ for _ in $(seq 1 300); do kill -0 "$proxy_pid" 2>/dev/null || break; sleep 0.1; 
 kill -0 "$proxy_pid" 2>/dev/null && die "pgpolicy did not stop within 30 s of SIGTERM"
 wait "$proxy_pid" 2>/dev/null || true
 proxy_pid=""
-if "$root/bin/pgpolicy" audit verify "$work/audit" --key "$work/secrets/audit.key" >"$work/logs/audit-verify.log" 2>&1; then
+if "${pgpolicy_cmd[@]}" audit verify "$work/audit" --key "$work/secrets/audit.key" >"$work/logs/audit-verify.log" 2>&1; then
   audit_verified=true
 else
   audit_verified=false
