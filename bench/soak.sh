@@ -74,6 +74,9 @@ if [ -z "$warmup" ]; then
 fi
 [[ "$warmup" =~ ^[0-9]+$ ]] || { echo "soak.sh: --warmup expects seconds, got '$warmup'" >&2; exit 2; }
 [ "$duration" -ge 30 ] || { echo "soak.sh: --duration must be at least 30 s" >&2; exit 2; }
+if [ -n "$keep_dir" ] && [ -e "$keep_dir" ] && [ -n "$(ls -A "$keep_dir" 2>/dev/null)" ]; then
+  echo "soak.sh: --keep $keep_dir is not empty: the logs of two runs would mix" >&2; exit 2
+fi
 for f in json_out keep_dir; do
   v=${!f}
   if [ -n "$v" ]; then case "$v" in /*) ;; *) printf -v "$f" '%s' "$PWD/$v" ;; esac; fi
