@@ -88,7 +88,12 @@ class SoakTest {
             }
         }
 
-        assertThat(report.path("heap_mib").path("samples_after_warmup").asInt()).isGreaterThanOrEqualTo(2);
+        // 90 s is too short to judge the heap slope (the script says so); what the traffic left
+        // on the idle proxy is judged.
+        JsonNode heap = report.path("heap_mib");
+        assertThat(heap.path("samples_after_warmup").asInt()).isPositive();
+        assertThat(heap.path("idle_end").asDouble())
+                .isLessThanOrEqualTo(heap.path("idle_start").asDouble() + 16);
         assertThat(report.path("fds").path("idle_end").asInt())
                 .isLessThanOrEqualTo(report.path("fds").path("idle_start").asInt() + 16);
         assertThat(report.path("sessions").path("after_drain").asInt()).isZero();
