@@ -293,8 +293,23 @@ backend_count() {  # role
   "$pgbin/psql" -p "$pg_port" -d postgres -qAt \
     -c "SELECT count(*) FROM pg_stat_activity WHERE usename = '$1' AND backend_type = 'client backend'"
 }
+mem_available_kib() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
+# Each idle session costs the machine about 2.2 MiB, nearly all of it PostgreSQL's backend (its
+# private memory, page tables and kernel structures; measured with 4,600 sessions on Linux 6.18,
+# PostgreSQL 15): 10,000 need 22 GiB. Hold only as many as leave this much memory to the rest of
+# the machine, and stop if it runs short while logging in (the OOM killer picks no favourites).
+session_cost_kib=2600
+memory_reserve_kib=$((6 * 1024 * 1024))
 phase_sessions() {
+  local fit=$(( ($(mem_available_kib) - memory_reserve_kib) / session_cost_kib ))
+  if [ "$sessions" -gt "$fit" ]; then
+    [ "$fit" -ge 1 ] || die "sessions: too little memory available for any session"
+    say "NOTE: $sessions sessions need about $((sessions * session_cost_kib / 1024 / 1024)) GiB; $((fit)) fit in the memory available beside a 6 GiB reserve: holding $fit"
+    sessions_capped_by="memory ($(( $(mem_available_kib) / 1024 )) MiB available, 6 GiB kept for the rest of the machine, about $((session_cost_kib / 1024)) MiB per session)"
+    sessions=$fit
+  fi
   local base; base=$(proxy_memory)
+  local available_before; available_before=$(mem_available_kib)
   printf '\\sleep 10 s\n' >"$work/sleep.sql"
   say "sessions: logging in $sessions idle sessions through the proxy"
   local started=$SECONDS
@@ -310,6 +325,8 @@ phase_sessions() {
     if [ "$n" -eq "$last" ]; then stalled=$((stalled + 1)); else stalled=0; last=$n; fi
     [ "$stalled" -lt 60 ] || die "sessions stalled at $n of $sessions: $(tail -n 5 "$work/sessions.out")"
     [ $(((SECONDS - started) % 30)) -ne 0 ] || say "sessions: $n of $sessions logged in"
+    [ "$(mem_available_kib)" -gt $((memory_reserve_kib / 2)) ] \
+      || die "sessions: stopped at $n of $sessions, the machine has less than $((memory_reserve_kib / 2 / 1024)) MiB available"
     sleep 1
   done
   say "sessions: $sessions sessions logged in after $((SECONDS - started)) s"
@@ -319,7 +336,8 @@ phase_sessions() {
   local pss
   pss=$(for pid in $(ps -o pid= --ppid "$pg_server_pid"); do cat "/proc/$pid/smaps_rollup" 2>/dev/null; done \
         | awk '/^Pss:/ { s += $2 } END { print s + 0 }')
-  backend_note="PostgreSQL for the same $sessions sessions: $((pss / 1024)) MiB PSS over its processes, $((pss / sessions)) KiB per backend"
+  local machine=$(( available_before - $(mem_available_kib) ))
+  backend_note="PostgreSQL for the same $sessions sessions: $((pss / 1024)) MiB PSS over its processes, $((pss / sessions)) KiB per backend; the machine's available memory fell by $((machine / 1024)) MiB, $((machine / sessions)) KiB per session (backends, page tables, pgbench, proxy)"
   say "$backend_note"
   memory_row "sessions (logged in)" "$sessions" "$base" "$proxy_line"
   stop_pid "$pgbench_pid"; pgbench_pid=""
@@ -444,7 +462,7 @@ phase_active() {
 # ---------------------------------------------------------------------------------------------
 started=$SECONDS
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-backend_note=""
+backend_note="" sessions_capped_by=""
 for p in "${phases[@]}"; do "phase_$p"; done
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -459,9 +477,10 @@ if [ ${#memory_rows[@]} -gt 0 ]; then
   echo "$hdr"; echo "${hdr//?/-}"
   printf '%s\n' "${memory_rows[@]}"
   [ -n "$backend_note" ] && printf '\n%s\n' "$backend_note"
-  [ "$sessions" -lt "$sessions_wanted" ] && has sessions "${phases[@]}" \
-    && printf 'sessions capped at %d of %d: the proxy holds two descriptors per session and the limit is %d\n' \
-              "$sessions" "$sessions_wanted" "$fd_limit"
+  if [ "$sessions" -lt "$sessions_wanted" ] && has sessions "${phases[@]}"; then
+    printf 'sessions capped at %d of %d by %s\n' "$sessions" "$sessions_wanted" \
+      "${sessions_capped_by:-descriptors: the proxy holds two per session and the limit is $fd_limit}"
+  fi
 fi
 if [ ${#active_rows[@]} -gt 0 ]; then
   printf '\n%d active clients (pgbench -j 2), %d s window after all clients connected\n' "$clients" "$duration"
