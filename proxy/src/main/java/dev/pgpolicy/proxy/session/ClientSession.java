@@ -1531,16 +1531,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     /**
-     * Consecutive DataRows of one receive buffer ({@link DataRowRun}). While nothing needs to see
-     * the rows one by one they go to the client as one write ({@link RunRelay}); the rest of the
-     * run, if any, takes the path of a single row, row by row and in order.
+     * Consecutive DataRows of one receive buffer ({@link DataRowRun}), counted, masked and written
+     * to the client as one write ({@link RunRelay}); whatever is left of the run (after a row
+     * limit cut the statement, or outside READY) takes the path of a single row, row by row and in
+     * order.
      */
     private void onUpstreamRun(DataRowRun run) {
         try {
             if (phase == Phase.READY && cutoff == null) {
                 InFlightRequest request = inFlight.answering(DataRow.TYPE);
-                RunRelay.relayCounted(run, request, rowFilterFor(request), client, upstream,
-                        refused -> cutOff(request, refused));
+                RowFilter filter = rowFilterFor(request);
+                RunRelay.relayCounted(run, request, filter, client, upstream, refused -> cutOff(request, refused));
+                RunRelay.relayRewritten(run, request, filter, client, upstream, refused -> cutOff(request, refused));
             }
             RawFrame row;
             while ((row = run.pollFrame()) != null) {

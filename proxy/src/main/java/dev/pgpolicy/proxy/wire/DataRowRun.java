@@ -38,6 +38,11 @@ public final class DataRowRun extends DefaultByteBufHolder {
         return rowCount - polledRows;
     }
 
+    /** The index, in {@link #content()}, of the first byte of the next row {@link #pollFrame} returns. */
+    public int nextFrameIndex() {
+        return content().readerIndex() + polledBytes;
+    }
+
     /**
      * The next row as a frame of its own (a retained slice the caller owns), or null after the
      * last one.
