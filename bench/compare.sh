@@ -304,7 +304,12 @@ start_pgpolicy() {  # target
         return 0
       fi
     fi
-    args+=(--policies "$work/policies")
+    # Masking and the "$user" schema of the default search_path are resolved through the
+    # catalog connection (docs/enforcement.md); without it every masked value is NULL and every
+    # unqualified name is uncertain, so the policy's allow rules on public.pgbench_* never apply.
+    # pgbench's own role serves as the catalog account.
+    printf 'catalog: { user: bench, password_file: %s }\n' "$work/pwfile" >"$work/realistic.yaml"
+    args+=(--config "$work/realistic.yaml" --policies "$work/policies")
     launch_pgpolicy "$log" "${args[@]}" --audit "$work/audit"
     if ! wait_ready "$t" "$p" "$launched_pid" "$log" \
         && grep -q -i 'audit.*not available' "$log" && ! grep -q -i 'policies (--policies' "$log"; then

@@ -1,22 +1,35 @@
 package dev.pgpolicy.proxy.enforce;
 
+import dev.pgpolicy.policy.MaskFunction;
 import dev.pgpolicy.policy.MaskSpec;
 import dev.pgpolicy.proxy.session.RowFilter;
-import dev.pgpolicy.proxy.wire.Bytes;
 import dev.pgpolicy.proxy.wire.DataRow;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import java.util.ArrayList;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 
 /**
  * The masks to apply to the columns of one result, by position, and the {@link RowFilter} that
  * applies them. A masked value must stay decodable for the column's type (LANGUAGE.md, "MASK"):
  * text-like types ({@code text}, {@code varchar}, {@code bpchar}, {@code name}) get the mask's
- * text, whose bytes are the same in the text and the binary format (UTF-8 in both, PostgreSQL docs
- * "Binary formats" for {@code text}); every other type gets NULL, whatever the mask. Columns the
- * proxy could not place are NULL for a principal with masks (fail closed).
+ * text, whose bytes are the same in the text and the binary format (PostgreSQL docs "Binary
+ * formats": {@code textsend} sends the text in the client encoding); every other type gets NULL,
+ * whatever the mask. Columns the proxy could not place are NULL for a principal with masks (fail
+ * closed).
+ *
+ * <p>Values are read and masked texts written in the session's {@code client_encoding}, which is
+ * what the server sends text in, in both formats; a row filter made for an encoding without a
+ * Java charset makes every masked column NULL rather than guess at its bytes.
+ *
+ * <p>Rows are rewritten with as little work as the masks allow: a masked value whose new bytes
+ * have the old length is overwritten in the row's own buffer, which then goes to the client as
+ * it came (the frame's bytes belong to this row alone; the receive buffer around it holds other
+ * frames, never these bytes); otherwise the new row is built in one buffer of its exact size,
+ * the columns between masked ones copied in bulk. A {@code redact} mask's bytes are encoded once
+ * per plan, not once per row, and its value is never decoded.
  */
 final class MaskPlan {
 
@@ -38,23 +51,50 @@ final class MaskPlan {
 
     static final ColumnAction KEEP = new Keep();
 
+    /** Marks a column whose masked value is SQL NULL, among the replacement byte arrays of a row. */
+    private static final byte[] SQL_NULL = new byte[0];
+
     private final List<ColumnAction> actions;
     private final boolean nullifyAll;
     private final MaskingKey hashKey;
+    /** The client encoding's charset; null when it has none, and masked values are then NULL. */
+    private final Charset valueCharset;
+    /** Per column: its action, for the row loop (no list or instanceof walk per value). */
+    private final ColumnAction[] byColumn;
+    /** Per column: the bytes of a mask whose text does not depend on the value (redact), else null. */
+    private final byte[][] constantBytes;
 
-    private MaskPlan(List<ColumnAction> actions, boolean nullifyAll, MaskingKey hashKey) {
+    private MaskPlan(List<ColumnAction> actions, boolean nullifyAll, MaskingKey hashKey, Charset valueCharset) {
         this.actions = List.copyOf(actions);
         this.nullifyAll = nullifyAll;
         this.hashKey = hashKey;
+        this.valueCharset = valueCharset;
+        this.byColumn = this.actions.toArray(new ColumnAction[0]);
+        this.constantBytes = new byte[byColumn.length][];
+        for (int i = 0; i < byColumn.length; i++) {
+            if (byColumn[i] instanceof Mask mask && valueCharset != null
+                    && mask.spec().function() == MaskFunction.REDACT) {
+                constantBytes[i] = mask.spec().applyToText("").getBytes(valueCharset);
+            }
+        }
     }
 
+    /** A plan for values in UTF-8 (COPY masking decodes and encodes values itself, see CopyTextCodec). */
     static MaskPlan of(List<ColumnAction> actions, MaskingKey hashKey) {
-        return new MaskPlan(actions, false, hashKey);
+        return new MaskPlan(actions, false, hashKey, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * A plan for DataRows whose text values are in {@code valueCharset}, the session's client
+     * encoding; null when that encoding has no Java charset (masked values then become NULL).
+     */
+    static MaskPlan of(List<ColumnAction> actions, MaskingKey hashKey, Charset valueCharset) {
+        return new MaskPlan(actions, false, hashKey, valueCharset);
     }
 
     /** Every value NULL: the result's columns are unknown to the proxy. */
     static MaskPlan nullifyAll(MaskingKey hashKey) {
-        return new MaskPlan(List.of(), true, hashKey);
+        return new MaskPlan(List.of(), true, hashKey, StandardCharsets.UTF_8);
     }
 
     boolean changesNothing() {
@@ -63,6 +103,11 @@ final class MaskPlan {
 
     List<ColumnAction> actions() {
         return actions;
+    }
+
+    /** The charset masked values are read and written in; null when masked values become NULL. */
+    Charset valueCharset() {
+        return valueCharset;
     }
 
     RowFilter filter() {
@@ -74,29 +119,88 @@ final class MaskPlan {
 
     private DataRow apply(DataRow row, ByteBufAllocator alloc) {
         int count = row.columnCount();
-        List<Optional<Bytes>> values = new ArrayList<>(count);
+        ByteBuf body = row.content();
+        // First pass: the new bytes of each value that changes, and whether all keep their length.
+        byte[][] replacements = null;
+        boolean sameLengths = true;
+        int newBodyLength = body.readableBytes();
         for (int i = 0; i < count; i++) {
-            Optional<Bytes> value = row.columnValue(i);
-            ColumnAction action = nullifyAll ? new Nullify("unknown result") : i < actions.size() ? actions.get(i) : KEEP;
-            values.add(apply(action, value));
+            ColumnAction action = nullifyAll ? null : i < byColumn.length ? byColumn[i] : KEEP;
+            if (action instanceof Keep) {
+                continue;
+            }
+            int length = row.columnLength(i);
+            if (length < 0) {
+                continue; // NULL stays NULL under every mask
+            }
+            byte[] replacement = replacement(action, i, body, row.valueIndex(i), length);
+            if (replacements == null) {
+                replacements = new byte[count][];
+            }
+            replacements[i] = replacement;
+            if (replacement == SQL_NULL) {
+                newBodyLength -= length;
+                sameLengths = false;
+            } else {
+                newBodyLength += replacement.length - length;
+                sameLengths &= replacement.length == length;
+            }
         }
-        DataRow masked = DataRow.of(alloc, values);
-        row.release();
-        return masked;
+        if (replacements == null) {
+            return row;
+        }
+        if (sameLengths && !body.isReadOnly()) {
+            for (int i = 0; i < count; i++) {
+                if (replacements[i] != null) {
+                    body.setBytes(row.valueIndex(i), replacements[i]);
+                }
+            }
+            return row;
+        }
+        return rebuilt(row, replacements, newBodyLength, alloc);
     }
 
-    private Optional<Bytes> apply(ColumnAction action, Optional<Bytes> value) {
-        if (action instanceof Keep || value.isEmpty()) {
-            return value;
+    /** The new bytes of a non-NULL value under {@code action} (null: every column NULL); SQL_NULL for NULL. */
+    private byte[] replacement(ColumnAction action, int column, ByteBuf body, int index, int length) {
+        if (!(action instanceof Mask mask) || valueCharset == null) {
+            return SQL_NULL; // Nullify, a plan for unknown columns, or an encoding the proxy cannot read
         }
-        if (action instanceof Nullify) {
-            return Optional.empty();
+        byte[] constant = constantBytes[column];
+        if (constant != null) {
+            return constant;
         }
-        if (action instanceof Mask mask) {
-            String masked = maskedText(mask, value.get().toUtf8String());
-            return masked == null ? Optional.empty() : Optional.of(Bytes.utf8(masked));
+        String masked = maskedText(mask, body.toString(index, length, valueCharset));
+        return masked == null ? SQL_NULL : masked.getBytes(valueCharset);
+    }
+
+    /** A new row of exactly {@code bodyLength} bytes: replaced values written, the runs between them copied. */
+    private static DataRow rebuilt(DataRow row, byte[][] replacements, int bodyLength, ByteBufAllocator alloc) {
+        ByteBuf body = row.content();
+        ByteBuf out = alloc.buffer(bodyLength, bodyLength);
+        try {
+            int copyFrom = body.readerIndex();
+            for (int i = 0; i < replacements.length; i++) {
+                byte[] replacement = replacements[i];
+                if (replacement == null) {
+                    continue;
+                }
+                int lengthIndex = row.valueIndex(i) - 4;
+                out.writeBytes(body, copyFrom, lengthIndex - copyFrom);
+                if (replacement == SQL_NULL) {
+                    out.writeInt(-1);
+                } else {
+                    out.writeInt(replacement.length).writeBytes(replacement);
+                }
+                copyFrom = row.valueIndex(i) + row.columnLength(i);
+            }
+            out.writeBytes(body, copyFrom, body.writerIndex() - copyFrom);
+            DataRow masked = DataRow.wrap(out);
+            row.release();
+            return masked;
+        } catch (RuntimeException | Error e) {
+            out.release();
+            throw e;
         }
-        throw new AssertionError(action);
     }
 
     /** The text a {@link Mask} column shows instead of {@code value}; null when the mask gives NULL. */

@@ -835,7 +835,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             MaskPlan.ColumnAction y = b.actions().get(i);
             actions.add(x.equals(y) ? x : new MaskPlan.Nullify("ambiguous result layout"));
         }
-        return MaskPlan.of(actions, hashKey);
+        return MaskPlan.of(actions, hashKey, a.valueCharset());
     }
 
     private MaskSet currentMasks(SessionInfo session, SessionState state) {
@@ -889,7 +889,9 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                 actions.add(new MaskPlan.Nullify("mask " + mask.get() + " has no value of type " + field.typeOid()));
             }
         }
-        return MaskPlan.of(actions, hashKey);
+        // The server sends text values in the client encoding, in text and binary format alike.
+        return MaskPlan.of(actions, hashKey,
+                CopyEncodings.charset(session.serverParameter("client_encoding").orElse("UTF8")).orElse(null));
     }
 
     private SessionState state(SessionInfo session) {

@@ -22,6 +22,7 @@ import dev.pgpolicy.proxy.wire.CommandComplete;
 import dev.pgpolicy.proxy.wire.CopyData;
 import dev.pgpolicy.proxy.wire.CopyOutResponse;
 import dev.pgpolicy.proxy.wire.DataRow;
+import dev.pgpolicy.proxy.wire.DataRowRun;
 import dev.pgpolicy.proxy.wire.Describe;
 import dev.pgpolicy.proxy.wire.ErrorResponse;
 import dev.pgpolicy.proxy.wire.Execute;
@@ -742,7 +743,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         upstream = connector.connect(client.eventLoop(),
                 () -> client.eventLoop().execute(() -> onUpstreamReady(startup)),
                 cause -> client.eventLoop().execute(() -> fail(cause)),
-                new WriteCoalescer(), new FrameDecoder(), new UpstreamHandler());
+                new WriteCoalescer(), FrameDecoder.withDataRowRuns(), new UpstreamHandler());
     }
 
     private void onUpstreamReady(StartupMessage startup) {
@@ -1170,17 +1171,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         return writeHoldingBack(upstream, client, frame);
     }
 
-    /**
-     * Writes {@code frame} to {@code target}; once {@code target}'s outbound buffer passes its high
-     * water mark (a server not keeping up, a client not reading a large result), {@code source}
-     * stops being read until {@code target} drains, so the proxy never buffers without bound.
-     */
+    /** Writes {@code frame} to {@code target}, holding {@code source} back while {@code target} is full. */
     private static boolean writeHoldingBack(Channel target, Channel source, RawFrame frame) {
-        target.write(frame.content());
-        if (!target.isWritable()) {
-            source.config().setAutoRead(false);
-        }
-        return true;
+        return RunRelay.writeHoldingBack(target, source, frame.content());
     }
 
     // ---------------------------------------------------------------- upstream frames
@@ -1352,8 +1345,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private boolean relayFromServer(RawFrame frame) {
         char type = frame.type();
-        Optional<InFlightRequest> answered = inFlight.attribute(type);
-        InFlightRequest request = answered.orElse(null);
+        InFlightRequest request = inFlight.answering(type);
         if (cutoff != null) {
             return relayCutOff(frame, request);
         }
@@ -1401,25 +1393,20 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     }
                 }
                 break;
-            case DataRow.TYPE:
-                if (environment.hooks().inspectsResults() && request != null && !request.synthetic()) {
-                    if (request.kind() == Kind.EXECUTE && rowFilterOwner != request) {
-                        RowFilter resumed = suspendedPortalFilters.remove(request.name());
-                        rowFilter = resumed != null ? resumed : environment.hooks().onExecute(this, request);
-                        rowFilterOwner = request;
+            case DataRow.TYPE: {
+                RowFilter filter = rowFilterFor(request);
+                if (filter != RowFilter.UNCHANGED) {
+                    Optional<ErrorResponse> refused = filter.admit();
+                    if (refused.isPresent()) {
+                        cutOff(request, refused.get());
+                        return false;
                     }
-                    if (rowFilter != RowFilter.UNCHANGED) {
-                        Optional<ErrorResponse> refused = rowFilter.admit();
-                        if (refused.isPresent()) {
-                            cutOff(request, refused.get());
-                            return false;
-                        }
-                        if (rowFilter.rewritesRows()) {
-                            return relayFiltered(frame);
-                        }
+                    if (filter.rewritesRows()) {
+                        return relayFiltered(frame);
                     }
                 }
                 break;
+            }
             case '2': // BindComplete: the portal name now means a new result
                 if (request != null) {
                     suspendedPortalFilters.remove(request.name());
@@ -1510,15 +1497,60 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         environment.hooks().onReply(this, request, reply);
     }
 
+    /** The filter the rows answering {@code request} go through; an Execute's is set up at its first row. */
+    private RowFilter rowFilterFor(InFlightRequest request) {
+        if (!environment.hooks().inspectsResults() || request == null || request.synthetic()) {
+            return RowFilter.UNCHANGED;
+        }
+        if (request.kind() == Kind.EXECUTE && rowFilterOwner != request) {
+            RowFilter resumed = suspendedPortalFilters.remove(request.name());
+            rowFilter = resumed != null ? resumed : environment.hooks().onExecute(this, request);
+            rowFilterOwner = request;
+        }
+        return rowFilter;
+    }
+
     private boolean relayFiltered(RawFrame frame) {
         DataRow row = (DataRow) BackendMessages.decode(frame);
         DataRow filtered = rowFilter.filter(row, client.alloc());
+        if (filtered == row) {
+            // Unchanged, or rewritten in place: the frame's own bytes are the row to send, and
+            // they continue the receive buffer's run for the WriteCoalescer.
+            row.release();
+            return relay(frame);
+        }
         try {
             write(client, filtered);
         } finally {
             filtered.release();
         }
+        if (!client.isWritable()) {
+            upstream.config().setAutoRead(false);
+        }
         return false;
+    }
+
+    /**
+     * Consecutive DataRows of one receive buffer ({@link DataRowRun}), counted, masked and written
+     * to the client as one write ({@link RunRelay}); whatever is left of the run (after a row
+     * limit cut the statement, or outside READY) takes the path of a single row, row by row and in
+     * order.
+     */
+    private void onUpstreamRun(DataRowRun run) {
+        try {
+            if (phase == Phase.READY && cutoff == null) {
+                InFlightRequest request = inFlight.answering(DataRow.TYPE);
+                RowFilter filter = rowFilterFor(request);
+                RunRelay.relayCounted(run, request, filter, client, upstream, refused -> cutOff(request, refused));
+                RunRelay.relayRewritten(run, request, filter, client, upstream, refused -> cutOff(request, refused));
+            }
+            RawFrame row;
+            while ((row = run.pollFrame()) != null) {
+                onUpstreamFrame(row);
+            }
+        } finally {
+            run.release();
+        }
     }
 
     /**
@@ -1820,6 +1852,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof DataRowRun run) {
+                try {
+                    onUpstreamRun(run);
+                } catch (RuntimeException | AssertionError e) {
+                    fail(e);
+                }
+                return;
+            }
             if (!(msg instanceof RawFrame frame)) {
                 ReferenceCountUtil.release(msg);
                 fail(new AssertionError("unexpected upstream pipeline message " + msg.getClass()));

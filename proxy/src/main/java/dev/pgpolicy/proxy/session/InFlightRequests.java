@@ -87,48 +87,56 @@ public final class InFlightRequests {
      * NotificationResponse, ParameterStatus) and errors that belong to no request.
      */
     public Optional<InFlightRequest> attribute(char type) {
+        return Optional.ofNullable(answering(type));
+    }
+
+    /**
+     * {@link #attribute}, with null for a reply that answers no request: the relay asks this for
+     * every server message, so it does without the Optional.
+     */
+    public InFlightRequest answering(char type) {
         InFlightRequest head = queue.peekFirst();
         switch (type) {
             case 'A': // NotificationResponse
             case 'N': // NoticeResponse
             case 'S': // ParameterStatus
-                return Optional.empty();
+                return null;
             case '1': // ParseComplete
-                return Optional.of(popExpecting(type, Kind.PARSE));
+                return popExpecting(type, Kind.PARSE);
             case '2': // BindComplete
-                return Optional.of(popExpecting(type, Kind.BIND));
+                return popExpecting(type, Kind.BIND);
             case '3': // CloseComplete
-                return Optional.of(popExpecting(type, Kind.CLOSE));
+                return popExpecting(type, Kind.CLOSE);
             case 't': // ParameterDescription, followed by RowDescription or NoData
-                return Optional.of(expect(type, head, Kind.DESCRIBE_STATEMENT));
+                return expect(type, head, Kind.DESCRIBE_STATEMENT);
             case 'n': // NoData
-                return Optional.of(popExpecting(type, Kind.DESCRIBE_STATEMENT, Kind.DESCRIBE_PORTAL));
+                return popExpecting(type, Kind.DESCRIBE_STATEMENT, Kind.DESCRIBE_PORTAL);
             case 'T': // RowDescription
                 if (head != null && head.kind() == Kind.SIMPLE_QUERY) {
-                    return Optional.of(head);
+                    return head;
                 }
-                return Optional.of(popExpecting(type, Kind.DESCRIBE_STATEMENT, Kind.DESCRIBE_PORTAL));
+                return popExpecting(type, Kind.DESCRIBE_STATEMENT, Kind.DESCRIBE_PORTAL);
             case 'D': // DataRow
             case 'G': // CopyInResponse
             case 'H': // CopyOutResponse
             case 'W': // CopyBothResponse
             case 'd': // CopyData
             case 'c': // CopyDone
-                return Optional.of(expect(type, head, Kind.SIMPLE_QUERY, Kind.EXECUTE));
+                return expect(type, head, Kind.SIMPLE_QUERY, Kind.EXECUTE);
             case 'C': // CommandComplete
             case 'I': // EmptyQueryResponse
                 if (head != null && head.kind() == Kind.SIMPLE_QUERY) {
-                    return Optional.of(head);
+                    return head;
                 }
-                return Optional.of(popExpecting(type, Kind.EXECUTE));
+                return popExpecting(type, Kind.EXECUTE);
             case 's': // PortalSuspended
-                return Optional.of(popExpecting(type, Kind.EXECUTE));
+                return popExpecting(type, Kind.EXECUTE);
             case 'V': // FunctionCallResponse
-                return Optional.of(expect(type, head, Kind.FUNCTION_CALL));
+                return expect(type, head, Kind.FUNCTION_CALL);
             case 'E': // ErrorResponse
-                return Optional.ofNullable(error(head));
+                return error(head);
             case 'Z': // ReadyForQuery
-                return Optional.of(readyForQuery(type, head));
+                return readyForQuery(type, head);
             default:
                 throw mismatch(type, head);
         }
@@ -166,19 +174,24 @@ public final class InFlightRequests {
         return head;
     }
 
-    private InFlightRequest popExpecting(char type, Kind... kinds) {
-        InFlightRequest head = queue.peekFirst();
-        expect(type, head, kinds);
+    // Two kinds at most and no varargs: these run for every server message, and an array per
+    // message is garbage the relay does not need.
+    private InFlightRequest popExpecting(char type, Kind kind) {
+        return popExpecting(type, kind, kind);
+    }
+
+    private InFlightRequest popExpecting(char type, Kind kind, Kind orKind) {
+        expect(type, queue.peekFirst(), kind, orKind);
         return queue.removeFirst();
     }
 
-    private static InFlightRequest expect(char type, InFlightRequest head, Kind... kinds) {
-        if (head != null) {
-            for (Kind kind : kinds) {
-                if (head.kind() == kind) {
-                    return head;
-                }
-            }
+    private static InFlightRequest expect(char type, InFlightRequest head, Kind kind) {
+        return expect(type, head, kind, kind);
+    }
+
+    private static InFlightRequest expect(char type, InFlightRequest head, Kind kind, Kind orKind) {
+        if (head != null && (head.kind() == kind || head.kind() == orKind)) {
+            return head;
         }
         throw mismatch(type, head);
     }

@@ -113,6 +113,14 @@ public final class DataRow extends DefaultByteBufHolder implements BackendMessag
         return content().getInt(lengthIndex(column));
     }
 
+    /**
+     * The absolute index, in {@link #content()}, of the column's first value byte (just after its
+     * length word), for code that reads or rewrites the value in place.
+     */
+    public int valueIndex(int column) {
+        return lengthIndex(column) + 4;
+    }
+
     public boolean isNull(int column) {
         return columnLength(column) == -1;
     }
@@ -140,6 +148,15 @@ public final class DataRow extends DefaultByteBufHolder implements BackendMessag
         out.writeByte(TYPE);
         out.writeInt(4 + body.readableBytes());
         out.writeBytes(body, body.readerIndex(), body.readableBytes());
+    }
+
+    /** The frame in a buffer of its exact size: rebuilt rows are written one by one, often by the thousand. */
+    @Override
+    public ByteBuf encode(ByteBufAllocator alloc) {
+        int length = 1 + 4 + content().readableBytes();
+        ByteBuf out = alloc.buffer(length, length);
+        encode(out);
+        return out;
     }
 
     @Override

@@ -17,6 +17,13 @@ import java.util.List;
  *
  * <p>After a violation the stream can no longer be framed, so the decoder discards everything
  * that follows; the session answers FATAL and closes.
+ *
+ * <p>On the server side it can emit consecutive DataRows as one {@link DataRowRun}
+ * ({@link #withDataRowRuns}): a large result arrives as a few dozen rows per receive buffer, and
+ * handing each row through the pipeline on its own (a frame object, a slice, a
+ * {@code fireChannelRead}, a write) costs more than the proxy's whole work on a row it does not
+ * look into. A run holds only complete frames of one receive buffer; an incomplete row ends it and
+ * is cut once the rest has arrived, as any frame is.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
     /** PostgreSQL's PQ_SMALL_MESSAGE_LIMIT: the largest message read before authentication. */
@@ -27,13 +34,28 @@ public final class FrameDecoder extends ByteToMessageDecoder {
 
     private int maxFrameLength;
     private boolean failed;
+    private final boolean dataRowRuns;
 
     public FrameDecoder() {
         this(DEFAULT_MAX_FRAME_LENGTH);
     }
 
     public FrameDecoder(int maxFrameLength) {
+        this(maxFrameLength, false);
+    }
+
+    private FrameDecoder(int maxFrameLength, boolean dataRowRuns) {
         setMaxFrameLength(maxFrameLength);
+        this.dataRowRuns = dataRowRuns;
+    }
+
+    /**
+     * A decoder for the server's side of a connection that cuts two or more consecutive complete
+     * DataRows of one receive buffer as one {@link DataRowRun}; every other frame, and a single
+     * DataRow, is a {@link RawFrame} as usual.
+     */
+    public static FrameDecoder withDataRowRuns() {
+        return new FrameDecoder(DEFAULT_MAX_FRAME_LENGTH, true);
     }
 
     /** The largest accepted value of the length word (which counts itself, not the type byte). */
@@ -72,6 +94,25 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         }
         if (in.readableBytes() - 1 < length) {
             return;
+        }
+        if (dataRowRuns && in.getByte(start) == DataRow.TYPE) {
+            int rows = 1;
+            int end = start + 1 + length;
+            int limit = in.writerIndex();
+            // Only complete frames within the limit join the run: anything else is left for the
+            // next call, which checks and reports it as the first frame of its own.
+            while (limit - end >= RawFrame.HEADER_LENGTH && in.getByte(end) == DataRow.TYPE) {
+                int next = in.getInt(end + 1);
+                if (next < 4 || next > maxFrameLength || limit - end - 1 < next) {
+                    break;
+                }
+                end += 1 + next;
+                rows++;
+            }
+            if (rows > 1) {
+                out.add(new DataRowRun(in.readRetainedSlice(end - start), rows));
+                return;
+            }
         }
         out.add(RawFrame.trusted(in.readRetainedSlice(1 + length)));
     }
