@@ -293,6 +293,22 @@ class UpstreamPoolTest {
     }
 
     @Test
+    void pooledConnectionsOverVerifiedUpstreamTlsAreReusedToo() throws Exception {
+        try (ProxyFixture tls = ProxyFixture.start(postgres, b -> b.authMode(ProxyConfig.AuthMode.PROXY)
+                .usersFile(dir.resolve("users.yaml")).ioThreads(1)
+                .upstreamTls(ProxyConfig.UpstreamTls.VERIFY_FULL).upstreamCa(postgres.caCertificate()))) {
+            int first;
+            try (Connection connection = connect(tls, "ana", DB, new Properties())) {
+                first = Integer.parseInt(text(connection, "SELECT pg_backend_pid()"));
+                assertThat(text(connection, "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()"))
+                        .isEqualTo("true");
+            }
+            awaitPooled(first);
+            assertThat(pid(tls, "bob")).isEqualTo(first);
+        }
+    }
+
+    @Test
     void withReuseTurnedOffEverySessionGetsItsOwnBackend() throws Exception {
         try (ProxyFixture unpooled = ProxyFixture.start(postgres, b -> b.authMode(ProxyConfig.AuthMode.PROXY)
                 .usersFile(dir.resolve("users.yaml")).ioThreads(1).upstreamPool(UpstreamPoolConfig.disabled()))) {
