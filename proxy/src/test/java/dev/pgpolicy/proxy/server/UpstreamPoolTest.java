@@ -309,6 +309,32 @@ class UpstreamPoolTest {
     }
 
     @Test
+    void idleConnectionsBeyondTheLimitsOrTheIdleTimeoutAreClosed() throws Exception {
+        UpstreamPoolConfig oneIdle = new UpstreamPoolConfig(true, UpstreamPoolConfig.DEFAULT_RESET_QUERY, 1, 10,
+                Duration.ofSeconds(2), UpstreamPoolConfig.DEFAULT_MAX_LIFETIME);
+        try (ProxyFixture limited = ProxyFixture.start(postgres, b -> b.authMode(ProxyConfig.AuthMode.PROXY)
+                .usersFile(dir.resolve("users.yaml")).ioThreads(1).upstreamPool(oneIdle))) {
+            int first;
+            int second;
+            // Two sessions at once need two backends; when both end, max_idle_per_key 1 keeps one.
+            try (Connection a = connect(limited, "ana", DB, new Properties());
+                    Connection b = connect(limited, "bob", DB, new Properties())) {
+                first = Integer.parseInt(text(a, "SELECT pg_backend_pid()"));
+                second = Integer.parseInt(text(b, "SELECT pg_backend_pid()"));
+            }
+            assertThat(second).isNotEqualTo(first);
+            await(() -> postgres.query("postgres", "SELECT 1 FROM pg_stat_activity WHERE pid IN (" + first + ", "
+                    + second + ")").size() == 1, "one of the two backends to be closed");
+            // The one kept is closed once idle longer than idle_timeout.
+            awaitGone(first);
+            awaitGone(second);
+            String scrape = new String(limited.proxy.metrics().scrape(), StandardCharsets.UTF_8);
+            assertThat(scrape).contains("pgpolicy_upstream_pool_idle 0").contains("pgpolicy_upstream_pool_opened_total 2")
+                    .contains("pgpolicy_upstream_pool_closed_total 2");
+        }
+    }
+
+    @Test
     void withReuseTurnedOffEverySessionGetsItsOwnBackend() throws Exception {
         try (ProxyFixture unpooled = ProxyFixture.start(postgres, b -> b.authMode(ProxyConfig.AuthMode.PROXY)
                 .usersFile(dir.resolve("users.yaml")).ioThreads(1).upstreamPool(UpstreamPoolConfig.disabled()))) {
