@@ -2,6 +2,7 @@ package dev.pgpolicy.proxy.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
 import dev.pgpolicy.proxy.embedded.ProcessResult;
 import dev.pgpolicy.proxy.scram.ScramVerifier;
@@ -332,6 +333,38 @@ class UpstreamPoolTest {
             assertThat(scrape).contains("pgpolicy_upstream_pool_idle 0").contains("pgpolicy_upstream_pool_opened_total 2")
                     .contains("pgpolicy_upstream_pool_closed_total 2");
         }
+    }
+
+    @Test
+    void theAuditTrailNamesEachClientNotThePreviousUserOfTheBackend() throws Exception {
+        Path auditDir = dir.resolve("audit");
+        String probe = "SELECT pg_backend_pid()";
+        String[] pids = new String[2];
+        try (ProxyFixture audited = ProxyFixture.start(postgres, b -> b.authMode(ProxyConfig.AuthMode.PROXY)
+                .usersFile(dir.resolve("users.yaml")).ioThreads(1).auditDir(auditDir))) {
+            String[] users = {"ana", "bob"};
+            for (int i = 0; i < users.length; i++) {
+                ProcessResult run = PgClient.to("127.0.0.1", audited.port()).user(users[i]).password(password(users[i]))
+                        .database(DB).sslMode("disable").applicationName("pool-audit-" + users[i]).psql(probe);
+                assertThat(run.succeeded()).as(run.describe()).isTrue();
+                pids[i] = run.stdout().strip();
+                awaitPooled(Integer.parseInt(pids[i]));
+            }
+        }
+        assertThat(pids[1]).as("bob's session reused ana's backend").isEqualTo(pids[0]);
+        List<JsonNode> records = AuditedProxy.records(auditDir);
+        for (String user : List.of("ana", "bob")) {
+            List<JsonNode> own = records.stream()
+                    .filter(r -> ("pool-audit-" + user).equals(r.path("application_name").asText())).toList();
+            assertThat(own).as("records of %s's session", user).isNotEmpty();
+            for (String event : List.of("auth", "connection_close")) {
+                JsonNode record = own.stream().filter(r -> r.get("event").asText().equals(event)).findFirst()
+                        .orElseThrow(() -> new AssertionError("no " + event + " record for " + user + " in " + own));
+                assertThat(record.get("user").asText()).isEqualTo(user);
+                assertThat(record.get("db_user").asText()).isEqualTo(READER_ROLE);
+            }
+        }
+        AuditedProxy.assertVerifies(auditDir);
     }
 
     @Test
