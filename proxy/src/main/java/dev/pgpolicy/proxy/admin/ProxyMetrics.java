@@ -92,7 +92,8 @@ public final class ProxyMetrics implements SessionListener {
         authentications.initLabelValues("failure");
         upstreamConnect = Histogram.builder()
                 .name("pgpolicy_upstream_connect_seconds")
-                .help("Time to open a connection to the upstream server, TLS included.")
+                .help("Time to open a connection to the upstream server, TLS included; with the upstream pool, to get one"
+                        + " from it, login or settings included.")
                 .unit(Unit.SECONDS)
                 .classicOnly()
                 .classicUpperBounds(CONNECT_BUCKETS)
