@@ -28,8 +28,11 @@ public record UpstreamPoolConfig(boolean enabled, String resetQuery, int maxIdle
     public static final String DEFAULT_RESET_QUERY = "DISCARD ALL";
     public static final int DEFAULT_MAX_IDLE_PER_KEY = 20;
     public static final int DEFAULT_MAX_IDLE = 100;
-    /** As PgBouncer's {@code server_idle_timeout}. */
-    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * As PgBouncer's {@code server_idle_timeout}: long enough that a client connecting per
+     * transaction, or one that pauses between bursts, finds its connections still there.
+     */
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(10);
     /** As PgBouncer's {@code server_lifetime}. */
     public static final Duration DEFAULT_MAX_LIFETIME = Duration.ofHours(1);
 

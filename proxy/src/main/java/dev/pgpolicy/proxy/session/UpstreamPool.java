@@ -126,13 +126,14 @@ public final class UpstreamPool {
     private void openFor(LoopPool pool, PoolKey.Request request, String sessionId, Promise<PooledBackend> leased) {
         Promise<Void> loggedIn = pool.loop.newPromise();
         PooledBackend backend = PooledBackend.open(connector, pool.loop, request.key(), upstreamEncrypted, loggedIn);
-        backend.channel().closeFuture().addListener(done -> closed.incrementAndGet());
         loggedIn.addListener(login -> {
             if (!login.isSuccess()) {
                 leased.tryFailure(login.cause());
                 return;
             }
             opened.incrementAndGet();
+            // Counted however it ends: by the pool, by a session that failed, or by the server.
+            backend.channel().closeFuture().addListener(done -> closed.incrementAndGet());
             LOG.debug("session {}: opened upstream connection {}", sessionId, backend);
             List<String> queries = backend.settingsQueries(request.settings());
             if (queries.isEmpty()) {
