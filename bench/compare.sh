@@ -32,7 +32,8 @@ Options:
   --threads N      pgbench threads (default 2)
   --scale N        pgbench scale factor (default 10)
   --warmup S       seconds of warm-up per workload and target before the first round (default 2)
-  --targets LIST   comma list of direct,pgbouncer,pgpolicy-allow,pgpolicy-realistic (default all)
+  --targets LIST   comma list of direct,pgbouncer,pgpolicy-allow,pgpolicy-realistic,pgpolicy-proxy
+                   (default all but pgpolicy-proxy)
   --workloads LIST comma list of select-simple,select-extended,select-prepared,tpcb-prepared,
                    rows10k,connect (default all)
   --json FILE      also write the per-round results and the medians as JSON
@@ -70,7 +71,7 @@ fi
 IFS=, read -r -a targets <<<"$targets_opt"
 IFS=, read -r -a workloads <<<"$workloads_opt"
 for t in "${targets[@]}"; do
-  case "$t" in direct|pgbouncer|pgpolicy-allow|pgpolicy-realistic) ;;
+  case "$t" in direct|pgbouncer|pgpolicy-allow|pgpolicy-realistic|pgpolicy-proxy) ;;
     *) echo "compare.sh: unknown target $t" >&2; exit 2 ;; esac
 done
 for w in "${workloads[@]}"; do
@@ -291,10 +292,37 @@ launch_pgpolicy() {  # log args...; sets launched_pid
   proxy_pids+=("$launched_pid")
 }
 
+# auth.mode proxy: pgpolicy verifies pgbench's SCRAM itself (against the role's verifier from
+# pg_authid, as PgBouncer does) and logs in upstream as the service account "bench", mapped to the
+# same role; upstream connections are reused between sessions (upstream.pool, on by default).
+write_proxy_mode_config() {  # port
+  mkdir -p "$work/proxy-mode"
+  local verifier
+  verifier=$("$pgbin/psql" -p "$pg_port" -qAt -c "SELECT rolpassword FROM pg_authid WHERE rolname = 'bench'")
+  case "$verifier" in SCRAM-SHA-256\$*) ;; *) die "no SCRAM verifier for role bench" ;; esac
+  printf '%s\n' "$PGPASSWORD" >"$work/proxy-mode/bench.password"
+  chmod 0600 "$work/proxy-mode/bench.password"
+  cat >"$work/proxy-mode/users.yaml" <<EOF
+users:
+  bench: { scram: "$verifier", upstream: bench }
+accounts:
+  bench: { user: bench, password_file: bench.password }
+EOF
+  cat >"$work/proxy-mode/pgpolicy.yaml" <<EOF
+listen: 127.0.0.1:$1
+upstream: { host: 127.0.0.1, port: $pg_port, tls: disable }
+auth: { mode: proxy, users: users.yaml }
+EOF
+}
+
 start_pgpolicy() {  # target
   local t=$1 p; p=$(free_port)
   local log="$work/$t.log"
   local args=(serve --listen "127.0.0.1:$p" --upstream "127.0.0.1:$pg_port" --upstream-tls disable)
+  if [ "$t" = pgpolicy-proxy ]; then
+    write_proxy_mode_config "$p"
+    args=(serve --config "$work/proxy-mode/pgpolicy.yaml")
+  fi
   if [ "$t" = pgpolicy-realistic ]; then
     write_realistic_policy
     mkdir -p "$work/audit"

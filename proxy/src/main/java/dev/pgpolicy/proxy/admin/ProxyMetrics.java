@@ -5,6 +5,7 @@ import dev.pgpolicy.proxy.identity.LoginThrottle;
 import dev.pgpolicy.proxy.session.SessionInfo;
 import dev.pgpolicy.proxy.session.SessionListener;
 import dev.pgpolicy.proxy.session.SessionSummary;
+import dev.pgpolicy.proxy.session.UpstreamPool;
 import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
@@ -91,7 +92,8 @@ public final class ProxyMetrics implements SessionListener {
         authentications.initLabelValues("failure");
         upstreamConnect = Histogram.builder()
                 .name("pgpolicy_upstream_connect_seconds")
-                .help("Time to open a connection to the upstream server, TLS included.")
+                .help("Time to open a connection to the upstream server, TLS included; with the upstream pool, to get one"
+                        + " from it, login or settings included.")
                 .unit(Unit.SECONDS)
                 .classicOnly()
                 .classicUpperBounds(CONNECT_BUCKETS)
@@ -193,6 +195,33 @@ public final class ProxyMetrics implements SessionListener {
                     callback.call(now.refused(), "refused");
                     callback.call(now.lockouts(), "lockout");
                 })
+                .register(registry);
+    }
+
+    /**
+     * The upstream connection pool of {@code auth.mode: proxy}: idle connections now, and
+     * connections opened, reused by a later session, and closed. Read from the pool at each scrape.
+     */
+    public void exposeUpstreamPool(Supplier<UpstreamPool.Counters> counters) {
+        GaugeWithCallback.builder()
+                .name("pgpolicy_upstream_pool_idle")
+                .help("Upstream connections idle in the pool, ready for the next session.")
+                .callback(callback -> callback.call(counters.get().idle()))
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("pgpolicy_upstream_pool_opened_total")
+                .help("Upstream connections the pool opened and logged in.")
+                .callback(callback -> callback.call(counters.get().opened()))
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("pgpolicy_upstream_pool_reused_total")
+                .help("Sessions served by an upstream connection an earlier session used.")
+                .callback(callback -> callback.call(counters.get().reused()))
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("pgpolicy_upstream_pool_closed_total")
+                .help("Upstream connections of the pool closed, for any reason.")
+                .callback(callback -> callback.call(counters.get().closed()))
                 .register(registry);
     }
 

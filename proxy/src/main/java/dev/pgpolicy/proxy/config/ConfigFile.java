@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.pgpolicy.proxy.identity.LoginThrottle;
 import dev.pgpolicy.proxy.server.ProxyConfig;
+import dev.pgpolicy.proxy.server.UpstreamPoolConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,9 +51,15 @@ public final class ConfigFile {
             Admin admin,
             @JsonProperty("max_client_connections") Integer maxClientConnections,
             @JsonProperty("handshake_timeout") String handshakeTimeout,
-            @JsonProperty("shutdown_grace_period") String shutdownGracePeriod) {}
+            @JsonProperty("shutdown_grace_period") String shutdownGracePeriod,
+            @JsonProperty("io_threads") Integer ioThreads) {}
 
-    record Upstream(String host, Integer port, String tls, String ca) {}
+    record Upstream(String host, Integer port, String tls, String ca, Pool pool) {}
+
+    /** {@code upstream.pool} (see UpstreamPoolConfig); absent keys keep their defaults. */
+    record Pool(Boolean enabled, @JsonProperty("reset_query") String resetQuery,
+                @JsonProperty("max_idle_per_key") Integer maxIdlePerKey, @JsonProperty("max_idle") Integer maxIdle,
+                @JsonProperty("idle_timeout") String idleTimeout, @JsonProperty("max_lifetime") String maxLifetime) {}
 
     record Tls(String cert, String key, Boolean require, @JsonProperty("client_ca") String clientCa,
                @JsonProperty("require_client_cert") Boolean requireClientCert) {}
@@ -132,6 +139,19 @@ public final class ConfigFile {
             }
             if (upstream.ca() != null) {
                 builder.upstreamCa(path(base, upstream.ca()));
+            }
+            Pool pool = upstream.pool();
+            if (pool != null) {
+                builder.upstreamPool(field("upstream.pool", () -> {
+                    UpstreamPoolConfig d = UpstreamPoolConfig.defaults();
+                    return new UpstreamPoolConfig(
+                            pool.enabled() == null ? d.enabled() : pool.enabled(),
+                            pool.resetQuery() == null ? d.resetQuery() : pool.resetQuery(),
+                            pool.maxIdlePerKey() == null ? d.maxIdlePerKey() : pool.maxIdlePerKey(),
+                            pool.maxIdle() == null ? d.maxIdle() : pool.maxIdle(),
+                            pool.idleTimeout() == null ? d.idleTimeout() : Durations.parse(pool.idleTimeout()),
+                            pool.maxLifetime() == null ? d.maxLifetime() : Durations.parse(pool.maxLifetime()));
+                }));
             }
         }
         Tls tls = doc.tls();
@@ -218,6 +238,9 @@ public final class ConfigFile {
         }
         if (doc.handshakeTimeout() != null) {
             builder.handshakeTimeout(field("handshake_timeout", () -> Durations.parse(doc.handshakeTimeout())));
+        }
+        if (doc.ioThreads() != null) {
+            builder.ioThreads(doc.ioThreads());
         }
         if (doc.shutdownGracePeriod() != null) {
             builder.shutdownGracePeriod(

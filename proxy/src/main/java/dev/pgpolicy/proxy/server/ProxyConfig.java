@@ -101,6 +101,8 @@ public final class ProxyConfig {
     private final int maxClientConnections;
     private final Duration handshakeTimeout;
     private final Duration shutdownGracePeriod;
+    private final UpstreamPoolConfig upstreamPool;
+    private final int ioThreads;
 
     private ProxyConfig(Builder b) {
         this.listen = b.listen;
@@ -136,6 +138,11 @@ public final class ProxyConfig {
         this.maxClientConnections = b.maxClientConnections;
         this.handshakeTimeout = b.handshakeTimeout;
         this.shutdownGracePeriod = b.shutdownGracePeriod;
+        this.upstreamPool = b.upstreamPool;
+        this.ioThreads = b.ioThreads;
+        if (ioThreads < 0) {
+            throw new IllegalArgumentException("io_threads must not be negative (0 means two per processor)");
+        }
         if (upstream.port() == 0) {
             throw new IllegalArgumentException("upstream port must not be 0");
         }
@@ -200,6 +207,8 @@ public final class ProxyConfig {
         b.maxClientConnections = maxClientConnections;
         b.handshakeTimeout = handshakeTimeout;
         b.shutdownGracePeriod = shutdownGracePeriod;
+        b.upstreamPool = upstreamPool;
+        b.ioThreads = ioThreads;
         return b;
     }
 
@@ -325,6 +334,20 @@ public final class ProxyConfig {
         return shutdownGracePeriod;
     }
 
+    /** {@code upstream.pool}: reuse of server connections between sessions; used in {@code auth.mode: proxy} only. */
+    public UpstreamPoolConfig upstreamPool() {
+        return upstreamPool;
+    }
+
+    /**
+     * {@code io_threads}: the event loops that carry the sessions; 0 for Netty's default of two
+     * per processor. Each loop keeps its own upstream pool, so fewer loops also mean fewer idle
+     * server connections.
+     */
+    public int ioThreads() {
+        return ioThreads;
+    }
+
     /**
      * The configured settings whose feature this build of the proxy does not provide yet. Running
      * without them would silently drop a security control (no policy, no audit), so the server
@@ -385,6 +408,8 @@ public final class ProxyConfig {
         private int maxClientConnections = DEFAULT_MAX_CLIENT_CONNECTIONS;
         private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
         private Duration shutdownGracePeriod = DEFAULT_SHUTDOWN_GRACE_PERIOD;
+        private UpstreamPoolConfig upstreamPool = UpstreamPoolConfig.defaults();
+        private int ioThreads;
 
         private Builder() {}
 
@@ -516,6 +541,16 @@ public final class ProxyConfig {
 
         public Builder shutdownGracePeriod(Duration grace) {
             this.shutdownGracePeriod = Objects.requireNonNull(grace);
+            return this;
+        }
+
+        public Builder upstreamPool(UpstreamPoolConfig pool) {
+            this.upstreamPool = Objects.requireNonNull(pool);
+            return this;
+        }
+
+        public Builder ioThreads(int threads) {
+            this.ioThreads = threads;
             return this;
         }
 

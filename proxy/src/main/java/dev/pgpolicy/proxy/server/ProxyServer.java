@@ -22,6 +22,7 @@ import dev.pgpolicy.proxy.enforce.PolicyHooks;
 import dev.pgpolicy.proxy.enforce.StatementAudit;
 import dev.pgpolicy.proxy.session.SessionHooks;
 import dev.pgpolicy.proxy.session.SessionListener;
+import dev.pgpolicy.proxy.session.UpstreamPool;
 import dev.pgpolicy.proxy.tls.CertificateAuthority;
 import dev.pgpolicy.proxy.tls.CertifiedKey;
 import dev.pgpolicy.proxy.tls.KeyAlgorithm;
@@ -197,8 +198,8 @@ public final class ProxyServer implements AutoCloseable {
                 ? new EpollEventLoopGroup(1, new DefaultThreadFactory("pgpolicy-accept"))
                 : new NioEventLoopGroup(1, new DefaultThreadFactory("pgpolicy-accept"));
         EventLoopGroup workers = epoll
-                ? new EpollEventLoopGroup(0, new DefaultThreadFactory("pgpolicy-io"))
-                : new NioEventLoopGroup(0, new DefaultThreadFactory("pgpolicy-io"));
+                ? new EpollEventLoopGroup(config.ioThreads(), new DefaultThreadFactory("pgpolicy-io"))
+                : new NioEventLoopGroup(config.ioThreads(), new DefaultThreadFactory("pgpolicy-io"));
         Class<? extends ServerChannel> serverChannelClass =
                 epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         Class<? extends SocketChannel> socketChannelClass =
@@ -214,6 +215,7 @@ public final class ProxyServer implements AutoCloseable {
                 config, clientFacingTls, upstreamTls, socketChannelClass, hooks, listener, users, ownBinding);
         environmentHolder[0] = environment;
         environment.loginThrottle().ifPresent(throttle -> metrics.exposeLoginThrottle(throttle::counters));
+        environment.upstreamPool().ifPresent(pool -> metrics.exposeUpstreamPool(pool::counters));
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptors, workers)
                 .channel(serverChannelClass)
@@ -388,6 +390,8 @@ public final class ProxyServer implements AutoCloseable {
                 }
             }
         }
+        // Idle server connections end with a Terminate, as a client's would, rather than a reset.
+        environment.upstreamPool().ifPresent(UpstreamPool::closeIdle);
         shutdownGroups(acceptors, workers);
         if (ownedHooks != null) {
             ownedHooks.close();

@@ -56,6 +56,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -149,6 +150,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private UpstreamAccount serviceAccount;
     /** {@code auth.mode: proxy}: the StartupMessage parameters for the server, until the client authenticated. */
     private Map<String, String> pendingUpstreamParameters;
+    /** {@code upstream.pool}: the leased server connection behind {@link #upstream}; null when it is the session's own. */
+    private PooledBackend pooledBackend;
 
     private Phase phase = Phase.STARTUP;
     private ScheduledFuture<?> handshakeDeadline;
@@ -435,6 +438,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        returnUpstreamToPool(); // a client that left without Terminate, between statements
         Phase before = phase;
         phase = Phase.CLOSED;
         if (upstream != null) {
@@ -732,10 +736,110 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         serverFinal.ifPresent(message -> writeAndFlush(client, message));
         client.config().setAutoRead(false);
         pendingUpstreamParameters.put("user", serviceAccount.user());
+        phase = Phase.CONNECTING;
+        Optional<UpstreamPool> pool = environment.upstreamPool();
+        if (pool.isPresent()) {
+            PoolKey.Request request = PoolKey.request(serviceAccount, database, pendingUpstreamParameters);
+            pendingUpstreamParameters = null;
+            upstreamConnectStartedNanos = System.nanoTime();
+            pool.get().lease(client.eventLoop(), request, id).addListener(leased -> onLeased(pool.get(), leased));
+            return;
+        }
         StartupMessage upstreamStartup = new StartupMessage(StartupMessage.PROTOCOL_3_0, pendingUpstreamParameters);
         pendingUpstreamParameters = null;
-        phase = Phase.CONNECTING;
         connectUpstream(upstreamStartup);
+    }
+
+    /**
+     * {@code upstream.pool}: the pool logged in (or reused a connection) and applied the client's
+     * settings; the client now gets what the server would have sent after authentication: its
+     * ParameterStatus values, a proxy-issued cancel key for this backend, and ReadyForQuery.
+     */
+    private void onLeased(UpstreamPool pool, Future<?> leased) {
+        if (!leased.isSuccess()) {
+            if (phase == Phase.CONNECTING) {
+                leaseFailed(leased.cause());
+            }
+            return;
+        }
+        PooledBackend backend = (PooledBackend) leased.getNow();
+        if (phase != Phase.CONNECTING) {
+            pool.release(backend, id); // the client left meanwhile; the connection is as good as idle
+            return;
+        }
+        try {
+            pooledBackend = backend;
+            upstream = backend.channel();
+            backend.handTo(new UpstreamHandler());
+            environment.listener().upstreamConnected(this, Duration.ofNanos(System.nanoTime() - upstreamConnectStartedNanos));
+            phase = Phase.AWAITING_READY;
+            reportAuthentication(Optional.empty());
+            write(client, AuthenticationOk.INSTANCE);
+            backend.parameters().forEach((name, value) -> {
+                ParameterStatus status = new ParameterStatus(name, value);
+                noteParameterStatus(status);
+                write(client, status);
+            });
+            backend.cancelKey().ifPresent(serverKey -> {
+                cancelKey = environment.cancelKeys().issue(serverKey);
+                write(client, new BackendKeyData(cancelKey.processId(), cancelKey.secretKey()));
+            });
+            if (sessionReady('I')) {
+                writeAndFlush(client, ReadyForQuery.IDLE);
+                client.config().setAutoRead(true);
+            }
+        } catch (RuntimeException | AssertionError e) {
+            fail(e);
+        }
+    }
+
+    /** The pool could not provide a connection: the server's refusal is relayed as at a direct login. */
+    private void leaseFailed(Throwable cause) {
+        if (!(cause instanceof PooledBackend.ServerRefused refused)) {
+            fail(cause);
+            return;
+        }
+        ErrorResponse error = refused.error();
+        if (!refused.atLogin()) {
+            // A startup setting the server rejects (client_encoding 'bogus'): FATAL, as it is at backend start.
+            reportAuthentication(Optional.empty());
+            closeWithError(error.withField('S', ErrorResponse.SEVERITY_FATAL).withField('V', ErrorResponse.SEVERITY_FATAL));
+            return;
+        }
+        if (error.code().startsWith("28")) {
+            // As at a direct login: the operator, not the client, must see and fix the service account.
+            LOG.warn("session {}: the server refused service account {} (role {}) for user {}: {} {}", id,
+                    serviceAccount.name(), serviceAccount.user(), user, error.code(), error.message());
+            reportAuthentication(Optional.of("the server refused service account " + serviceAccount.name()
+                    + ": " + error.message()));
+            fail(new SessionException(SqlState.CONNECTION_FAILURE, "pgpolicy could not log in to the upstream"
+                    + " server with the service account mapped to user \"" + user + "\""));
+            return;
+        }
+        // Unknown database, too many connections...: the server's words, verbatim.
+        upstreamSentFatal = true;
+        reportAuthentication(Optional.of(error.message()));
+        closeWithError(error);
+    }
+
+    /**
+     * {@code upstream.pool}: at the end of a session, gives the server connection back to the pool
+     * when nothing of the session is still under way on it: no transaction block (nor a failed
+     * one), no request awaiting its reply (so no COPY either), nothing held for a decision, no
+     * statement being cut off. The pool resets it before another session sees it. Returns false,
+     * leaving the connection to be closed, otherwise.
+     */
+    private boolean returnUpstreamToPool() {
+        if (pooledBackend == null || phase != Phase.READY || upstream == null || !upstream.isActive()
+                || transactionStatus != 'I' || !inFlight.isEmpty() || awaitingDecision != null
+                || !heldFrames.isEmpty() || cutoff != null || upstreamSentFatal) {
+            return false;
+        }
+        PooledBackend backend = pooledBackend;
+        pooledBackend = null;
+        upstream = null;
+        environment.upstreamPool().orElseThrow().release(backend, id);
+        return true;
     }
 
     private void connectUpstream(StartupMessage startup) {
@@ -762,19 +866,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     /** tls-server-end-point of the server's certificate, when the upstream connection is encrypted. */
     private Optional<ChannelBinding> upstreamCertificateBinding() {
-        SslHandler handler = upstream.pipeline().get(SslHandler.class);
-        if (handler == null) {
-            return Optional.empty();
-        }
-        try {
-            Certificate[] chain = handler.engine().getSession().getPeerCertificates();
-            if (chain.length > 0 && chain[0] instanceof X509Certificate certificate) {
-                return ChannelBinding.tlsServerEndPoint(certificate);
-            }
-            return Optional.empty();
-        } catch (SSLPeerUnverifiedException e) {
-            return Optional.empty();
-        }
+        return UpstreamConnector.serverCertificateBinding(upstream);
     }
 
     private void forwardCancel(CancelRequest request) {
@@ -957,6 +1049,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
             case 'X':
                 clientTerminated = true;
+                if (returnUpstreamToPool()) {
+                    client.close();
+                    return false;
+                }
                 return forward(frame);
             case 'H':
             case 'd':
@@ -1316,31 +1412,39 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
             case ReadyForQuery.TYPE: {
                 ReadyForQuery ready = (ReadyForQuery) BackendMessages.decode(frame);
-                Optional<ErrorResponse> refused = environment.hooks().onSessionReady(this);
-                if (refused.isPresent()) {
-                    ErrorResponse error = refused.get();
-                    closeWithError(error.isFatal() ? error : error.withField('S', ErrorResponse.SEVERITY_FATAL)
-                            .withField('V', ErrorResponse.SEVERITY_FATAL));
-                    return false;
-                }
-                announcedReady = true;
-                readySinceNanos = System.nanoTime();
-                transactionStatus = (char) ready.status().code();
-                phase = Phase.READY;
-                reachedReady = true;
-                handshakeDeadline.cancel(false);
-                // Authenticated: from now on messages may be as large as PostgreSQL allows.
-                FrameDecoder frames = client.pipeline().get(FrameDecoder.class);
-                frames.setMaxFrameLength(FrameDecoder.DEFAULT_MAX_FRAME_LENGTH);
-                LOG.info("session {}: opened for user={} db_user={} groups={} database={} application_name={} client={}"
-                        + " tls={} auth={}", id, user, dbUser().orElse(""), String.join("|", groups()), database,
-                        applicationName == null ? "" : applicationName, describe(clientAddress()), tls,
-                        authMethod().orElse(""));
-                return relayNow(frame);
+                return sessionReady((char) ready.status().code()) && relayNow(frame);
             }
             default:
                 throw upstreamViolation("sent " + BackendMessages.name(type) + " before the session was ready");
         }
+    }
+
+    /**
+     * The server's first ReadyForQuery: the hooks may still refuse the session (FATAL); otherwise
+     * it is READY. Returns whether the ReadyForQuery should go to the client.
+     */
+    private boolean sessionReady(char status) {
+        Optional<ErrorResponse> refused = environment.hooks().onSessionReady(this);
+        if (refused.isPresent()) {
+            ErrorResponse error = refused.get();
+            closeWithError(error.isFatal() ? error : error.withField('S', ErrorResponse.SEVERITY_FATAL)
+                    .withField('V', ErrorResponse.SEVERITY_FATAL));
+            return false;
+        }
+        announcedReady = true;
+        readySinceNanos = System.nanoTime();
+        transactionStatus = status;
+        phase = Phase.READY;
+        reachedReady = true;
+        handshakeDeadline.cancel(false);
+        // Authenticated: from now on messages may be as large as PostgreSQL allows.
+        FrameDecoder frames = client.pipeline().get(FrameDecoder.class);
+        frames.setMaxFrameLength(FrameDecoder.DEFAULT_MAX_FRAME_LENGTH);
+        LOG.info("session {}: opened for user={} db_user={} groups={} database={} application_name={} client={}"
+                + " tls={} auth={}", id, user, dbUser().orElse(""), String.join("|", groups()), database,
+                applicationName == null ? "" : applicationName, describe(clientAddress()), tls,
+                authMethod().orElse(""));
+        return true;
     }
 
     private boolean relayFromServer(RawFrame frame) {

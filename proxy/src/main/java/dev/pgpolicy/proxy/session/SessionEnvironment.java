@@ -42,6 +42,7 @@ public final class SessionEnvironment {
     private final MockVerifiers mockVerifiers;
     private final LoginThrottle loginThrottle;
     private final Optional<ChannelBinding> ownCertificateBinding;
+    private final UpstreamPool upstreamPool;
 
     /**
      * @param upstreamTls null when upstream TLS is disabled
@@ -78,6 +79,10 @@ public final class SessionEnvironment {
         this.mockVerifiers = users == null ? null : MockVerifiers.random(users.current().typicalIterations());
         this.ownCertificateBinding = Objects.requireNonNull(ownCertificateBinding);
         this.loginThrottle = users == null ? null : new LoginThrottle(config.loginThrottle());
+        // Only proxy mode can reuse connections: in passthrough each one is logged in with the client's own credentials.
+        this.upstreamPool = users != null && config.upstreamPool().enabled()
+                ? new UpstreamPool(config.upstreamPool(), new UpstreamConnector(this), upstreamTls != null, users)
+                : null;
         if (users != null) {
             users.onChange(this::endSessionsOfChangedUsers);
         }
@@ -104,9 +109,13 @@ public final class SessionEnvironment {
     /**
      * A reload removed or changed users: their sessions end, since they were authenticated (or
      * are being authenticated) against credentials, groups or a service account that no longer
-     * hold. Sessions of unchanged users go on.
+     * hold. Sessions of unchanged users go on. Idle pooled connections of changed or removed
+     * service accounts are closed, so no session is served by a login the file no longer allows.
      */
     private void endSessionsOfChangedUsers(UserDirectory.Applied applied) {
+        if (upstreamPool != null) {
+            upstreamPool.retainAccountsOf(applied.snapshot());
+        }
         for (ClientSession session : sessions) {
             session.proxyUserName().ifPresent(name -> {
                 if (applied.removed().contains(name)) {
@@ -116,6 +125,11 @@ public final class SessionEnvironment {
                 }
             });
         }
+    }
+
+    /** The upstream connection pool: present in {@code auth.mode: proxy} unless {@code upstream.pool.enabled} is false. */
+    public Optional<UpstreamPool> upstreamPool() {
+        return Optional.ofNullable(upstreamPool);
     }
 
     /** The failed-login throttle of {@code auth.mode: proxy}, for its counters. */

@@ -1,5 +1,6 @@
 package dev.pgpolicy.proxy.session;
 
+import dev.pgpolicy.proxy.scram.ChannelBinding;
 import dev.pgpolicy.proxy.server.ProxyConfig;
 import dev.pgpolicy.proxy.wire.CancelRequest;
 import dev.pgpolicy.proxy.wire.SqlState;
@@ -9,17 +10,21 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Opens connections to the server on a session's event loop: one per session (never shared, so a
- * reconnecting client always gets a fresh server session), and a short-lived one per cancel
- * request. With upstream TLS configured, the TLS negotiation runs before anything else is sent.
+ * Opens connections to the server on a session's event loop: one per session, or one for the
+ * {@link UpstreamPool} to lend to sessions in turn, and a short-lived one per cancel request. With upstream TLS configured, the TLS negotiation runs before anything else is sent.
  */
 final class UpstreamConnector {
 
@@ -59,6 +64,23 @@ final class UpstreamConnector {
             }
         });
         return connect.channel();
+    }
+
+    /** tls-server-end-point of the server's certificate, when {@code channel} is encrypted. */
+    static Optional<ChannelBinding> serverCertificateBinding(Channel channel) {
+        SslHandler handler = channel.pipeline().get(SslHandler.class);
+        if (handler == null) {
+            return Optional.empty();
+        }
+        try {
+            Certificate[] chain = handler.engine().getSession().getPeerCertificates();
+            if (chain.length > 0 && chain[0] instanceof X509Certificate certificate) {
+                return ChannelBinding.tlsServerEndPoint(certificate);
+            }
+            return Optional.empty();
+        } catch (SSLPeerUnverifiedException e) {
+            return Optional.empty();
+        }
     }
 
     /**

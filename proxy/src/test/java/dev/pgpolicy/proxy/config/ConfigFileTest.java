@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pgpolicy.proxy.identity.LoginThrottle;
 import dev.pgpolicy.proxy.server.ProxyConfig;
+import dev.pgpolicy.proxy.server.UpstreamPoolConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,6 +67,46 @@ class ConfigFileTest {
         Path file = write(DESIGN_EXAMPLE + "policies_watch: sometimes\n");
         assertThatThrownBy(() -> ConfigFile.load(file)).isInstanceOf(ConfigFile.ConfigException.class)
                 .hasMessageContaining("policies_watch");
+    }
+
+    @Test
+    void upstreamPoolSettingsKeepTheirDefaultsUnlessGiven() throws IOException {
+        ProxyConfig defaults = ConfigFile.load(write(DESIGN_EXAMPLE)).build();
+        assertThat(defaults.upstreamPool()).isEqualTo(UpstreamPoolConfig.defaults());
+        assertThat(defaults.upstreamPool().resetQuery()).isEqualTo("DISCARD ALL");
+        assertThat(defaults.ioThreads()).isZero();
+
+        ProxyConfig config = ConfigFile.load(write("""
+                upstream:
+                  host: 127.0.0.1
+                  port: 5432
+                  pool: { reset_query: "DISCARD ALL; SELECT 1", max_idle_per_key: 3, idle_timeout: 5s }
+                io_threads: 2
+                """)).build();
+        UpstreamPoolConfig pool = config.upstreamPool();
+        assertThat(pool.enabled()).isTrue();
+        assertThat(pool.resetQuery()).isEqualTo("DISCARD ALL; SELECT 1");
+        assertThat(pool.maxIdlePerKey()).isEqualTo(3);
+        assertThat(pool.maxIdle()).isEqualTo(UpstreamPoolConfig.DEFAULT_MAX_IDLE);
+        assertThat(pool.idleTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(pool.maxLifetime()).isEqualTo(UpstreamPoolConfig.DEFAULT_MAX_LIFETIME);
+        assertThat(config.ioThreads()).isEqualTo(2);
+
+        assertThat(ConfigFile.load(write("upstream: { host: h, port: 5432, pool: { enabled: false } }\n")).build()
+                .upstreamPool().enabled()).isFalse();
+    }
+
+    @Test
+    void anEmptyResetQueryIsRefusedWithTheWayToTurnReuseOff() throws IOException {
+        Path file = write("upstream: { host: h, port: 5432, pool: { reset_query: \"  \" } }\n");
+        assertThatThrownBy(() -> ConfigFile.load(file)).isInstanceOf(ConfigFile.ConfigException.class)
+                .hasMessageContaining("upstream.pool").hasMessageContaining("enabled: false");
+        Path zero = write("upstream: { host: h, port: 5432, pool: { max_idle: 0 } }\n");
+        assertThatThrownBy(() -> ConfigFile.load(zero)).isInstanceOf(ConfigFile.ConfigException.class)
+                .hasMessageContaining("max_idle");
+        Path unknown = write("upstream: { host: h, port: 5432, pool: { max_idel: 4 } }\n");
+        assertThatThrownBy(() -> ConfigFile.load(unknown)).isInstanceOf(ConfigFile.ConfigException.class)
+                .hasMessageContaining("max_idel");
     }
 
     @Test
