@@ -304,7 +304,11 @@ start_pgpolicy() {  # target
         return 0
       fi
     fi
-    args+=(--policies "$work/policies")
+    # Masks and "$user" in the default search_path need the catalog account (catalog.user): without
+    # it, masked columns come back NULL and unqualified names stay uncertain, so the policy denies
+    # pgbench's statements. The cluster's superuser stands in for a role that can read the catalog.
+    printf 'catalog: { user: bench, password_file: %s }\n' "$work/pwfile" >"$work/pgpolicy-realistic.yaml"
+    args+=(--config "$work/pgpolicy-realistic.yaml" --policies "$work/policies")
     launch_pgpolicy "$log" "${args[@]}" --audit "$work/audit"
     if ! wait_ready "$t" "$p" "$launched_pid" "$log" \
         && grep -q -i 'audit.*not available' "$log" && ! grep -q -i 'policies (--policies' "$log"; then

@@ -48,15 +48,33 @@ final class LiveNames {
         this.catalog = catalog;
     }
 
+    /** Asks the catalog on a cache miss: blocks for its round trip, so never on an event loop. */
     Resolution resolve(SessionInfo session, SearchPathTracker searchPath, QueryAnalysis analysis) {
+        return resolve(session, searchPath, analysis, true).orElseThrow();
+    }
+
+    /**
+     * The resolution {@link #resolve} would give, from what the catalog cache holds; empty when it
+     * would have to ask the server. Never blocks.
+     */
+    Optional<Resolution> resolveIfCached(SessionInfo session, SearchPathTracker searchPath, QueryAnalysis analysis) {
+        return resolve(session, searchPath, analysis, false);
+    }
+
+    private Optional<Resolution> resolve(SessionInfo session, SearchPathTracker searchPath, QueryAnalysis analysis,
+            boolean mayAsk) {
         Optional<String> tracked = searchPath.setting(session);
         if (tracked.isEmpty()) {
-            return new Resolution(SearchPathTracker.UNCERTAIN, "uncertain");
+            return Optional.of(UNCERTAIN_PATH);
         }
         String setting = tracked.get();
         String database = session.database().orElse("");
         String role = session.dbUser().orElse("");
-        UserSchema userSchema = userSchema(session, setting, database, role);
+        Optional<UserSchema> known = userSchema(session, setting, database, role, mayAsk);
+        if (known.isEmpty()) {
+            return Optional.empty();
+        }
+        UserSchema userSchema = known.get();
         CatalogPlacements placements = CatalogPlacements.none();
         if (catalog != null && userSchema.state() != UserSchema.State.UNKNOWN
                 && SearchPathResolver.live(setting, userSchema, CatalogPlacements.none()).schemas().size() > 1) {
@@ -64,26 +82,46 @@ final class LiveNames {
             Set<String> functions = new TreeSet<>();
             unqualifiedNames(analysis, relations, functions);
             if (!relations.isEmpty() || !functions.isEmpty()) {
-                try {
-                    placements = catalog.placements(database, role, relations, functions);
-                } catch (SQLException e) {
-                    // Placed by the path alone: uncertain among its schemas, which fails closed.
-                    LOG.warn("session {}: catalog lookup of names {} {} failed ({}); they stay uncertain", session.id(),
-                            relations, functions, e.getMessage());
+                if (!mayAsk) {
+                    Optional<CatalogPlacements> cached = catalog.cachedPlacements(database, role, relations, functions);
+                    if (cached.isEmpty()) {
+                        return Optional.empty();
+                    }
+                    placements = cached.get();
+                } else {
+                    try {
+                        placements = catalog.placements(database, role, relations, functions);
+                    } catch (SQLException e) {
+                        // Placed by the path alone: uncertain among its schemas, which fails closed.
+                        LOG.warn("session {}: catalog lookup of names {} {} failed ({}); they stay uncertain",
+                                session.id(), relations, functions, e.getMessage());
+                    }
                 }
             }
         }
-        return new Resolution(SearchPathResolver.live(setting, userSchema, placements),
-                "path:" + setting + "|$user:" + userSchema + "|" + placements);
+        return Optional.of(new Resolution(SearchPathResolver.live(setting, userSchema, placements),
+                "path:" + setting + "|$user:" + userSchema + "|" + placements));
     }
 
-    private UserSchema userSchema(SessionInfo session, String setting, String database, String role) {
+    private static final Resolution UNCERTAIN_PATH = new Resolution(SearchPathTracker.UNCERTAIN, "uncertain");
+
+    /** Empty when {@code mayAsk} is false and the answer is not cached. */
+    private Optional<UserSchema> userSchema(SessionInfo session, String setting, String database, String role,
+            boolean mayAsk) {
         if (!SearchPathResolver.mentionsUserSchema(setting)) {
-            return UserSchema.absent(); // what it would stand for does not matter
+            return Optional.of(UserSchema.absent()); // what it would stand for does not matter
         }
         if (catalog == null || role.isEmpty()) {
-            return UserSchema.unknown(role);
+            return Optional.of(UserSchema.unknown(role));
         }
+        if (!mayAsk) {
+            return catalog.cachedUserSchema(database, role)
+                    .map(present -> present ? UserSchema.present(role) : UserSchema.absent());
+        }
+        return Optional.of(askUserSchema(session, database, role));
+    }
+
+    private UserSchema askUserSchema(SessionInfo session, String database, String role) {
         try {
             return catalog.hasUserSchema(database, role) ? UserSchema.present(role) : UserSchema.absent();
         } catch (SQLException e) {

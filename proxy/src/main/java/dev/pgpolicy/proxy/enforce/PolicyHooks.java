@@ -49,10 +49,13 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -94,7 +97,11 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     private final MaskingKey hashKey;
     /** How COPY ... TO output is masked for principals with masks (or refused when it cannot be). */
     private final CopyOutPlanner copyOut;
-    private final ThreadPoolExecutor workers;
+    private final Executor workers;
+    /** The pool behind {@link #workers} when the hooks made it themselves (and shut it down). */
+    private final ThreadPoolExecutor ownWorkers;
+    private final AtomicLong decidedNow = new AtomicLong();
+    private final AtomicLong decidedLater = new AtomicLong();
     private volatile String lastRevision;
     private final Throttles throttles = new Throttles();
     /** Ends sessions idle beyond their limit; PostgreSQL checks its own idle timeouts the same way, by timer. */
@@ -104,10 +111,14 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                 thread.setDaemon(true);
                 return thread;
             });
+    // The caches below do their maintenance on the calling thread: Caffeine's default hands it to
+    // the common ForkJoinPool every few reads and after each write, which on the statement path
+    // is a thread wake-up costing more than the maintenance itself.
     private final Cache<DecisionKey, Decision> decisions =
-            Caffeine.newBuilder().maximumSize(DECISION_CACHE_ENTRIES).build();
+            Caffeine.newBuilder().maximumSize(DECISION_CACHE_ENTRIES).executor(Runnable::run).build();
     /** Per-session state, dropped with the session object (weak keys compare by identity). */
-    private final Cache<SessionInfo, SessionState> sessions = Caffeine.newBuilder().weakKeys().build();
+    private final Cache<SessionInfo, SessionState> sessions =
+            Caffeine.newBuilder().weakKeys().executor(Runnable::run).build();
 
     /** Closed with the hooks: analyzers the hooks created themselves. */
     private final List<AutoCloseable> owned = new ArrayList<>();
@@ -164,6 +175,16 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     /** @param hashKey the key of hash() masks; the caller closes it */
     public PolicyHooks(LivePolicy policy, SqlAnalyzer analyzer, DecisionListener listener, Clock clock,
             CatalogCache catalog, MaskingKey hashKey) {
+        this(policy, analyzer, listener, clock, catalog, hashKey, null);
+    }
+
+    /**
+     * @param decisionWorkers runs the decisions that may block (cold SQL analysis, catalog
+     *                        lookups); it must refuse work rather than queue without bound, and
+     *                        the caller shuts it down; null for the hooks' own bounded pool
+     */
+    public PolicyHooks(LivePolicy policy, SqlAnalyzer analyzer, DecisionListener listener, Clock clock,
+            CatalogCache catalog, MaskingKey hashKey, Executor decisionWorkers) {
         this.catalog = catalog;
         this.liveNames = new LiveNames(catalog);
         this.hashKey = Objects.requireNonNull(hashKey);
@@ -172,15 +193,21 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         this.analyzer = Objects.requireNonNull(analyzer);
         this.listener = Objects.requireNonNull(listener);
         this.clock = Objects.requireNonNull(clock);
-        int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
-        AtomicInteger counter = new AtomicInteger();
-        this.workers = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(DECISION_QUEUE), task -> {
-                    Thread thread = new Thread(task, "pgpolicy-decide-" + counter.incrementAndGet());
-                    thread.setDaemon(true);
-                    return thread;
-                }, new ThreadPoolExecutor.AbortPolicy());
-        this.workers.allowCoreThreadTimeOut(true);
+        if (decisionWorkers != null) {
+            this.ownWorkers = null;
+            this.workers = decisionWorkers;
+        } else {
+            int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+            AtomicInteger counter = new AtomicInteger();
+            this.ownWorkers = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+                    new ArrayBlockingQueue<>(DECISION_QUEUE), task -> {
+                        Thread thread = new Thread(task, "pgpolicy-decide-" + counter.incrementAndGet());
+                        thread.setDaemon(true);
+                        return thread;
+                    }, new ThreadPoolExecutor.AbortPolicy());
+            this.ownWorkers.allowCoreThreadTimeOut(true);
+            this.workers = ownWorkers;
+        }
         this.idleWatch.scheduleWithFixedDelay(this::checkIdleSessions, IDLE_CHECK_MILLIS, IDLE_CHECK_MILLIS,
                 TimeUnit.MILLISECONDS);
     }
@@ -369,8 +396,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         if (throttled.isPresent()) {
             return throttled.get();
         }
-        return decideLater(() -> {
-            Ruling ruling = decide(session, state, "Query", "", query.sql(), receivedAt, receivedNanos);
+        return decideNowOrLater(session, state, "Query", "", query.sql(), receivedAt, receivedNanos, ruling -> {
             int statementCount = state.lastStatementCount;
             return gated(ruling.gate(), admitRunning(session, state, ruling.verdict()),
                     () -> state.searchPath.follow(query.sql(), statementCount == 1));
@@ -383,10 +409,9 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         String name = parse.statementName();
         Instant receivedAt = clock.instant();
         long receivedNanos = System.nanoTime();
-        return decideLater(() -> {
-            // Until this Parse is decided, its name means nothing the proxy allowed.
-            state.statements.remove(name);
-            Ruling ruling = decide(session, state, "Parse", name, parse.sql(), receivedAt, receivedNanos);
+        // Until this Parse is decided, its name means nothing the proxy allowed.
+        state.statements.remove(name);
+        return decideNowOrLater(session, state, "Parse", name, parse.sql(), receivedAt, receivedNanos, ruling -> {
             state.parsedUnder(parse.sql(), state.searchPath.cacheKey(session));
             String revision = state.lastRevision;
             int statementCount = state.lastStatementCount;
@@ -425,8 +450,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                     () -> { });
         }
         String text = sql.get();
-        return decideLater(() -> {
-            Ruling ruling = decide(session, state, "Bind", bind.statementName(), text, receivedAt, receivedNanos);
+        return decideNowOrLater(session, state, "Bind", bind.statementName(), text, receivedAt, receivedNanos, ruling -> {
             if (ruling.verdict().action() == Verdict.Action.DENY) {
                 state.statements.remove(bind.statementName());
                 return ruling.verdict();
@@ -453,10 +477,98 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
 
     // ------------------------------------------------------------------ deciding
 
+    /**
+     * Decides {@code sql} on the calling thread (the session's event loop) when nothing the
+     * decision needs can block ({@link #tryDecideNow}), otherwise on a decision worker; either way
+     * {@code apply} turns the ruling into the message's verdict on the thread that decided it.
+     * The session calls the hooks of a message only once every earlier message was decided, so
+     * deciding now cannot overtake a pending decision of the same session.
+     */
+    private Verdict decideNowOrLater(SessionInfo session, SessionState state, String message, String statementName,
+            String sql, Instant receivedAt, long receivedNanos, Function<Ruling, Verdict> apply) {
+        try {
+            Optional<Ruling> now = tryDecideNow(session, state, message, statementName, sql, receivedAt, receivedNanos);
+            if (now.isPresent()) {
+                return apply.apply(now.get());
+            }
+        } catch (RuntimeException e) {
+            // As a decision that failed on a worker: the statement is refused, the session goes on.
+            return Verdict.pending(CompletableFuture.failedFuture(e));
+        }
+        return decideLater(() -> apply.apply(decide(session, state, message, statementName, sql, receivedAt,
+                receivedNanos)));
+    }
+
+    /**
+     * The ruling on {@code sql} when it can be reached without blocking: its analysis needs no
+     * parser ({@link SqlAnalyzer#analyzeIfCheap}: facts cached, or read from tokens), the catalog
+     * is not due to be forgotten (a reload or the session's DDL), its names resolve from the
+     * catalog cache ({@link LiveNames#resolveIfCached}), the tables a masked principal reads were
+     * prefetched, and no COPY of such a principal needs its output described. Empty, with nothing
+     * changed, otherwise: the statement then goes to a decision worker exactly as before. The
+     * ruling is the one {@link #decide} gives, from the same inputs and the same code.
+     */
+    private Optional<Ruling> tryDecideNow(SessionInfo session, SessionState state, String message,
+            String statementName, String sql, Instant receivedAt, long receivedNanos) {
+        LivePolicy.Loaded loaded = policy.current();
+        PolicySet set = loaded.set();
+        if (catalog != null && (state.ranDdl || !set.revision().equals(lastRevision))) {
+            return Optional.empty();
+        }
+        Optional<QueryAnalysis> analysis = analyzer.analyzeIfCheap(sql, standardConformingStrings(session));
+        if (analysis.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<LiveNames.Resolution> names = liveNames.resolveIfCached(session, state.searchPath, analysis.get());
+        if (names.isEmpty()) {
+            return Optional.empty();
+        }
+        if (catalog != null && !set.masks(state.principal(set, context(session))).isEmpty()
+                && (hasCopy(analysis.get()) || !catalog.prefetched(session.database().orElse(""),
+                        tableNames(analysis.get())))) {
+            return Optional.empty();
+        }
+        decidedNow.incrementAndGet();
+        return Optional.of(rule(session, state, message, statementName, sql, receivedAt, receivedNanos, loaded,
+                analysis.get(), names.get(), false));
+    }
+
+    private static boolean hasCopy(QueryAnalysis analysis) {
+        for (StatementFacts facts : analysis.statements()) {
+            if (facts.kind() == StatementKind.COPY) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The relation names of the statement's tables, as {@link CatalogCache#prefetch} takes them. */
+    private static Set<String> tableNames(QueryAnalysis analysis) {
+        Set<String> names = new HashSet<>();
+        for (StatementFacts facts : analysis.statements()) {
+            for (TableAccess table : facts.tables()) {
+                names.add(table.table().name());
+            }
+        }
+        return names;
+    }
+
+    /** Statements decided on the session's event loop, without a decision worker; for metrics and tests. */
+    public long decidedOnEventLoop() {
+        return decidedNow.get();
+    }
+
+    /** Statements handed to a decision worker; for metrics and tests. */
+    public long decidedByWorkers() {
+        return decidedLater.get();
+    }
+
     private Verdict decideLater(Supplier<Verdict> decision) {
         try {
             // A decision may itself wait for the audit log (gated): the session sees one decision.
-            return Verdict.pending(CompletableFuture.supplyAsync(decision, workers).thenCompose(verdict ->
+            CompletableFuture<Verdict> decided = CompletableFuture.supplyAsync(decision, workers);
+            decidedLater.incrementAndGet();
+            return Verdict.pending(decided.thenCompose(verdict ->
                     verdict.action() == Verdict.Action.PENDING ? verdict.decision()
                             : CompletableFuture.completedFuture(verdict)));
         } catch (RejectedExecutionException e) {
@@ -504,14 +616,12 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                 cause.getMessage());
     }
 
-    /** Analyses and evaluates one message's SQL; runs on a decision worker. */
+    /** Analyses and evaluates one message's SQL; runs on a decision worker, since it may block. */
     private Ruling decide(SessionInfo session, SessionState state, String message, String statementName, String sql,
             Instant receivedAt, long receivedNanos) {
         LivePolicy.Loaded loaded = policy.current();
         PolicySet set = loaded.set();
         QueryAnalysis analysis = analyze(session, sql);
-        state.lastStatementCount = analysis.statements().size();
-        state.lastRevision = set.revision();
         if (catalog != null) {
             if (!set.revision().equals(lastRevision)) {
                 lastRevision = set.revision(); // a reload may bring masks on tables not cached yet: start afresh
@@ -524,9 +634,24 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             }
         }
 
+        LiveNames.Resolution names = liveNames.resolve(session, state.searchPath, analysis);
+        return rule(session, state, message, statementName, sql, receivedAt, receivedNanos, loaded, analysis, names,
+                true);
+    }
+
+    /**
+     * Evaluates the policy on an analysed statement whose names are resolved, and records the
+     * decision. Blocks only when {@code mayBlock}: otherwise the caller made sure that the catalog
+     * work below is not needed (see {@link #tryDecideNow}).
+     */
+    private Ruling rule(SessionInfo session, SessionState state, String message, String statementName, String sql,
+            Instant receivedAt, long receivedNanos, LivePolicy.Loaded loaded, QueryAnalysis analysis,
+            LiveNames.Resolution names, boolean mayBlock) {
+        PolicySet set = loaded.set();
+        state.lastStatementCount = analysis.statements().size();
+        state.lastRevision = set.revision();
         SessionContext context = context(session);
         PrincipalClass principal = state.principal(set, context);
-        LiveNames.Resolution names = liveNames.resolve(session, state.searchPath, analysis);
         NameResolver resolver = names.resolver();
         Decision decision;
         if (principal.timeDependent()) {
@@ -553,7 +678,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             }
         }
         if (decision.allowed() || decision.wouldDeny()) {
-            afterAllowed(session, state, principal, set, analysis, sql);
+            afterAllowed(session, state, principal, set, analysis, mayBlock);
             for (StatementFacts facts : analysis.statements()) {
                 if (facts.kind() == StatementKind.DECLARE_CURSOR) {
                     state.cursorRows.declared(facts.normalized());
@@ -648,9 +773,13 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         return false;
     }
 
-    /** Catalog work for an allowed statement, still on the decision worker: prefetch its tables, note DDL. */
+    /**
+     * Catalog work for an allowed statement: note DDL, and on a decision worker ({@code mayBlock})
+     * prefetch its tables. On the event loop they were prefetched already; should the cache have
+     * dropped them since, the RowDescription's columns are still looked up by OID.
+     */
     private void afterAllowed(SessionInfo session, SessionState state, PrincipalClass principal, PolicySet set,
-            QueryAnalysis analysis, String sql) {
+            QueryAnalysis analysis, boolean mayBlock) {
         if (catalog == null) {
             return;
         }
@@ -664,7 +793,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                 names.add(table.table().name());
             }
         }
-        if (names.isEmpty() || set.masks(principal).isEmpty()) {
+        if (!mayBlock || names.isEmpty() || set.masks(principal).isEmpty()) {
             return;
         }
         try {
@@ -867,7 +996,9 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     @Override
     public void close() {
         idleWatch.shutdownNow();
-        workers.shutdownNow();
+        if (ownWorkers != null) {
+            ownWorkers.shutdownNow();
+        }
         for (AutoCloseable resource : owned) {
             try {
                 resource.close();
