@@ -67,9 +67,10 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *   event loop                      decision worker                         event loop
  *   onQuery/onParse ─► pending ──►  analyse (SqlAnalyzer, cached)      ──►  FORWARD | DENY 42501
- *                                   principal class of the session         (session applies it
- *                                   decision (cached per revision,          in protocol order)
- *                                   principal class, search path, SQL)
+ *          │                        principal class of the session         (session applies it
+ *          │                        decision (cached per revision,          in protocol order)
+ *          │                        principal class, search path, SQL)
+ *          └─ analysis and catalog facts cached (tryDecideNow): the same decision, on the event loop
  * </pre>
  *
  * A denial carries SQLSTATE 42501, the determining rule ids in the message and the rule's

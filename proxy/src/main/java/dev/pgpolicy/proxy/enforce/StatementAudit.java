@@ -89,7 +89,7 @@ public final class StatementAudit implements DecisionListener {
                 client == null ? 0 : client.getPort(), session.tls());
     }
 
-    // ------------------------------------------------------------------ decisions (worker threads)
+    // ------------------------------------------------------------------ decisions (worker threads or event loop)
 
     @Override
     public boolean followsCompletions() {
