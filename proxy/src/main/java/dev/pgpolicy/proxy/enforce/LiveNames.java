@@ -12,7 +12,9 @@ import dev.pgpolicy.sql.QueryAnalysis;
 import dev.pgpolicy.sql.StatementFacts;
 import dev.pgpolicy.sql.TableAccess;
 import java.sql.SQLException;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Set;
 import java.util.TreeSet;
 import org.slf4j.Logger;
@@ -75,32 +77,56 @@ final class LiveNames {
             return Optional.empty();
         }
         UserSchema userSchema = known.get();
+        PathKey pathKey = new PathKey(setting, userSchema);
+        Resolution pathOnly = byPathAlone.get(pathKey);
+        if (pathOnly != null) {
+            return Optional.of(pathOnly);
+        }
+        SearchPathResolver bare = SearchPathResolver.live(setting, userSchema, CatalogPlacements.none());
+        if (catalog == null || userSchema.state() == UserSchema.State.UNKNOWN || bare.schemas().size() <= 1) {
+            // Nothing to look up for any statement: the resolution is the path's alone.
+            Resolution resolution = new Resolution(bare,
+                    "path:" + setting + "|$user:" + userSchema + "|" + CatalogPlacements.none());
+            if (byPathAlone.size() >= PATH_ALONE_ENTRIES) {
+                byPathAlone.clear();
+            }
+            byPathAlone.put(pathKey, resolution);
+            return Optional.of(resolution);
+        }
         CatalogPlacements placements = CatalogPlacements.none();
-        if (catalog != null && userSchema.state() != UserSchema.State.UNKNOWN
-                && SearchPathResolver.live(setting, userSchema, CatalogPlacements.none()).schemas().size() > 1) {
-            Set<String> relations = new TreeSet<>();
-            Set<String> functions = new TreeSet<>();
-            unqualifiedNames(analysis, relations, functions);
-            if (!relations.isEmpty() || !functions.isEmpty()) {
-                if (!mayAsk) {
-                    Optional<CatalogPlacements> cached = catalog.cachedPlacements(database, role, relations, functions);
-                    if (cached.isEmpty()) {
-                        return Optional.empty();
-                    }
-                    placements = cached.get();
-                } else {
-                    try {
-                        placements = catalog.placements(database, role, relations, functions);
-                    } catch (SQLException e) {
-                        // Placed by the path alone: uncertain among its schemas, which fails closed.
-                        LOG.warn("session {}: catalog lookup of names {} {} failed ({}); they stay uncertain",
-                                session.id(), relations, functions, e.getMessage());
-                    }
+        Set<String> relations = new TreeSet<>();
+        Set<String> functions = new TreeSet<>();
+        unqualifiedNames(analysis, relations, functions);
+        if (!relations.isEmpty() || !functions.isEmpty()) {
+            if (!mayAsk) {
+                Optional<CatalogPlacements> cached = catalog.cachedPlacements(database, role, relations, functions);
+                if (cached.isEmpty()) {
+                    return Optional.empty();
+                }
+                placements = cached.get();
+            } else {
+                try {
+                    placements = catalog.placements(database, role, relations, functions);
+                } catch (SQLException e) {
+                    // Placed by the path alone: uncertain among its schemas, which fails closed.
+                    LOG.warn("session {}: catalog lookup of names {} {} failed ({}); they stay uncertain",
+                            session.id(), relations, functions, e.getMessage());
                 }
             }
         }
         return Optional.of(new Resolution(SearchPathResolver.live(setting, userSchema, placements),
                 "path:" + setting + "|$user:" + userSchema + "|" + placements));
+    }
+
+    /**
+     * Resolutions that need no catalog placement (one schema to search, or none known), by path
+     * and {@code "$user"}: the same for every statement, so not worth splitting the setting again
+     * for each. Bounded; a path is a handful of distinct settings in practice.
+     */
+    private final Map<PathKey, Resolution> byPathAlone = new ConcurrentHashMap<>();
+    private static final int PATH_ALONE_ENTRIES = 1024;
+
+    private record PathKey(String setting, UserSchema userSchema) {
     }
 
     private static final Resolution UNCERTAIN_PATH = new Resolution(SearchPathTracker.UNCERTAIN, "uncertain");

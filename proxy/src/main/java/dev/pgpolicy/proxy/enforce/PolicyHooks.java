@@ -238,7 +238,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                 java.time.Duration idle = null;
                 java.time.Duration idleInTransaction = null;
                 java.time.Duration statementTimeout = null;
-                for (dev.pgpolicy.policy.EffectiveLimit limit : set.limits(state.principal(set, context(session)))) {
+                for (dev.pgpolicy.policy.EffectiveLimit limit : set.limits(state.principal(set, session, this::context))) {
                     if (limit.kind() == dev.pgpolicy.lang.LimitKind.IDLE) {
                         idle = limit.duration();
                     } else if (limit.kind() == dev.pgpolicy.lang.LimitKind.IDLE_IN_TRANSACTION) {
@@ -295,7 +295,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         SessionState state = state(session);
         PolicySet set = policy.current().set();
         List<Runnable> releases = new ArrayList<>();
-        List<dev.pgpolicy.policy.EffectiveLimit> limits = set.limits(state.principal(set, context(session)));
+        List<dev.pgpolicy.policy.EffectiveLimit> limits = set.limits(state.principal(set, session, this::context));
         Optional<ErrorResponse> refused = throttles.tryConnect(session, limits, releases);
         if (refused.isPresent()) {
             LOG.info("session {}: refused for user={}: {}", session.id(), session.user().orElse(""), refused.get().message());
@@ -338,7 +338,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         }
         PolicySet set = policy.current().set();
         Optional<ErrorResponse> refused = throttles.tryRun(session,
-                set.limits(state.principal(set, context(session))), state.runningSlots);
+                set.limits(state.principal(set, session, this::context)), state.runningSlots);
         if (refused.isPresent()) {
             LOG.info("session {}: refused user={}: {}", session.id(), session.user().orElse(""), refused.get().message());
             return Verdict.deny(refused.get());
@@ -358,7 +358,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             Optional<String> sql, Instant receivedAt, long receivedNanos) {
         LivePolicy.Loaded loaded = policy.current();
         PolicySet set = loaded.set();
-        PrincipalClass principal = state.principal(set, context(session));
+        PrincipalClass principal = state.principal(set, session, this::context);
         Optional<ErrorResponse> refused = throttles.tryQuery(session, set.limits(principal));
         if (refused.isEmpty()) {
             return Optional.empty();
@@ -524,7 +524,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         if (names.isEmpty()) {
             return Optional.empty();
         }
-        if (catalog != null && !set.masks(state.principal(set, context(session))).isEmpty()
+        if (catalog != null && !set.masks(state.principal(set, session, this::context)).isEmpty()
                 && (hasCopy(analysis.get()) || !catalog.prefetched(session.database().orElse(""),
                         tableNames(analysis.get())))) {
             return Optional.empty();
@@ -651,8 +651,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         PolicySet set = loaded.set();
         state.lastStatementCount = analysis.statements().size();
         state.lastRevision = set.revision();
-        SessionContext context = context(session);
-        PrincipalClass principal = state.principal(set, context);
+        PrincipalClass principal = state.principal(set, session, this::context);
         NameResolver resolver = names.resolver();
         Decision decision;
         if (principal.timeDependent()) {
@@ -756,6 +755,22 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         return new SessionContext(user, Set.copyOf(session.groups()), session.dbUser().orElse(user),
                 session.database().orElse(""), session.applicationName().orElse(""), ip, auth, session.tls(),
                 session.certCn().orElse(null), clock.instant(), null);
+    }
+
+    /** Whether {@code context} is what {@link #context} would build for {@code session} now, the clock aside. */
+    static boolean describes(SessionContext context, SessionInfo session) {
+        String user = session.user().orElse("");
+        List<String> groups = session.groups();
+        InetSocketAddress address = session.clientAddress();
+        return context.user().equals(user)
+                && context.groups().size() == groups.size() && context.groups().containsAll(groups)
+                && context.dbUser().equals(session.dbUser().orElse(user))
+                && context.database().equals(session.database().orElse(""))
+                && context.applicationName().equals(session.applicationName().orElse(""))
+                && Objects.equals(context.clientIp(), address == null ? null : address.getAddress())
+                && context.auth().equals(session.authMethod().filter(PROXY_AUTH_METHODS::contains).orElse("passthrough"))
+                && context.tls() == session.tls()
+                && Objects.equals(context.certCn(), session.certCn().orElse(null));
     }
 
     /** The methods of {@code auth.mode: proxy}; passthrough sessions report the server's method instead. */
@@ -867,7 +882,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     /** The {@code rows N per query} limit in force for the session (the smallest, when several rules set one). */
     private Optional<dev.pgpolicy.policy.EffectiveLimit> rowLimit(SessionInfo session, SessionState state) {
         PolicySet set = policy.current().set();
-        return set.limits(state.principal(set, context(session))).stream()
+        return set.limits(state.principal(set, session, this::context)).stream()
                 .filter(limit -> limit.kind() == dev.pgpolicy.lang.LimitKind.ROWS_PER_QUERY)
                 .min(java.util.Comparator.comparingLong(dev.pgpolicy.policy.EffectiveLimit::amount));
     }
@@ -938,7 +953,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
 
     private MaskSet currentMasks(SessionInfo session, SessionState state) {
         PolicySet set = policy.current().set();
-        return set.masks(state.principal(set, context(session)));
+        return set.masks(state.principal(set, session, this::context));
     }
 
     /**
@@ -1112,25 +1127,22 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         }
 
         /** The principal class, recomputed when the set or the session's attributes changed, or when it reads time. */
-        PrincipalClass principal(PolicySet set, SessionContext context) {
+        PrincipalClass principal(PolicySet set, SessionInfo session, Function<SessionInfo, SessionContext> contextOf) {
             PrincipalClass cached = principal;
             SessionContext cachedContext = principalContext;
+            // Compared with the session itself: building its context for every lookup (several per
+            // statement) costs more than the comparison.
             if (cached != null && !cached.timeDependent() && cached.revision().equals(set.revision())
-                    && cachedContext != null && sameAttributes(cachedContext, context)) {
+                    && cachedContext != null && describes(cachedContext, session)) {
                 return cached;
             }
+            SessionContext context = contextOf.apply(session);
             PrincipalClass computed = set.principalClass(context);
             principal = computed;
             principalContext = context;
             return computed;
         }
 
-        private static boolean sameAttributes(SessionContext a, SessionContext b) {
-            return a.user().equals(b.user()) && a.groups().equals(b.groups()) && a.dbUser().equals(b.dbUser())
-                    && a.database().equals(b.database()) && a.applicationName().equals(b.applicationName())
-                    && Objects.equals(a.clientIp(), b.clientIp()) && a.auth().equals(b.auth()) && a.tls() == b.tls()
-                    && Objects.equals(a.certCn(), b.certCn());
-        }
     }
 
     /**
