@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * calling thread, and declines (to the parser) anything it is not certain about.
  *
  * <p>{@link #analyze} may block the calling thread for up to the budget per statement; callers on
- * a Netty event loop must hand it to a worker. It never throws: whatever goes wrong makes the
+ * a Netty event loop must hand it to a worker, or first try {@link #analyzeIfCheap}, which answers
+ * only when no statement needs the parser. Neither throws: whatever goes wrong makes the
  * statement unparsed, which policies deny by default. Thread-safe.
  */
 public final class SqlAnalyzer implements AutoCloseable {
@@ -82,6 +83,25 @@ public final class SqlAnalyzer implements AutoCloseable {
 
         public Settings withSimpleFastPath(boolean enabled) {
             return new Settings(parserThreads, queueCapacity, budget, cacheEntries, maxParseLength, maxNesting, enabled);
+        }
+    }
+
+    /**
+     * Longest message {@link #analyzeIfCheap} lexes on the calling thread. Lexing is linear, but a
+     * multi-megabyte Query would still hold an event loop (and every session on it) for
+     * milliseconds; OLTP statements are far shorter, and anything longer takes the worker path.
+     */
+    public static final int CHEAP_ANALYSIS_MAX_LENGTH = 8 * 1024;
+
+    /**
+     * Thrown inside {@link #analyzeIfCheap} where the analysis would hand a statement to the
+     * parser executor; it unwinds the analysis, which then gives no answer. Never escapes this class.
+     */
+    private static final class NeedsParser extends RuntimeException {
+        static final NeedsParser INSTANCE = new NeedsParser();
+
+        private NeedsParser() {
+            super("the statement needs the parser", null, false, false);
         }
     }
 
@@ -145,6 +165,30 @@ public final class SqlAnalyzer implements AutoCloseable {
      * a proxy that ignored it could be shown SQL hidden inside what it takes for a string.
      */
     public QueryAnalysis analyze(String sql, boolean standardConformingStrings) {
+        return analyze(sql, standardConformingStrings, true);
+    }
+
+    /**
+     * The analysis {@link #analyze(String, boolean)} would return, when it can be had without
+     * the parser executor, so without blocking: every statement's facts are cached, read by
+     * {@link SimpleStatementAnalyzer}, or read from tokens alone (utility statements without an
+     * embedded query). Empty when a statement needs the parser, or when the message is longer
+     * than {@link #CHEAP_ANALYSIS_MAX_LENGTH}; the caller then hands {@link #analyze} to a worker.
+     * An answer is the same analysis the full call gives, since it runs the same code up to the
+     * point where the parser would be called.
+     */
+    public Optional<QueryAnalysis> analyzeIfCheap(String sql, boolean standardConformingStrings) {
+        if (sql != null && sql.length() > CHEAP_ANALYSIS_MAX_LENGTH) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(analyze(sql, standardConformingStrings, false));
+        } catch (NeedsParser e) {
+            return Optional.empty();
+        }
+    }
+
+    private QueryAnalysis analyze(String sql, boolean standardConformingStrings, boolean parserAllowed) {
         if (sql == null) {
             return new QueryAnalysis(List.of(), Set.of());
         }
@@ -153,11 +197,13 @@ public final class SqlAnalyzer implements AutoCloseable {
             List<Token> tokens = SqlLexer.tokenize(sql, standardConformingStrings);
             List<LexedStatement> lexed = StatementSplitter.split(sql, tokens);
             for (LexedStatement statement : lexed) {
-                statements.add(analyzeStatement(statement));
+                statements.add(analyzeStatement(statement, parserAllowed));
             }
             if (lexed.isEmpty()) {
                 statements.add(emptyStatement());
             }
+        } catch (NeedsParser e) {
+            throw e;
         } catch (RuntimeException | StackOverflowError e) {
             LOG.debug("SQL analysis failed; the message is unparsed", e);
             statements.clear();
@@ -187,7 +233,7 @@ public final class SqlAnalyzer implements AutoCloseable {
                 List.of(), List.of(), List.of(), Set.of(Heuristic.UNPARSED));
     }
 
-    private StatementFacts analyzeStatement(LexedStatement statement) {
+    private StatementFacts analyzeStatement(LexedStatement statement, boolean parserAllowed) {
         StatementKind kind = StatementClassifier.classify(statement);
         String normalized = Normalizer.normalize(statement);
         String fingerprint = Normalizer.fingerprint(normalized);
@@ -201,7 +247,7 @@ public final class SqlAnalyzer implements AutoCloseable {
                 if (facts == null) {
                     Outcome outcome = simple(statement, kind, fingerprint, normalized);
                     if (outcome == null) {
-                        outcome = compute(statement.significant(), kind, fingerprint, normalized);
+                        outcome = compute(statement.significant(), kind, fingerprint, normalized, parserAllowed);
                     }
                     facts = outcome.facts();
                     if (outcome.cacheable()) {
@@ -209,6 +255,8 @@ public final class SqlAnalyzer implements AutoCloseable {
                     }
                 }
             }
+        } catch (NeedsParser e) {
+            throw e;
         } catch (RuntimeException | StackOverflowError e) {
             LOG.debug("analysis of statement {} failed; it is unparsed", fingerprint, e);
             facts = new FactsBuilder().build(kind, fingerprint, normalized, false);
@@ -246,8 +294,9 @@ public final class SqlAnalyzer implements AutoCloseable {
         return new Outcome(facts.get(), true);
     }
 
-    private Outcome compute(List<Token> words, StatementKind kind, String fingerprint, String normalized) {
-        Collector collector = new Collector();
+    private Outcome compute(List<Token> words, StatementKind kind, String fingerprint, String normalized,
+            boolean parserAllowed) {
+        Collector collector = new Collector(parserAllowed);
         boolean parsed = collector.collect(words, collector.facts);
         return new Outcome(collector.facts.build(kind, fingerprint, normalized, parsed), collector.failure == ParseFailure.NONE);
     }
@@ -255,7 +304,13 @@ public final class SqlAnalyzer implements AutoCloseable {
     /** Collects one statement's facts, recursing into embedded statements (EXPLAIN, COPY (query), ...). */
     private final class Collector implements UtilityFacts.Nested {
         final FactsBuilder facts = new FactsBuilder();
+        /** False in {@link #analyzeIfCheap}: reaching the parser ends the analysis without an answer. */
+        private final boolean parserAllowed;
         ParseFailure failure = ParseFailure.NONE;
+
+        Collector(boolean parserAllowed) {
+            this.parserAllowed = parserAllowed;
+        }
 
         @Override
         public boolean collect(List<Token> words, FactsBuilder into) {
@@ -274,6 +329,9 @@ public final class SqlAnalyzer implements AutoCloseable {
             String input = ParserInput.render(rewritten);
             if (input.length() > settings.maxParseLength()) {
                 return false;
+            }
+            if (!parserAllowed) {
+                throw NeedsParser.INSTANCE;
             }
             Statement statement = parse(input);
             if (statement == null) {

@@ -189,4 +189,33 @@ class SqlAnalyzerTest {
             assertThat(analyzer.analyze(null).statements()).isEmpty();
         }
     }
+
+    @Test
+    void theCheapAnalysisAnswersOnlyWithoutTheParserAndThenAsTheFullOneDoes() {
+        String join = "SELECT o.amount FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.id = 7";
+        String utility = "BEGIN; SET statement_timeout = 0; TRUNCATE audit.events";
+        String simple = "SELECT abalance FROM pgbench_accounts WHERE aid = 12";
+        String explained = "EXPLAIN SELECT o.amount FROM orders o JOIN customers c ON c.id = o.customer_id";
+        try (SqlAnalyzer analyzer = TestAnalyzers.generousBudget()) {
+            // A join needs JSqlParser: no answer, and the parser was not called.
+            assertThat(analyzer.analyzeIfCheap(join, true)).isEmpty();
+            assertThat(analyzer.analyzeIfCheap(explained, true)).isEmpty();
+            assertThat(analyzer.parses()).isZero();
+            // Read from tokens: answered at once, as the full analysis answers.
+            assertThat(analyzer.analyzeIfCheap(simple, true)).contains(analyzer.analyze(simple));
+            assertThat(analyzer.analyzeIfCheap(utility, true)).contains(analyzer.analyze(utility));
+            // Once the parser has seen the join, its facts are cached: answered, the same analysis.
+            QueryAnalysis full = analyzer.analyze(join.replace("7", "8"));
+            long parses = analyzer.parses();
+            assertThat(analyzer.analyzeIfCheap(join, true)).contains(full);
+            assertThat(analyzer.parses()).isEqualTo(parses);
+            // A multi-statement message with one statement needing the parser gets no answer at all.
+            assertThat(analyzer.analyzeIfCheap(simple + "; " + explained.replace("amount", "id"), true)).isEmpty();
+            // Beyond the length an event loop should lex, no answer either.
+            String longText = "SELECT abalance FROM pgbench_accounts WHERE aid = 1"
+                    + " ".repeat(SqlAnalyzer.CHEAP_ANALYSIS_MAX_LENGTH);
+            assertThat(analyzer.analyzeIfCheap(longText, true)).isEmpty();
+            assertThat(analyzer.analyzeIfCheap(null, true)).contains(analyzer.analyze(null));
+        }
+    }
 }

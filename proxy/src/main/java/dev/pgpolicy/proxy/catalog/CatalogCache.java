@@ -120,7 +120,7 @@ public final class CatalogCache implements AutoCloseable {
 
     private final Connector connector;
     private final Cache<TableKey, Map<Integer, Column>> tables =
-            Caffeine.newBuilder().maximumSize(CACHED_TABLES).build();
+            Caffeine.newBuilder().maximumSize(CACHED_TABLES).executor(Runnable::run).build();
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
     /** Per database, the System.nanoTime() before which a failed metadata connection is not retried. */
     /** Per database, when a failed metadata connection may be tried again, and why it failed. */
@@ -128,10 +128,22 @@ public final class CatalogCache implements AutoCloseable {
 
     private record FailedConnect(long retryAtNanos, String cause) {
     }
+    // Maintenance (eviction, expiry) on the calling thread: Caffeine's default hands it to the
+    // common ForkJoinPool, a thread wake-up every few lookups on the statement path.
     private final Cache<RoleKey, Boolean> userSchemas = Caffeine.newBuilder().maximumSize(CACHED_TABLES)
-            .expireAfterWrite(NAME_LOOKUP_LIFETIME).build();
+            .expireAfterWrite(NAME_LOOKUP_LIFETIME).executor(Runnable::run).build();
     private final Cache<NameKey, List<String>> placements = Caffeine.newBuilder().maximumSize(CACHED_TABLES)
-            .expireAfterWrite(NAME_LOOKUP_LIFETIME).build();
+            .expireAfterWrite(NAME_LOOKUP_LIFETIME).executor(Runnable::run).build();
+    /**
+     * Table names {@link #prefetch} already asked the server about, per database: asking again
+     * for every statement would cost a catalog round trip each. A table created under such a
+     * name over another connection is still found by {@link #column} (by OID, on a miss).
+     */
+    private final Cache<TableName, Boolean> prefetched = Caffeine.newBuilder().maximumSize(CACHED_TABLES)
+            .expireAfterWrite(NAME_LOOKUP_LIFETIME).executor(Runnable::run).build();
+
+    private record TableName(String database, String name) {
+    }
 
     /**
      * A cache whose metadata connections go to the configured upstream server as
@@ -198,15 +210,66 @@ public final class CatalogCache implements AutoCloseable {
         return Optional.ofNullable(columns.get(attributeNumber));
     }
 
-    /** Caches every table called one of {@code names} (any schema), so later lookups need no round trip. */
+    /**
+     * Caches every table called one of {@code names} (any schema), so later lookups need no round
+     * trip. Names prefetched in the last {@link #NAME_LOOKUP_LIFETIME} are not asked again.
+     */
     public void prefetch(String database, Collection<String> names) throws SQLException {
-        if (names.isEmpty()) {
+        List<String> missing = new ArrayList<>(names.size());
+        for (String name : names) {
+            if (prefetched.getIfPresent(new TableName(database, name)) == null) {
+                missing.add(name);
+            }
+        }
+        if (missing.isEmpty()) {
             return;
         }
         load(database, COLUMNS_OF_NAMED_TABLES, statement -> {
-            Array array = statement.getConnection().createArrayOf("name", names.toArray());
+            Array array = statement.getConnection().createArrayOf("name", missing.toArray());
             statement.setArray(1, array);
         });
+        for (String name : missing) {
+            prefetched.put(new TableName(database, name), Boolean.TRUE);
+        }
+    }
+
+    /** Whether {@link #prefetch} of {@code names} would not ask the server. Never blocks. */
+    public boolean prefetched(String database, Collection<String> names) {
+        for (String name : names) {
+            if (prefetched.getIfPresent(new TableName(database, name)) == null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@link #hasUserSchema}'s answer when it is cached; empty otherwise. Never blocks. */
+    public Optional<Boolean> cachedUserSchema(String database, String role) {
+        return Optional.ofNullable(userSchemas.getIfPresent(new RoleKey(database, role)));
+    }
+
+    /** {@link #placements}' answer when every name is cached; empty otherwise. Never blocks. */
+    public Optional<CatalogPlacements> cachedPlacements(String database, String role, Collection<String> relations,
+            Collection<String> functions) {
+        Map<String, List<String>> relationSchemas = new HashMap<>();
+        Map<String, List<String>> functionSchemas = new HashMap<>();
+        if (!cachedInto(database, role, 'r', relations, relationSchemas)
+                || !cachedInto(database, role, 'f', functions, functionSchemas)) {
+            return Optional.empty();
+        }
+        return Optional.of(new CatalogPlacements(relationSchemas, functionSchemas));
+    }
+
+    private boolean cachedInto(String database, String role, char kind, Collection<String> names,
+            Map<String, List<String>> into) {
+        for (String name : names) {
+            List<String> cached = placements.getIfPresent(new NameKey(database, role, kind, name));
+            if (cached == null) {
+                return false;
+            }
+            into.put(name, cached);
+        }
+        return true;
     }
 
     /**
@@ -307,6 +370,7 @@ public final class CatalogCache implements AutoCloseable {
         tables.asMap().keySet().removeIf(key -> key.database().equals(database));
         userSchemas.asMap().keySet().removeIf(key -> key.database().equals(database));
         placements.asMap().keySet().removeIf(key -> key.database().equals(database));
+        prefetched.asMap().keySet().removeIf(key -> key.database().equals(database));
     }
 
     /** Forgets everything (policy reload). */
@@ -314,6 +378,7 @@ public final class CatalogCache implements AutoCloseable {
         tables.invalidateAll();
         userSchemas.invalidateAll();
         placements.invalidateAll();
+        prefetched.invalidateAll();
     }
 
     private void discard(String database, Connection connection) {

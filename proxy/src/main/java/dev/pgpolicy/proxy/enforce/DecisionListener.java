@@ -15,8 +15,9 @@ import java.util.concurrent.CompletionStage;
 /**
  * Told about every policy decision the proxy takes for a statement, after it is taken and before
  * the statement runs or is refused; the audit log attaches here ({@link StatementAudit}). The
- * decision callbacks run on a decision worker thread, the others on the session's event loop;
- * implementations must be quick and thread-safe, must not block, and must not throw.
+ * decision callbacks run on a decision worker thread or, for a statement decided without one, on
+ * the session's event loop; the others on the event loop. Implementations must be quick and
+ * thread-safe, must not block, and must not throw.
  *
  * <p>{@link #record} and {@link #bound} return a gate: the statement is forwarded only once it
  * completes normally, and refused with 58030 when it completes exceptionally. That is how

@@ -12,7 +12,9 @@ import dev.pgpolicy.sql.QueryAnalysis;
 import dev.pgpolicy.sql.StatementFacts;
 import dev.pgpolicy.sql.TableAccess;
 import java.sql.SQLException;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Set;
 import java.util.TreeSet;
 import org.slf4j.Logger;
@@ -48,42 +50,104 @@ final class LiveNames {
         this.catalog = catalog;
     }
 
+    /** Asks the catalog on a cache miss: blocks for its round trip, so never on an event loop. */
     Resolution resolve(SessionInfo session, SearchPathTracker searchPath, QueryAnalysis analysis) {
+        return resolve(session, searchPath, analysis, true).orElseThrow();
+    }
+
+    /**
+     * The resolution {@link #resolve} would give, from what the catalog cache holds; empty when it
+     * would have to ask the server. Never blocks.
+     */
+    Optional<Resolution> resolveIfCached(SessionInfo session, SearchPathTracker searchPath, QueryAnalysis analysis) {
+        return resolve(session, searchPath, analysis, false);
+    }
+
+    private Optional<Resolution> resolve(SessionInfo session, SearchPathTracker searchPath, QueryAnalysis analysis,
+            boolean mayAsk) {
         Optional<String> tracked = searchPath.setting(session);
         if (tracked.isEmpty()) {
-            return new Resolution(SearchPathTracker.UNCERTAIN, "uncertain");
+            return Optional.of(UNCERTAIN_PATH);
         }
         String setting = tracked.get();
         String database = session.database().orElse("");
         String role = session.dbUser().orElse("");
-        UserSchema userSchema = userSchema(session, setting, database, role);
+        Optional<UserSchema> known = userSchema(session, setting, database, role, mayAsk);
+        if (known.isEmpty()) {
+            return Optional.empty();
+        }
+        UserSchema userSchema = known.get();
+        PathKey pathKey = new PathKey(setting, userSchema);
+        Resolution pathOnly = byPathAlone.get(pathKey);
+        if (pathOnly != null) {
+            return Optional.of(pathOnly);
+        }
+        SearchPathResolver bare = SearchPathResolver.live(setting, userSchema, CatalogPlacements.none());
+        if (catalog == null || userSchema.state() == UserSchema.State.UNKNOWN || bare.schemas().size() <= 1) {
+            // Nothing to look up for any statement: the resolution is the path's alone.
+            Resolution resolution = new Resolution(bare,
+                    "path:" + setting + "|$user:" + userSchema + "|" + CatalogPlacements.none());
+            if (byPathAlone.size() >= PATH_ALONE_ENTRIES) {
+                byPathAlone.clear();
+            }
+            byPathAlone.put(pathKey, resolution);
+            return Optional.of(resolution);
+        }
         CatalogPlacements placements = CatalogPlacements.none();
-        if (catalog != null && userSchema.state() != UserSchema.State.UNKNOWN
-                && SearchPathResolver.live(setting, userSchema, CatalogPlacements.none()).schemas().size() > 1) {
-            Set<String> relations = new TreeSet<>();
-            Set<String> functions = new TreeSet<>();
-            unqualifiedNames(analysis, relations, functions);
-            if (!relations.isEmpty() || !functions.isEmpty()) {
+        Set<String> relations = new TreeSet<>();
+        Set<String> functions = new TreeSet<>();
+        unqualifiedNames(analysis, relations, functions);
+        if (!relations.isEmpty() || !functions.isEmpty()) {
+            if (!mayAsk) {
+                Optional<CatalogPlacements> cached = catalog.cachedPlacements(database, role, relations, functions);
+                if (cached.isEmpty()) {
+                    return Optional.empty();
+                }
+                placements = cached.get();
+            } else {
                 try {
                     placements = catalog.placements(database, role, relations, functions);
                 } catch (SQLException e) {
                     // Placed by the path alone: uncertain among its schemas, which fails closed.
-                    LOG.warn("session {}: catalog lookup of names {} {} failed ({}); they stay uncertain", session.id(),
-                            relations, functions, e.getMessage());
+                    LOG.warn("session {}: catalog lookup of names {} {} failed ({}); they stay uncertain",
+                            session.id(), relations, functions, e.getMessage());
                 }
             }
         }
-        return new Resolution(SearchPathResolver.live(setting, userSchema, placements),
-                "path:" + setting + "|$user:" + userSchema + "|" + placements);
+        return Optional.of(new Resolution(SearchPathResolver.live(setting, userSchema, placements),
+                "path:" + setting + "|$user:" + userSchema + "|" + placements));
     }
 
-    private UserSchema userSchema(SessionInfo session, String setting, String database, String role) {
+    /**
+     * Resolutions that need no catalog placement (one schema to search, or none known), by path
+     * and {@code "$user"}: the same for every statement, so not worth splitting the setting again
+     * for each. Bounded; a path is a handful of distinct settings in practice.
+     */
+    private final Map<PathKey, Resolution> byPathAlone = new ConcurrentHashMap<>();
+    private static final int PATH_ALONE_ENTRIES = 1024;
+
+    private record PathKey(String setting, UserSchema userSchema) {
+    }
+
+    private static final Resolution UNCERTAIN_PATH = new Resolution(SearchPathTracker.UNCERTAIN, "uncertain");
+
+    /** Empty when {@code mayAsk} is false and the answer is not cached. */
+    private Optional<UserSchema> userSchema(SessionInfo session, String setting, String database, String role,
+            boolean mayAsk) {
         if (!SearchPathResolver.mentionsUserSchema(setting)) {
-            return UserSchema.absent(); // what it would stand for does not matter
+            return Optional.of(UserSchema.absent()); // what it would stand for does not matter
         }
         if (catalog == null || role.isEmpty()) {
-            return UserSchema.unknown(role);
+            return Optional.of(UserSchema.unknown(role));
         }
+        if (!mayAsk) {
+            return catalog.cachedUserSchema(database, role)
+                    .map(present -> present ? UserSchema.present(role) : UserSchema.absent());
+        }
+        return Optional.of(askUserSchema(session, database, role));
+    }
+
+    private UserSchema askUserSchema(SessionInfo session, String database, String role) {
         try {
             return catalog.hasUserSchema(database, role) ? UserSchema.present(role) : UserSchema.absent();
         } catch (SQLException e) {

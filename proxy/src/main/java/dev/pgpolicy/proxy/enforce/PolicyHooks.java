@@ -49,10 +49,13 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -64,9 +67,10 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *   event loop                      decision worker                         event loop
  *   onQuery/onParse ─► pending ──►  analyse (SqlAnalyzer, cached)      ──►  FORWARD | DENY 42501
- *                                   principal class of the session         (session applies it
- *                                   decision (cached per revision,          in protocol order)
- *                                   principal class, search path, SQL)
+ *          │                        principal class of the session         (session applies it
+ *          │                        decision (cached per revision,          in protocol order)
+ *          │                        principal class, search path, SQL)
+ *          └─ analysis and catalog facts cached (tryDecideNow): the same decision, on the event loop
  * </pre>
  *
  * A denial carries SQLSTATE 42501, the determining rule ids in the message and the rule's
@@ -94,7 +98,11 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     private final MaskingKey hashKey;
     /** How COPY ... TO output is masked for principals with masks (or refused when it cannot be). */
     private final CopyOutPlanner copyOut;
-    private final ThreadPoolExecutor workers;
+    private final Executor workers;
+    /** The pool behind {@link #workers} when the hooks made it themselves (and shut it down). */
+    private final ThreadPoolExecutor ownWorkers;
+    private final AtomicLong decidedNow = new AtomicLong();
+    private final AtomicLong decidedLater = new AtomicLong();
     private volatile String lastRevision;
     private final Throttles throttles = new Throttles();
     /** Ends sessions idle beyond their limit; PostgreSQL checks its own idle timeouts the same way, by timer. */
@@ -104,10 +112,14 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                 thread.setDaemon(true);
                 return thread;
             });
+    // The caches below do their maintenance on the calling thread: Caffeine's default hands it to
+    // the common ForkJoinPool every few reads and after each write, which on the statement path
+    // is a thread wake-up costing more than the maintenance itself.
     private final Cache<DecisionKey, Decision> decisions =
-            Caffeine.newBuilder().maximumSize(DECISION_CACHE_ENTRIES).build();
+            Caffeine.newBuilder().maximumSize(DECISION_CACHE_ENTRIES).executor(Runnable::run).build();
     /** Per-session state, dropped with the session object (weak keys compare by identity). */
-    private final Cache<SessionInfo, SessionState> sessions = Caffeine.newBuilder().weakKeys().build();
+    private final Cache<SessionInfo, SessionState> sessions =
+            Caffeine.newBuilder().weakKeys().executor(Runnable::run).build();
 
     /** Closed with the hooks: analyzers the hooks created themselves. */
     private final List<AutoCloseable> owned = new ArrayList<>();
@@ -164,6 +176,16 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     /** @param hashKey the key of hash() masks; the caller closes it */
     public PolicyHooks(LivePolicy policy, SqlAnalyzer analyzer, DecisionListener listener, Clock clock,
             CatalogCache catalog, MaskingKey hashKey) {
+        this(policy, analyzer, listener, clock, catalog, hashKey, null);
+    }
+
+    /**
+     * @param decisionWorkers runs the decisions that may block (cold SQL analysis, catalog
+     *                        lookups); it must refuse work rather than queue without bound, and
+     *                        the caller shuts it down; null for the hooks' own bounded pool
+     */
+    public PolicyHooks(LivePolicy policy, SqlAnalyzer analyzer, DecisionListener listener, Clock clock,
+            CatalogCache catalog, MaskingKey hashKey, Executor decisionWorkers) {
         this.catalog = catalog;
         this.liveNames = new LiveNames(catalog);
         this.hashKey = Objects.requireNonNull(hashKey);
@@ -172,15 +194,21 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         this.analyzer = Objects.requireNonNull(analyzer);
         this.listener = Objects.requireNonNull(listener);
         this.clock = Objects.requireNonNull(clock);
-        int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
-        AtomicInteger counter = new AtomicInteger();
-        this.workers = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(DECISION_QUEUE), task -> {
-                    Thread thread = new Thread(task, "pgpolicy-decide-" + counter.incrementAndGet());
-                    thread.setDaemon(true);
-                    return thread;
-                }, new ThreadPoolExecutor.AbortPolicy());
-        this.workers.allowCoreThreadTimeOut(true);
+        if (decisionWorkers != null) {
+            this.ownWorkers = null;
+            this.workers = decisionWorkers;
+        } else {
+            int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+            AtomicInteger counter = new AtomicInteger();
+            this.ownWorkers = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+                    new ArrayBlockingQueue<>(DECISION_QUEUE), task -> {
+                        Thread thread = new Thread(task, "pgpolicy-decide-" + counter.incrementAndGet());
+                        thread.setDaemon(true);
+                        return thread;
+                    }, new ThreadPoolExecutor.AbortPolicy());
+            this.ownWorkers.allowCoreThreadTimeOut(true);
+            this.workers = ownWorkers;
+        }
         this.idleWatch.scheduleWithFixedDelay(this::checkIdleSessions, IDLE_CHECK_MILLIS, IDLE_CHECK_MILLIS,
                 TimeUnit.MILLISECONDS);
     }
@@ -210,7 +238,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                 java.time.Duration idle = null;
                 java.time.Duration idleInTransaction = null;
                 java.time.Duration statementTimeout = null;
-                for (dev.pgpolicy.policy.EffectiveLimit limit : set.limits(state.principal(set, context(session)))) {
+                for (dev.pgpolicy.policy.EffectiveLimit limit : set.limits(state.principal(set, session, this::context))) {
                     if (limit.kind() == dev.pgpolicy.lang.LimitKind.IDLE) {
                         idle = limit.duration();
                     } else if (limit.kind() == dev.pgpolicy.lang.LimitKind.IDLE_IN_TRANSACTION) {
@@ -267,7 +295,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         SessionState state = state(session);
         PolicySet set = policy.current().set();
         List<Runnable> releases = new ArrayList<>();
-        List<dev.pgpolicy.policy.EffectiveLimit> limits = set.limits(state.principal(set, context(session)));
+        List<dev.pgpolicy.policy.EffectiveLimit> limits = set.limits(state.principal(set, session, this::context));
         Optional<ErrorResponse> refused = throttles.tryConnect(session, limits, releases);
         if (refused.isPresent()) {
             LOG.info("session {}: refused for user={}: {}", session.id(), session.user().orElse(""), refused.get().message());
@@ -309,7 +337,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     private Optional<Throttles.Refusal> admitRunning(SessionInfo session, SessionState state) {
         PolicySet set = policy.current().set();
         Optional<Throttles.Refusal> refused = throttles.tryRun(session,
-                set.limits(state.principal(set, context(session))), state.runningSlots);
+                set.limits(state.principal(set, session, this::context)), state.runningSlots);
         if (refused.isPresent()) {
             LOG.info("session {}: refused user={}: {}", session.id(), session.user().orElse(""),
                     refused.get().error().message());
@@ -328,7 +356,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             Optional<String> sql, Instant receivedAt, long receivedNanos) {
         LivePolicy.Loaded loaded = policy.current();
         PolicySet set = loaded.set();
-        PrincipalClass principal = state.principal(set, context(session));
+        PrincipalClass principal = state.principal(set, session, this::context);
         Optional<Throttles.Refusal> refused = throttles.tryQuery(session, set.limits(principal));
         if (refused.isEmpty()) {
             return Optional.empty();
@@ -383,8 +411,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         if (throttled.isPresent()) {
             return throttled.get();
         }
-        return decideLater(() -> {
-            Ruling ruling = decide(session, state, "Query", "", query.sql(), receivedAt, receivedNanos);
+        return decideNowOrLater(session, state, "Query", "", query.sql(), receivedAt, receivedNanos, ruling -> {
             int statementCount = state.lastStatementCount;
             return gated(ruling.gate(), ruling.verdict(),
                     () -> state.searchPath.follow(query.sql(), statementCount == 1));
@@ -397,10 +424,9 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         String name = parse.statementName();
         Instant receivedAt = clock.instant();
         long receivedNanos = System.nanoTime();
-        return decideLater(() -> {
-            // Until this Parse is decided, its name means nothing the proxy allowed.
-            state.statements.remove(name);
-            Ruling ruling = decide(session, state, "Parse", name, parse.sql(), receivedAt, receivedNanos);
+        // Until this Parse is decided, its name means nothing the proxy allowed.
+        state.statements.remove(name);
+        return decideNowOrLater(session, state, "Parse", name, parse.sql(), receivedAt, receivedNanos, ruling -> {
             state.parsedUnder(parse.sql(), state.searchPath.cacheKey(session));
             String revision = state.lastRevision;
             int statementCount = state.lastStatementCount;
@@ -429,7 +455,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             Optional<Throttles.Refusal> full = admitRunning(session, state);
             if (full.isPresent()) {
                 return limited(session, "Bind", bind.statementName(), Optional.of(prepared.sql()), loaded,
-                        state.principal(set, context(session)), full.get(), receivedAt, receivedNanos);
+                        state.principal(set, session, this::context), full.get(), receivedAt, receivedNanos);
             }
             return gated(listener.bound(session, bind, receivedAt, receivedNanos), Verdict.FORWARD, () -> { });
         }
@@ -447,8 +473,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             return gated(listener.bound(session, bind, receivedAt, receivedNanos), Verdict.FORWARD, () -> { });
         }
         String text = sql.get();
-        return decideLater(() -> {
-            Ruling ruling = decide(session, state, "Bind", bind.statementName(), text, receivedAt, receivedNanos);
+        return decideNowOrLater(session, state, "Bind", bind.statementName(), text, receivedAt, receivedNanos, ruling -> {
             if (ruling.verdict().action() == Verdict.Action.DENY) {
                 state.statements.remove(bind.statementName());
                 return ruling.verdict();
@@ -475,10 +500,98 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
 
     // ------------------------------------------------------------------ deciding
 
+    /**
+     * Decides {@code sql} on the calling thread (the session's event loop) when nothing the
+     * decision needs can block ({@link #tryDecideNow}), otherwise on a decision worker; either way
+     * {@code apply} turns the ruling into the message's verdict on the thread that decided it.
+     * The session calls the hooks of a message only once every earlier message was decided, so
+     * deciding now cannot overtake a pending decision of the same session.
+     */
+    private Verdict decideNowOrLater(SessionInfo session, SessionState state, String message, String statementName,
+            String sql, Instant receivedAt, long receivedNanos, Function<Ruling, Verdict> apply) {
+        try {
+            Optional<Ruling> now = tryDecideNow(session, state, message, statementName, sql, receivedAt, receivedNanos);
+            if (now.isPresent()) {
+                return apply.apply(now.get());
+            }
+        } catch (RuntimeException e) {
+            // As a decision that failed on a worker: the statement is refused, the session goes on.
+            return Verdict.pending(CompletableFuture.failedFuture(e));
+        }
+        return decideLater(() -> apply.apply(decide(session, state, message, statementName, sql, receivedAt,
+                receivedNanos)));
+    }
+
+    /**
+     * The ruling on {@code sql} when it can be reached without blocking: its analysis needs no
+     * parser ({@link SqlAnalyzer#analyzeIfCheap}: facts cached, or read from tokens), the catalog
+     * is not due to be forgotten (a reload or the session's DDL), its names resolve from the
+     * catalog cache ({@link LiveNames#resolveIfCached}), the tables a masked principal reads were
+     * prefetched, and no COPY of such a principal needs its output described. Empty, with nothing
+     * changed, otherwise: the statement then goes to a decision worker exactly as before. The
+     * ruling is the one {@link #decide} gives, from the same inputs and the same code.
+     */
+    private Optional<Ruling> tryDecideNow(SessionInfo session, SessionState state, String message,
+            String statementName, String sql, Instant receivedAt, long receivedNanos) {
+        LivePolicy.Loaded loaded = policy.current();
+        PolicySet set = loaded.set();
+        if (catalog != null && (state.ranDdl || !set.revision().equals(lastRevision))) {
+            return Optional.empty();
+        }
+        Optional<QueryAnalysis> analysis = analyzer.analyzeIfCheap(sql, standardConformingStrings(session));
+        if (analysis.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<LiveNames.Resolution> names = liveNames.resolveIfCached(session, state.searchPath, analysis.get());
+        if (names.isEmpty()) {
+            return Optional.empty();
+        }
+        if (catalog != null && !set.masks(state.principal(set, session, this::context)).isEmpty()
+                && (hasCopy(analysis.get()) || !catalog.prefetched(session.database().orElse(""),
+                        tableNames(analysis.get())))) {
+            return Optional.empty();
+        }
+        decidedNow.incrementAndGet();
+        return Optional.of(rule(session, state, message, statementName, sql, receivedAt, receivedNanos, loaded,
+                analysis.get(), names.get(), false));
+    }
+
+    private static boolean hasCopy(QueryAnalysis analysis) {
+        for (StatementFacts facts : analysis.statements()) {
+            if (facts.kind() == StatementKind.COPY) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The relation names of the statement's tables, as {@link CatalogCache#prefetch} takes them. */
+    private static Set<String> tableNames(QueryAnalysis analysis) {
+        Set<String> names = new HashSet<>();
+        for (StatementFacts facts : analysis.statements()) {
+            for (TableAccess table : facts.tables()) {
+                names.add(table.table().name());
+            }
+        }
+        return names;
+    }
+
+    /** Statements decided on the session's event loop, without a decision worker; for metrics and tests. */
+    public long decidedOnEventLoop() {
+        return decidedNow.get();
+    }
+
+    /** Statements handed to a decision worker; for metrics and tests. */
+    public long decidedByWorkers() {
+        return decidedLater.get();
+    }
+
     private Verdict decideLater(Supplier<Verdict> decision) {
         try {
             // A decision may itself wait for the audit log (gated): the session sees one decision.
-            return Verdict.pending(CompletableFuture.supplyAsync(decision, workers).thenCompose(verdict ->
+            CompletableFuture<Verdict> decided = CompletableFuture.supplyAsync(decision, workers);
+            decidedLater.incrementAndGet();
+            return Verdict.pending(decided.thenCompose(verdict ->
                     verdict.action() == Verdict.Action.PENDING ? verdict.decision()
                             : CompletableFuture.completedFuture(verdict)));
         } catch (RejectedExecutionException e) {
@@ -526,14 +639,12 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                 cause.getMessage());
     }
 
-    /** Analyses and evaluates one message's SQL; runs on a decision worker. */
+    /** Analyses and evaluates one message's SQL; runs on a decision worker, since it may block. */
     private Ruling decide(SessionInfo session, SessionState state, String message, String statementName, String sql,
             Instant receivedAt, long receivedNanos) {
         LivePolicy.Loaded loaded = policy.current();
         PolicySet set = loaded.set();
         QueryAnalysis analysis = analyze(session, sql);
-        state.lastStatementCount = analysis.statements().size();
-        state.lastRevision = set.revision();
         if (catalog != null) {
             if (!set.revision().equals(lastRevision)) {
                 lastRevision = set.revision(); // a reload may bring masks on tables not cached yet: start afresh
@@ -546,9 +657,23 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             }
         }
 
-        SessionContext context = context(session);
-        PrincipalClass principal = state.principal(set, context);
         LiveNames.Resolution names = liveNames.resolve(session, state.searchPath, analysis);
+        return rule(session, state, message, statementName, sql, receivedAt, receivedNanos, loaded, analysis, names,
+                true);
+    }
+
+    /**
+     * Evaluates the policy on an analysed statement whose names are resolved, and records the
+     * decision. Blocks only when {@code mayBlock}: otherwise the caller made sure that the catalog
+     * work below is not needed (see {@link #tryDecideNow}).
+     */
+    private Ruling rule(SessionInfo session, SessionState state, String message, String statementName, String sql,
+            Instant receivedAt, long receivedNanos, LivePolicy.Loaded loaded, QueryAnalysis analysis,
+            LiveNames.Resolution names, boolean mayBlock) {
+        PolicySet set = loaded.set();
+        state.lastStatementCount = analysis.statements().size();
+        state.lastRevision = set.revision();
+        PrincipalClass principal = state.principal(set, session, this::context);
         NameResolver resolver = names.resolver();
         Decision decision;
         if (principal.timeDependent()) {
@@ -575,7 +700,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             }
         }
         if (decision.allowed() || decision.wouldDeny()) {
-            afterAllowed(session, state, principal, set, analysis, sql);
+            afterAllowed(session, state, principal, set, analysis, mayBlock);
             for (StatementFacts facts : analysis.statements()) {
                 if (facts.kind() == StatementKind.DECLARE_CURSOR) {
                     state.cursorRows.declared(facts.normalized());
@@ -664,6 +789,22 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                 session.certCn().orElse(null), clock.instant(), null);
     }
 
+    /** Whether {@code context} is what {@link #context} would build for {@code session} now, the clock aside. */
+    static boolean describes(SessionContext context, SessionInfo session) {
+        String user = session.user().orElse("");
+        List<String> groups = session.groups();
+        InetSocketAddress address = session.clientAddress();
+        return context.user().equals(user)
+                && context.groups().size() == groups.size() && context.groups().containsAll(groups)
+                && context.dbUser().equals(session.dbUser().orElse(user))
+                && context.database().equals(session.database().orElse(""))
+                && context.applicationName().equals(session.applicationName().orElse(""))
+                && Objects.equals(context.clientIp(), address == null ? null : address.getAddress())
+                && context.auth().equals(session.authMethod().filter(PROXY_AUTH_METHODS::contains).orElse("passthrough"))
+                && context.tls() == session.tls()
+                && Objects.equals(context.certCn(), session.certCn().orElse(null));
+    }
+
     /** The methods of {@code auth.mode: proxy}; passthrough sessions report the server's method instead. */
     private static final Set<String> PROXY_AUTH_METHODS = Set.of("scram", "cert", "cert+scram");
 
@@ -680,9 +821,13 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         return false;
     }
 
-    /** Catalog work for an allowed statement, still on the decision worker: prefetch its tables, note DDL. */
+    /**
+     * Catalog work for an allowed statement: note DDL, and on a decision worker ({@code mayBlock})
+     * prefetch its tables. On the event loop they were prefetched already; should the cache have
+     * dropped them since, the RowDescription's columns are still looked up by OID.
+     */
     private void afterAllowed(SessionInfo session, SessionState state, PrincipalClass principal, PolicySet set,
-            QueryAnalysis analysis, String sql) {
+            QueryAnalysis analysis, boolean mayBlock) {
         if (catalog == null) {
             return;
         }
@@ -696,7 +841,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                 names.add(table.table().name());
             }
         }
-        if (names.isEmpty() || set.masks(principal).isEmpty()) {
+        if (!mayBlock || names.isEmpty() || set.masks(principal).isEmpty()) {
             return;
         }
         try {
@@ -769,7 +914,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     /** The {@code rows N per query} limit in force for the session (the smallest, when several rules set one). */
     private Optional<dev.pgpolicy.policy.EffectiveLimit> rowLimit(SessionInfo session, SessionState state) {
         PolicySet set = policy.current().set();
-        return set.limits(state.principal(set, context(session))).stream()
+        return set.limits(state.principal(set, session, this::context)).stream()
                 .filter(limit -> limit.kind() == dev.pgpolicy.lang.LimitKind.ROWS_PER_QUERY)
                 .min(java.util.Comparator.comparingLong(dev.pgpolicy.policy.EffectiveLimit::amount));
     }
@@ -840,7 +985,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
 
     private MaskSet currentMasks(SessionInfo session, SessionState state) {
         PolicySet set = policy.current().set();
-        return set.masks(state.principal(set, context(session)));
+        return set.masks(state.principal(set, session, this::context));
     }
 
     /**
@@ -901,7 +1046,9 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     @Override
     public void close() {
         idleWatch.shutdownNow();
-        workers.shutdownNow();
+        if (ownWorkers != null) {
+            ownWorkers.shutdownNow();
+        }
         for (AutoCloseable resource : owned) {
             try {
                 resource.close();
@@ -1014,25 +1161,22 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         }
 
         /** The principal class, recomputed when the set or the session's attributes changed, or when it reads time. */
-        PrincipalClass principal(PolicySet set, SessionContext context) {
+        PrincipalClass principal(PolicySet set, SessionInfo session, Function<SessionInfo, SessionContext> contextOf) {
             PrincipalClass cached = principal;
             SessionContext cachedContext = principalContext;
+            // Compared with the session itself: building its context for every lookup (several per
+            // statement) costs more than the comparison.
             if (cached != null && !cached.timeDependent() && cached.revision().equals(set.revision())
-                    && cachedContext != null && sameAttributes(cachedContext, context)) {
+                    && cachedContext != null && describes(cachedContext, session)) {
                 return cached;
             }
+            SessionContext context = contextOf.apply(session);
             PrincipalClass computed = set.principalClass(context);
             principal = computed;
             principalContext = context;
             return computed;
         }
 
-        private static boolean sameAttributes(SessionContext a, SessionContext b) {
-            return a.user().equals(b.user()) && a.groups().equals(b.groups()) && a.dbUser().equals(b.dbUser())
-                    && a.database().equals(b.database()) && a.applicationName().equals(b.applicationName())
-                    && Objects.equals(a.clientIp(), b.clientIp()) && a.auth().equals(b.auth()) && a.tls() == b.tls()
-                    && Objects.equals(a.certCn(), b.certCn());
-        }
     }
 
     /**

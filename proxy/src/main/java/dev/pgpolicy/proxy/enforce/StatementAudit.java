@@ -74,7 +74,8 @@ public final class StatementAudit implements DecisionListener {
     private static final Execution SYNC = new Execution(null, Instant.EPOCH, 0);
 
     private final AuditLog log;
-    private final Cache<SessionInfo, Trail> trails = Caffeine.newBuilder().weakKeys().build();
+    /** Maintenance on the calling thread: the default wakes a ForkJoinPool worker every few statements. */
+    private final Cache<SessionInfo, Trail> trails = Caffeine.newBuilder().weakKeys().executor(Runnable::run).build();
 
     public StatementAudit(AuditLog log) {
         this.log = Objects.requireNonNull(log, "log");
@@ -90,7 +91,7 @@ public final class StatementAudit implements DecisionListener {
                 client == null ? 0 : client.getPort(), session.tls());
     }
 
-    // ------------------------------------------------------------------ decisions (worker threads)
+    // ------------------------------------------------------------------ decisions (worker threads or event loop)
 
     @Override
     public boolean followsCompletions() {

@@ -37,7 +37,9 @@ final class Throttles {
     }
 
     /** Buckets of subjects that stopped sending are dropped; a new bucket starts full, which is what it would be by then. */
-    private final Cache<Key, Bucket> buckets = Caffeine.newBuilder().expireAfterAccess(Duration.ofMinutes(10)).build();
+    /** Maintenance on the calling thread: the default wakes a ForkJoinPool worker every few statements. */
+    private final Cache<Key, Bucket> buckets = Caffeine.newBuilder().expireAfterAccess(Duration.ofMinutes(10))
+            .executor(Runnable::run).build();
     private final ConcurrentHashMap<Key, Integer> connections = new ConcurrentHashMap<>();
     /** Statements running under {@code concurrent} limits. */
     private final ConcurrentHashMap<Key, Integer> running = new ConcurrentHashMap<>();

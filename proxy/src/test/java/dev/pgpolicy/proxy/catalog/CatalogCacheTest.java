@@ -102,6 +102,54 @@ class CatalogCacheTest {
     }
 
     @Test
+    void cachedAnswersAreGivenWithoutTheServerAndPrefetchAsksOncePerName(EmbeddedPostgres postgres) throws Exception {
+        String db = "catalog_cached_test";
+        postgres.createDatabase(db);
+        postgres.execute(db, """
+                CREATE TABLE public.accounts (id int, filler text);
+                CREATE TABLE public.tellers (id int);
+                """);
+        int accounts = Integer.parseInt(postgres.query(db, "SELECT 'public.accounts'::regclass::oid").get(0).get(0));
+        int tellers = Integer.parseInt(postgres.query(db, "SELECT 'public.tellers'::regclass::oid").get(0).get(0));
+        List<java.sql.Connection> opened = new java.util.ArrayList<>();
+        try (CatalogCache catalog = new CatalogCache(database -> {
+            java.sql.Connection connection = DriverManager.getConnection(postgres.jdbcUrl(database),
+                    postgres.superuser(), postgres.superuserPassword());
+            opened.add(connection);
+            return connection;
+        })) {
+            assertThat(catalog.prefetched(db, List.of("accounts"))).isFalse();
+            assertThat(catalog.cachedUserSchema(db, postgres.superuser())).isEmpty();
+            assertThat(catalog.cachedPlacements(db, postgres.superuser(), List.of("accounts"), List.of())).isEmpty();
+            assertThat(opened).as("asking the cache opens no connection").isEmpty();
+
+            catalog.prefetch(db, List.of("accounts"));
+            boolean userSchema = catalog.hasUserSchema(db, postgres.superuser());
+            var placements = catalog.placements(db, postgres.superuser(), List.of("accounts"), List.of());
+            assertThat(catalog.prefetched(db, List.of("accounts"))).isTrue();
+            assertThat(catalog.prefetched(db, List.of("accounts", "tellers"))).isFalse();
+            assertThat(catalog.cachedUserSchema(db, postgres.superuser())).contains(userSchema);
+            assertThat(catalog.cachedPlacements(db, postgres.superuser(), List.of("accounts"), List.of()))
+                    .contains(placements);
+
+            // With its connection gone, a second prefetch of the same name must not need the server.
+            opened.get(0).close();
+            catalog.prefetch(db, List.of("accounts"));
+            assertThat(opened).hasSize(1);
+            assertThat(catalog.cached(db, accounts, 2)).contains(new CatalogCache.Column("public", "accounts", "filler"));
+            // A name not asked about yet is, over a new connection.
+            catalog.prefetch(db, List.of("accounts", "tellers"));
+            assertThat(opened).hasSize(2);
+            assertThat(catalog.cached(db, tellers, 1)).contains(new CatalogCache.Column("public", "tellers", "id"));
+
+            // DDL or a reload forgets what was prefetched with the tables themselves.
+            catalog.invalidate(db);
+            assertThat(catalog.prefetched(db, List.of("accounts"))).isFalse();
+            assertThat(catalog.cachedUserSchema(db, postgres.superuser())).isEmpty();
+        }
+    }
+
+    @Test
     void theCatalogAccountComesFromTheConfigurationFile(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("pgpolicy.yaml"), """
                 upstream: { host: 127.0.0.1, port: 5432 }
