@@ -1,5 +1,7 @@
 package dev.pgpolicy.proxy.audit;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -57,6 +59,19 @@ final class AuditFiles {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The whole chain under {@code audit} verifies, both in process and through {@code pgpolicy
+     * audit verify} (exit 0, "OK:"), and holds records beyond {@code lastSeq}.
+     */
+    static void assertVerifiesBeyond(Path audit, long lastSeq) {
+        VerifyReport report = verify(audit);
+        assertThat(report.intact()).as(report.summary()).isTrue();
+        assertThat(report.lastSeq()).isGreaterThan(lastSeq);
+        Cli cli = cli("audit", "verify", audit.toString());
+        assertThat(cli.exit()).as(cli.out() + cli.err()).isZero();
+        assertThat(cli.out()).startsWith("OK: ");
     }
 
     /** Runs {@code pgpolicy args...} in process. */
