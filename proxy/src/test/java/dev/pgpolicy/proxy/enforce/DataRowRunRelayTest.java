@@ -17,9 +17,6 @@ import dev.pgpolicy.proxy.wire.Parse;
 import dev.pgpolicy.proxy.wire.Sync;
 import dev.pgpolicy.proxy.wire.TargetKind;
 import dev.pgpolicy.proxy.wire.WireMessage;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.UnpooledByteBufAllocator;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -102,20 +99,6 @@ class DataRowRunRelayTest {
         return socket;
     }
 
-    private static byte[] encode(WireMessage... messages) {
-        ByteBuf out = UnpooledByteBufAllocator.DEFAULT.buffer();
-        try {
-            for (WireMessage message : messages) {
-                ByteBuf one = message.encode(UnpooledByteBufAllocator.DEFAULT);
-                out.writeBytes(one);
-                one.release();
-            }
-            return ByteBufUtil.getBytes(out);
-        } finally {
-            out.release();
-        }
-    }
-
     private static List<WireMessage> described(String sql) {
         return List.of(new Parse("", sql, List.of()), new Bind("", "", List.of(), List.of(), List.of()),
                 new Describe(TargetKind.PORTAL, ""), new Execute("", 0));
@@ -186,7 +169,7 @@ class DataRowRunRelayTest {
             pipeline.addAll(described("SELECT id, code, secret FROM people ORDER BY id")); // rebuilt: 3 bytes
             pipeline.addAll(described(WIDE));
             pipeline.add(new Sync());
-            socket.write(encode(pipeline.toArray(new WireMessage[0])));
+            socket.write(Frames.encode(pipeline.toArray(new WireMessage[0])));
 
             List<Result> results = readResults(socket);
             assertThat(results).extracting(Result::end)
@@ -225,8 +208,8 @@ class DataRowRunRelayTest {
     void aRowLimitCountsRowsInsideRunsAndCutsAtExactlyTheLimit() {
         try (LeakReports leaks = LeakReports.start(); RawSocket socket = session(LIMITED)) {
             // Under the limit: every row, counted without being split out of its run.
-            socket.write(encode(described(WIDE).toArray(new WireMessage[0])));
-            socket.write(encode(new Sync()));
+            socket.write(Frames.encode(described(WIDE).toArray(new WireMessage[0])));
+            socket.write(Frames.encode(new Sync()));
             List<Result> under = readResults(socket);
             assertThat(under).extracting(Result::end).containsExactly("SELECT 12000");
             assertWide(under.get(0), 12000);

@@ -12,9 +12,6 @@ import dev.pgpolicy.proxy.wire.Bind;
 import dev.pgpolicy.proxy.wire.Execute;
 import dev.pgpolicy.proxy.wire.Parse;
 import dev.pgpolicy.proxy.wire.WireMessage;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.UnpooledByteBufAllocator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -82,20 +79,6 @@ class RowLimitProtocolTest {
         return socket;
     }
 
-    private static byte[] encode(WireMessage... messages) {
-        ByteBuf out = UnpooledByteBufAllocator.DEFAULT.buffer();
-        try {
-            for (WireMessage message : messages) {
-                ByteBuf one = message.encode(UnpooledByteBufAllocator.DEFAULT);
-                out.writeBytes(one);
-                one.release();
-            }
-            return ByteBufUtil.getBytes(out);
-        } finally {
-            out.release();
-        }
-    }
-
     private static WireMessage[] run(String sql, int maxRows) {
         return new WireMessage[] {new Parse("", sql, List.of()), new Bind("", "", List.of(), List.of(), List.of()),
                 new Execute("", maxRows)};
@@ -134,7 +117,7 @@ class RowLimitProtocolTest {
     @Test
     void aPipelinedRequestAfterTheCutStatementIsDiscardedUntilSync() {
         try (RawSocket socket = session()) {
-            byte[] pipeline = Frames.concat(encode(run(SLOW, 0)), encode(run("INSERT INTO rows_sink VALUES (1)", 0)),
+            byte[] pipeline = Frames.concat(Frames.encode(run(SLOW, 0)), Frames.encode(run("INSERT INTO rows_sink VALUES (1)", 0)),
                     Frames.sync());
             socket.write(pipeline);
             Reply reply = readReply(socket);
@@ -155,7 +138,7 @@ class RowLimitProtocolTest {
         try (RawSocket socket = session()) {
             socket.write(Frames.query("BEGIN"));
             assertThat(readReply(socket).status()).isEqualTo('T');
-            socket.write(Frames.concat(encode(run(QUICK, 0)), Frames.sync()));
+            socket.write(Frames.concat(Frames.encode(run(QUICK, 0)), Frames.sync()));
             Reply reply = readReply(socket);
             assertThat(reply.dataRows()).isEqualTo(1000);
             assertThat(reply.types()).isEqualTo("12E");
@@ -177,11 +160,11 @@ class RowLimitProtocolTest {
         try (RawSocket socket = session()) {
             socket.write(Frames.query("BEGIN"));
             readReply(socket);
-            socket.write(Frames.concat(encode(run(QUICK, 600)), Frames.sync()));
+            socket.write(Frames.concat(Frames.encode(run(QUICK, 600)), Frames.sync()));
             Reply first = readReply(socket);
             assertThat(first).isEqualTo(new Reply(600, "12s", null, 'T'));
 
-            socket.write(Frames.concat(encode(new Execute("", 600)), Frames.sync()));
+            socket.write(Frames.concat(Frames.encode(new Execute("", 600)), Frames.sync()));
             Reply second = readReply(socket);
             assertThat(second.dataRows()).isEqualTo(400);
             assertThat(second.types()).isEqualTo("E");

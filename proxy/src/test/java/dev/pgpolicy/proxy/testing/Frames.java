@@ -1,5 +1,9 @@
 package dev.pgpolicy.proxy.testing;
 
+import dev.pgpolicy.proxy.wire.WireMessage;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -93,5 +97,20 @@ public final class Frames {
     private static void cString(ByteArrayOutputStream out, String text) {
         out.writeBytes(text.getBytes(StandardCharsets.UTF_8));
         out.write(0);
+    }
+
+    /** The wire bytes of {@code messages}, one after the other, through the proxy's own encoders. */
+    public static byte[] encode(WireMessage... messages) {
+        ByteBuf out = UnpooledByteBufAllocator.DEFAULT.buffer();
+        try {
+            for (WireMessage message : messages) {
+                ByteBuf one = message.encode(UnpooledByteBufAllocator.DEFAULT);
+                out.writeBytes(one);
+                one.release();
+            }
+            return ByteBufUtil.getBytes(out);
+        } finally {
+            out.release();
+        }
     }
 }
