@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -13,7 +14,9 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Encodes records as audit lines. A line is
@@ -44,8 +47,17 @@ final class AuditJson {
             .disable(StreamWriteFeature.AUTO_CLOSE_CONTENT)
             .build();
 
+    /** Sessions whose connection fields are kept rendered; past it the map starts again. */
+    private static final int RENDERED_CONNECTIONS = 4096;
+
     private final ChainKey key;
-    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(1024);
+    private final LineBuffer buffer = new LineBuffer(1024);
+    private final Timestamps timestamps = new Timestamps();
+    /**
+     * The connection fields of a session, rendered once: they repeat in every record of the
+     * session and, escaped field by field, cost more than the rest of a statement record.
+     */
+    private final Map<AuditConnection, String> renderedConnections = new HashMap<>();
 
     /** A finished line (with its newline) and its chain value. */
     record Line(byte[] bytes, long seq, String hash) {
@@ -59,7 +71,8 @@ final class AuditJson {
         return finish(seq, prev, generator -> {
             header(generator, seq, record.time(), record.event().jsonName());
             string(generator, "session", record.sessionId());
-            connection(generator, record.connection());
+            // Raw text after a field: the generator writes the comma before the next field itself.
+            generator.writeRaw(renderedConnection(record.connection()));
             switch (record.event()) {
                 case CONNECTION_OPEN -> { }
                 case AUTH -> {
@@ -112,13 +125,14 @@ final class AuditJson {
         } catch (IOException e) {
             throw new UncheckedIOException("writing JSON to memory", e);
         }
-        byte[] body = buffer.toByteArray();
-        if (body[body.length - 1] != '"') {
+        byte[] body = buffer.bytes();
+        int length = buffer.size();
+        if (body[length - 1] != '"') {
             throw new AssertionError("canonical bytes must end with the prev value");
         }
-        String hash = key.chain(body, 0, body.length);
-        byte[] line = Arrays.copyOf(body, body.length + HASH_SUFFIX_LENGTH + 1);
-        int at = body.length;
+        String hash = key.chain(body, 0, length);
+        byte[] line = Arrays.copyOf(body, length + HASH_SUFFIX_LENGTH + 1);
+        int at = length;
         System.arraycopy(HASH_PREFIX, 0, line, at, HASH_PREFIX.length);
         at += HASH_PREFIX.length;
         byte[] hex = hash.getBytes(StandardCharsets.US_ASCII);
@@ -130,10 +144,31 @@ final class AuditJson {
         return new Line(line, seq, hash);
     }
 
-    private static void header(JsonGenerator generator, long seq, Instant time, String event) throws IOException {
+    private void header(JsonGenerator generator, long seq, Instant time, String event) throws IOException {
         generator.writeNumberField("seq", seq);
-        string(generator, "time", TIME.format(time));
+        generator.writeStringField("time", timestamps.format(time));
         string(generator, "event", event);
+    }
+
+    /** {@code ,"user":...,"tls":...}: the connection's fields as {@link #connection} writes them, with a leading comma. */
+    private String renderedConnection(AuditConnection connection) {
+        String rendered = renderedConnections.get(connection);
+        if (rendered == null) {
+            StringWriter out = new StringWriter(256);
+            try (JsonGenerator generator = JSON.createGenerator(out)) {
+                generator.writeStartObject();
+                connection(generator, connection);
+            } catch (IOException e) {
+                throw new UncheckedIOException("writing JSON to memory", e);
+            }
+            // The generator wrote "{" and the fields; the record needs "," in place of the "{".
+            rendered = "," + out.getBuffer().substring(1);
+            if (renderedConnections.size() >= RENDERED_CONNECTIONS) {
+                renderedConnections.clear();
+            }
+            renderedConnections.put(connection, rendered);
+        }
+        return rendered;
     }
 
     private static void connection(JsonGenerator generator, AuditConnection connection) throws IOException {
@@ -224,6 +259,43 @@ final class AuditJson {
             generator.writeNullField(field);
         } else {
             generator.writeNumberField(field, duration.toNanos() / 1_000);
+        }
+    }
+
+    /** A ByteArrayOutputStream whose bytes are read in place: a line is copied once, not twice. */
+    private static final class LineBuffer extends ByteArrayOutputStream {
+        LineBuffer(int size) {
+            super(size);
+        }
+
+        byte[] bytes() {
+            return buf;
+        }
+    }
+
+    /**
+     * {@link #TIME}'s format, written by hand: records come thousands a second, and the formatter's
+     * general machinery cost more than the rest of the header. The text up to the seconds is
+     * kept for the second in progress.
+     */
+    static final class Timestamps {
+        private long second = Long.MIN_VALUE;
+        private String upToSeconds;
+
+        String format(Instant time) {
+            if (time.getEpochSecond() != second) {
+                second = time.getEpochSecond();
+                String whole = TIME.format(Instant.ofEpochSecond(second));
+                upToSeconds = whole.substring(0, whole.length() - "000000Z".length());
+            }
+            int micros = time.getNano() / 1_000;
+            char[] fraction = new char[7];
+            for (int i = 5; i >= 0; i--) {
+                fraction[i] = (char) ('0' + micros % 10);
+                micros /= 10;
+            }
+            fraction[6] = 'Z';
+            return upToSeconds + new String(fraction);
         }
     }
 }
