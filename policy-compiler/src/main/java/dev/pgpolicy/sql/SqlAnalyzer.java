@@ -236,14 +236,15 @@ public final class SqlAnalyzer implements AutoCloseable {
     private StatementFacts analyzeStatement(LexedStatement statement, boolean parserAllowed) {
         StatementKind kind = StatementClassifier.classify(statement);
         String normalized = Normalizer.normalize(statement);
-        String fingerprint = Normalizer.fingerprint(normalized);
-        StatementFacts facts;
+        // A cache hit carries its fingerprint: hashing the text again would cost a SHA-256 per
+        // statement on the event loop for nothing.
+        StatementFacts facts = statement.wellFormed() ? cache.getIfPresent(normalized) : null;
+        String fingerprint = facts != null ? facts.fingerprint() : Normalizer.fingerprint(normalized);
         try {
             if (!statement.wellFormed()) {
                 // The normalized text hides an unterminated string or comment, so never use the cache.
                 facts = new FactsBuilder().build(kind, fingerprint, normalized, false);
             } else {
-                facts = cache.getIfPresent(normalized);
                 if (facts == null) {
                     Outcome outcome = simple(statement, kind, fingerprint, normalized);
                     if (outcome == null) {

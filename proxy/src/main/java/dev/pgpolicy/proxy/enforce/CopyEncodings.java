@@ -3,9 +3,9 @@ package dev.pgpolicy.proxy.enforce;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.charset.UnsupportedCharsetException;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The Java charset of a PostgreSQL encoding name, for decoding a COPY value to mask it and
@@ -42,18 +42,52 @@ final class CopyEncodings {
             Map.entry("EUCJP", "EUC-JP"), Map.entry("EUCKR", "EUC-KR"), Map.entry("EUCCN", "GB2312"),
             Map.entry("EUCTW", "x-EUC-TW"));
 
+    /**
+     * Answers by the name as the server reported it. Masking asks once per result set, so the
+     * lookup must not cost a regular expression and a charset lookup each time; the server
+     * reports only the few spellings of the encodings it knows, so the map stays small, and it
+     * stops growing at {@link #MAX_REMEMBERED} all the same.
+     */
+    private static final Map<String, Optional<Charset>> BY_REPORTED_NAME = new ConcurrentHashMap<>();
+    private static final int MAX_REMEMBERED = 64;
+
     private CopyEncodings() {
     }
 
     /** Whether {@code postgresName} is SQL_ASCII, whose bytes carry no declared encoding. */
     static boolean opaque(String postgresName) {
-        return postgresName.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "").equals("SQLASCII");
+        return key(postgresName).equals("SQLASCII");
     }
 
     /** The charset of {@code postgresName}; empty for names the proxy cannot cut rows in. */
     static Optional<Charset> charset(String postgresName) {
-        String key = postgresName.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "");
-        String java = CHARSETS.get(key);
+        Optional<Charset> known = BY_REPORTED_NAME.get(postgresName);
+        if (known != null) {
+            return known;
+        }
+        Optional<Charset> charset = lookUp(postgresName);
+        if (BY_REPORTED_NAME.size() < MAX_REMEMBERED) {
+            BY_REPORTED_NAME.put(postgresName, charset);
+        }
+        return charset;
+    }
+
+    /** The name as pg_char_to_encoding compares it: letters and digits only, in upper case. */
+    private static String key(String postgresName) {
+        StringBuilder key = new StringBuilder(postgresName.length());
+        for (int i = 0; i < postgresName.length(); i++) {
+            char c = postgresName.charAt(i);
+            if (c >= 'a' && c <= 'z') {
+                key.append((char) (c - ('a' - 'A')));
+            } else if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+                key.append(c);
+            }
+        }
+        return key.toString();
+    }
+
+    private static Optional<Charset> lookUp(String postgresName) {
+        String java = CHARSETS.get(key(postgresName));
         if (java == null) {
             return Optional.empty();
         }

@@ -21,19 +21,16 @@ import java.util.concurrent.atomic.AtomicLong;
 final class RowLimitFilter implements RowFilter {
 
     private final RowFilter inner;
-    private final long limit;
-    private final ErrorResponse error;
+    private final EffectiveLimit limit;
+    /** Built on the first refused row: a filter is made for every result under a limit, few ever refuse. */
+    private ErrorResponse refusal;
     /** Rows admitted so far; shared by the FETCH statements of one SQL cursor (see {@link CursorRows}). */
     private final AtomicLong rows;
 
     RowLimitFilter(RowFilter inner, EffectiveLimit limit, AtomicLong rows) {
         this.inner = Objects.requireNonNull(inner);
         this.rows = Objects.requireNonNull(rows);
-        this.limit = limit.amount();
-        this.error = ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.PROGRAM_LIMIT_EXCEEDED,
-                "pgpolicy: statement returned more than " + limit.amount() + " rows, the limit of rule \""
-                        + limit.ruleId() + "\"",
-                "the statement was cancelled; fetch fewer rows (LIMIT, a narrower WHERE) or in several statements");
+        this.limit = Objects.requireNonNull(limit);
     }
 
     /**
@@ -49,8 +46,14 @@ final class RowLimitFilter implements RowFilter {
 
     @Override
     public Optional<ErrorResponse> admit() {
-        if (rows.get() >= limit) {
-            return Optional.of(error);
+        if (rows.get() >= limit.amount()) {
+            if (refusal == null) {
+                refusal = ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.PROGRAM_LIMIT_EXCEEDED,
+                        "pgpolicy: statement returned more than " + limit.amount() + " rows, the limit of rule \""
+                                + limit.ruleId() + "\"",
+                        "the statement was cancelled; fetch fewer rows (LIMIT, a narrower WHERE) or in several statements");
+            }
+            return Optional.of(refusal);
         }
         rows.incrementAndGet();
         return inner.admit();

@@ -33,7 +33,7 @@ final class SearchPathTracker {
     private static final Pattern RESET_PATH = Pattern.compile(
             "(?is)\\s*(?:RESET\\s+search_path|SET\\s+(?:SESSION\\s+)?search_path\\s*(?:TO|=)\\s*DEFAULT)\\s*;?\\s*");
     private static final Pattern OPTION_PATH = Pattern.compile("(?:-c\\s*|--)search_path=((?:\\\\.|[^\\s\\\\])*)");
-    private static final Pattern MENTIONS_PATH = Pattern.compile("(?i)search_path");
+    private static final String PATH_NAME = "search_path";
 
     static final String DEFAULT_SETTING = "\"$user\", public";
 
@@ -59,7 +59,7 @@ final class SearchPathTracker {
 
     /** Follows a statement that is about to run; {@code statementSql} is null when the message had several. */
     void follow(String messageSql, boolean singleStatement) {
-        if (messageSql == null || !MENTIONS_PATH.matcher(messageSql).find()) {
+        if (messageSql == null || !mentionsPath(messageSql)) {
             return;
         }
         if (!singleStatement) {
@@ -187,4 +187,19 @@ final class SearchPathTracker {
             return "search_path unknown";
         }
     };
+
+    /**
+     * Whether the text contains {@code search_path} in any case. Asked of every statement, so a
+     * scan for its first letter rather than a regular expression.
+     */
+    static boolean mentionsPath(String sql) {
+        int last = sql.length() - PATH_NAME.length();
+        for (int i = 0; i <= last; i++) {
+            char c = sql.charAt(i);
+            if ((c == 's' || c == 'S') && sql.regionMatches(true, i, PATH_NAME, 0, PATH_NAME.length())) {
+                return true;
+            }
+        }
+        return false;
+    }
 }

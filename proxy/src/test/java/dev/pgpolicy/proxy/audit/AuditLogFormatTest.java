@@ -8,10 +8,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -187,6 +189,56 @@ class AuditLogFormatTest {
         assertThat(AuditFiles.records(directory).get(1).get("text").asText())
                 .isEqualTo("SELECT '\uFFFD' || '\uD83D\uDE00' || '\uFFFDx'");
         assertThat(AuditFiles.verify(directory).intact()).isTrue();
+    }
+
+    @Test
+    void interleavedSessionsEachKeepTheirOwnConnectionFields() throws Exception {
+        // Connection fields are rendered once per session and reused; records of two sessions
+        // written alternately must each carry their own, escaped as any other field is.
+        String oddName = "app \"quoted\" \\ " + (char) 0xD800 + "\n";
+        AuditConnection other = new AuditConnection("bo", List.of("ops"), "bo_rw", "shop", oddName, "::1", 6000, false);
+        try (AuditLog log = AuditLog.open(AuditConfig.defaults(directory))) {
+            for (int i = 0; i < 3; i++) {
+                log.appendConfirmed(AuditRecord.statement(AuditRecords.T0, "s-ana", AuditRecords.ANA, AuditStatement
+                        .builder(AuditLevel.METADATA, "select", AuditDecision.ALLOW).build(), null)).get();
+                log.appendConfirmed(AuditRecord.statement(AuditRecords.T0, "s-bo", other, AuditStatement
+                        .builder(AuditLevel.METADATA, "select", AuditDecision.ALLOW).build(), null)).get();
+            }
+        }
+        List<JsonNode> records = AuditFiles.records(directory);
+        assertThat(records).hasSize(7);
+        for (JsonNode record : records.subList(1, 7)) {
+            boolean ana = record.get("session").asText().equals("s-ana");
+            assertThat(record.get("user").asText()).isEqualTo(ana ? "ana" : "bo");
+            assertThat(record.get("groups")).extracting(JsonNode::asText)
+                    .containsExactlyElementsOf(ana ? List.of("bi_readers", "staff") : List.of("ops"));
+            assertThat(record.get("application_name").asText()).isEqualTo(ana ? "psql" : "app \"quoted\" \\ \uFFFD\n");
+            assertThat(record.get("client_port").asInt()).isEqualTo(ana ? 51234 : 6000);
+            assertThat(record.get("tls").asBoolean()).isEqualTo(ana);
+            assertThat(fieldNames(record).subList(0, 13)).containsExactly("seq", "time", "event", "session", "user",
+                    "groups", "db_user", "database", "application_name", "client_addr", "client_port", "tls", "kind");
+        }
+        assertThat(AuditFiles.lines(AuditFiles.files(directory).get(0))).hasSize(7);
+        assertThat(AuditFiles.verify(directory).intact()).isTrue();
+    }
+
+    @Test
+    void timestampsAreTheFormattersTextToTheMicrosecond() {
+        AuditJson.Timestamps timestamps = new AuditJson.Timestamps();
+        List<Instant> instants = new ArrayList<>(List.of(Instant.EPOCH, Instant.parse("2024-02-29T23:59:59.999999999Z"),
+                Instant.parse("2024-03-01T00:00:00Z"), Instant.parse("1999-12-31T23:59:59.000001Z"),
+                Instant.parse("2026-11-21T10:15:30.123456789Z"), Instant.parse("2026-11-21T10:15:30.000000500Z"),
+                Instant.parse("2026-11-21T10:15:29.5Z")));
+        Random random = new Random(20261204);
+        for (int i = 0; i < 10_000; i++) {
+            // Mostly within a few seconds of each other, as records come, and sometimes going back.
+            Instant previous = instants.get(instants.size() - 1);
+            instants.add(i % 100 == 0 ? Instant.ofEpochSecond(random.nextInt(2_000_000_000), random.nextInt(1_000_000_000))
+                    : previous.plusNanos(random.nextInt(400_000_000) - 50_000_000L));
+        }
+        for (Instant instant : instants) {
+            assertThat(timestamps.format(instant)).as(instant.toString()).isEqualTo(AuditJson.TIME.format(instant));
+        }
     }
 
     private static String genesisSha256() {
