@@ -16,6 +16,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -89,6 +90,7 @@ class UpstreamStartupWindowTest {
         passthrough = ProxyFixture.start(postgres);
 
         Files.writeString(dir.resolve("service.pw"), SERVICE_PASSWORD);
+        Files.setPosixFilePermissions(dir.resolve("service.pw"), PosixFilePermissions.fromString("rw-------"));
         Files.writeString(dir.resolve("users.yaml"), """
                 users:
                   %s: { scram: "%s", upstream: service }
@@ -130,6 +132,8 @@ class UpstreamStartupWindowTest {
             assertThat(rows.getString(1)).isEqualTo(SERVICE_ROLE);
         }
         await(() -> poolIdle() >= 1, "the pooled proxy to keep the session's upstream connection");
+        // The socket check used after each refusal does see a connection the proxy holds.
+        assertThat(OpenSockets.towards(postgres.port())).as("the pool's idle connection").hasSize(1);
     }
 
     @Test
