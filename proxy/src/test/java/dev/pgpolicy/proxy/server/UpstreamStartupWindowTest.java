@@ -3,6 +3,10 @@ package dev.pgpolicy.proxy.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
 import dev.pgpolicy.proxy.embedded.ProcessResult;
 import dev.pgpolicy.proxy.scram.ScramVerifier;
@@ -24,6 +28,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.regex.Matcher;
@@ -38,6 +43,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.postgresql.util.PSQLException;
 import org.postgresql.util.ServerErrorMessage;
+import org.slf4j.LoggerFactory;
 
 /**
  * The server refusing new sessions while it starts: PostgreSQL answers a startup packet with
@@ -185,6 +191,25 @@ class UpstreamStartupWindowTest {
     // ---------------------------------------------------------------------------------- helpers
 
     private void assertRefusedThroughBothProxies(String message, String detail) throws Exception {
+        Logger proxyLogs = (Logger) LoggerFactory.getLogger("dev.pgpolicy.proxy");
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        proxyLogs.addAppender(logged);
+        try {
+            refuseFiveSessions(message, detail);
+        } finally {
+            proxyLogs.detachAppender(logged);
+        }
+        // A server refusing every login must not flood the log: at most the one INFO line that
+        // ends each of the five sessions (at least one, so the capture did see the proxy's
+        // logging), and nothing an operator is paged for.
+        List<ILoggingEvent> notable = logged.list.stream()
+                .filter(event -> event.getLevel().isGreaterOrEqual(Level.INFO)).toList();
+        assertThat(notable).as("log lines of the refused sessions").hasSizeBetween(1, 5)
+                .allSatisfy(event -> assertThat(event.getLevel()).as(event.getFormattedMessage()).isEqualTo(Level.INFO));
+    }
+
+    private void refuseFiveSessions(String message, String detail) throws Exception {
         int passthroughBefore = passthrough.proxy.activeSessions();
         int pooledBefore = pooled.proxy.activeSessions();
 
