@@ -337,6 +337,106 @@ public final class EmbeddedPostgres implements AutoCloseable {
     }
 
     /**
+     * Fast shutdown, then start again on the same port and data as a standby with no primary
+     * ({@code standby.signal}, PostgreSQL docs 27.2.2) and {@code settings} added, such as a
+     * {@code restore_command} or {@code hot_standby = off}. Returns once the postmaster runs, not
+     * once it accepts connections: the windows in which it refuses them with 57P03 (recovery not
+     * yet started, or a standby without hot standby) are what a caller wants to hold open.
+     * {@link #promote()} ends recovery.
+     */
+    public synchronized void restartAsStandby(Map<String, String> settings) {
+        if (stopped) {
+            throw new IllegalStateException("cluster in " + dataDirectory + " was stopped; start a new one");
+        }
+        long previous = postmasterPid;
+        ProcessResult stop = pgCtlStop("fast", Duration.ofSeconds(60));
+        if (!stop.succeeded()) {
+            throw new EmbeddedPostgresException("stop of " + dataDirectory + " before the standby start failed:\n"
+                    + stop.describe());
+        }
+        awaitExit(previous, dataDirectory);
+        try {
+            StringBuilder conf = new StringBuilder("\n# Added for a standby start.\n");
+            settings.forEach((name, value) -> {
+                if (!SETTING_NAME.matcher(name).matches() || value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0) {
+                    throw new IllegalArgumentException("not a single-line PostgreSQL setting: " + name);
+                }
+                conf.append(name).append(" = '").append(value.replace("'", "''")).append("'\n");
+            });
+            // pgpolicy.conf is included last in postgresql.conf, so these values win.
+            Files.writeString(dataDirectory.resolve("pgpolicy.conf"), conf.toString(), StandardOpenOption.APPEND);
+            Files.writeString(dataDirectory.resolve("standby.signal"), "");
+        } catch (IOException e) {
+            throw new EmbeddedPostgresException("cannot prepare " + dataDirectory + " for a standby start: " + e, e);
+        }
+        account.takeOwnership(baseDirectory);
+        ProcessResult start = ExternalCommand.of(account.command(List.of(binaries.pgCtl().toString(), "start",
+                        "--pgdata=" + dataDirectory, "--log=" + logFile(), "--no-wait")))
+                .environment("LC_ALL", "C")
+                .directory(baseDirectory)
+                .timeout(Duration.ofSeconds(60))
+                .run();
+        if (!start.succeeded()) {
+            throw new EmbeddedPostgresException("standby start of " + dataDirectory + " failed:\n" + start.describe()
+                    + "\n--- " + logFile() + " (last lines) ---\n" + logTail(40));
+        }
+        // Without --wait, pg_ctl returns before the postmaster has written its pid file.
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        OptionalLong pid = readPostmasterPid();
+        while (pid.isEmpty() || pid.getAsLong() == previous || !isAlive(pid.getAsLong())) {
+            if (System.nanoTime() > deadline) {
+                throw new EmbeddedPostgresException("the standby postmaster of " + dataDirectory
+                        + " did not start within 60 s:\n" + logTail(40));
+            }
+            sleepBriefly();
+            pid = readPostmasterPid();
+        }
+        postmasterPid = pid.getAsLong();
+    }
+
+    /** Ends the recovery {@link #restartAsStandby} began ({@code pg_ctl promote}); returns once the server accepts connections. */
+    public synchronized void promote() {
+        ProcessResult result = ExternalCommand.of(account.command(List.of(binaries.pgCtl().toString(), "promote",
+                        "--pgdata=" + dataDirectory, "--wait", "--timeout=60")))
+                .environment("LC_ALL", "C")
+                .directory(baseDirectory)
+                .timeout(Duration.ofSeconds(90))
+                .run();
+        if (!result.succeeded()) {
+            throw new EmbeddedPostgresException("promotion of " + dataDirectory + " failed:\n" + result.describe()
+                    + "\n--- " + logFile() + " (last lines) ---\n" + logTail(40));
+        }
+        // pg_ctl returns once pg_control says "in production"; the postmaster admits sessions a
+        // moment later, when it writes "ready" into line 8 of postmaster.pid (pidfile.h).
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!postmasterStatus().equals("ready")) {
+            if (System.nanoTime() > deadline) {
+                throw new EmbeddedPostgresException("the promoted server " + dataDirectory
+                        + " did not become ready within 60 s:\n" + logTail(40));
+            }
+            sleepBriefly();
+        }
+    }
+
+    private String postmasterStatus() {
+        try {
+            List<String> lines = Files.readAllLines(dataDirectory.resolve("postmaster.pid"));
+            return lines.size() >= 8 ? lines.get(7).strip() : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static void sleepBriefly() {
+        try {
+            Thread.sleep(20);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EmbeddedPostgresException("interrupted while waiting for the postmaster", e);
+        }
+    }
+
+    /**
      * Fast shutdown, wait for the postmaster to exit, then delete the directory (unless it was
      * given to the builder and not marked for deletion). Idempotent.
      */
