@@ -205,14 +205,28 @@ auth: { mode: proxy, users: users.yaml }
 EOF
 }
 
-start_pgpolicy_target() {  # target
-  local t=$1 p; p=$(free_port)
-  local log="$work/$t.log"
+# Starts target on port p; fails when it does not come up.
+launch_target() {  # target port log
+  local t=$1 p=$2 log=$3
   local args=(serve --listen "127.0.0.1:$p" --upstream "127.0.0.1:$pg_port" --upstream-tls disable)
-  if [ "$t" = pgpolicy-proxy ]; then
-    write_proxy_mode_config "$p"
-    args=(serve --config "$work/proxy-mode/pgpolicy.yaml")
-  fi
+  case "$t" in
+    pgpolicy-proxy)
+      write_proxy_mode_config "$p"
+      args=(serve --config "$work/proxy-mode/pgpolicy.yaml") ;;
+    pgpolicy-realistic)
+      args+=(--config "$work/realistic.yaml" --policies "$work/policies")
+      launch_pgpolicy "$log" "$p" "${args[@]}" --audit "$work/audit" && return 0
+      grep -q -i 'audit.*not available' "$log" && ! grep -q -i 'policies (--policies' "$log" || return 1
+      # A build with enforcement but without the audit writer: measure the policy, say so.
+      note[$t]="this build has no audit log ('$(grep -m 1 -i 'audit.*not available' "$log" | cut -c1-160)'): measured with the policy enforced and no audit records written"
+      say "NOTE $t: ${note[$t]}"
+      stop_pid "$pgpolicy_pid" ;;
+  esac
+  launch_pgpolicy "$log" "$p" "${args[@]}"
+}
+
+start_pgpolicy_target() {  # target
+  local t=$1 p log="$work/$1.log" started="" attempt
   if [ "$t" = pgpolicy-realistic ]; then
     write_realistic_policy
     mkdir -p "$work/audit"
@@ -227,21 +241,16 @@ start_pgpolicy_target() {  # target
     # unqualified name is uncertain, so the policy's allow rules on public.pgbench_* never apply.
     # pgbench's own role serves as the catalog account.
     printf 'catalog: { user: bench, password_file: %s }\n' "$work/pwfile" >"$work/realistic.yaml"
-    args+=(--config "$work/realistic.yaml" --policies "$work/policies")
-    local started=1
-    launch_pgpolicy "$log" "$p" "${args[@]}" --audit "$work/audit" || started=""
-    if [ -z "$started" ] && grep -q -i 'audit.*not available' "$log" && ! grep -q -i 'policies (--policies' "$log"; then
-      # A build with enforcement but without the audit writer: measure the policy, say so.
-      note[$t]="this build has no audit log ('$(grep -m 1 -i 'audit.*not available' "$log" | cut -c1-160)'): measured with the policy enforced and no audit records written"
-      say "NOTE $t: ${note[$t]}"
-      stop_pid "$pgpolicy_pid"
-      started=1
-      launch_pgpolicy "$log" "$p" "${args[@]}" || started=""
-    fi
-  else
-    local started=1
-    launch_pgpolicy "$log" "$p" "${args[@]}" || started=""
   fi
+  # Another process may bind the port between free_port's check and the proxy's bind: then the
+  # target starts on another port rather than being skipped or failing the run.
+  for attempt in 1 2 3 4 5; do
+    p=$(free_port)
+    launch_target "$t" "$p" "$log" && { started=1; break; }
+    grep -q 'Address already in use' "$log" && [ "$attempt" -lt 5 ] || break
+    stop_pid "$pgpolicy_pid"
+    say "port $p taken meanwhile, starting $t on another port"
+  done
   local pid=$pgpolicy_pid
   if [ -z "$started" ]; then
     if [ "$t" = pgpolicy-realistic ]; then

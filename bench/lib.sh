@@ -16,7 +16,8 @@
 #                             meanwhile), extra server options OPTS; sets pg_server_pid
 #   wait_ready PORT PID       waits up to 60 s until psql is answered on PORT; fails when PID exits
 #   start_pgbouncer MAX POOL  PgBouncer in session mode in front of pg_port for role bench (SCRAM
-#                             verifier from pg_authid); sets bouncer_pid and bouncer_port
+#                             verifier from pg_authid), on another port when the first was taken
+#                             meanwhile; sets bouncer_pid and bouncer_port
 #   start_pgpolicy LOG PORT JAVA_OPTS COMMAND...
 #                             runs COMMAND (bin/pgpolicy serve ...) with PGPOLICY_JAVA_OPTS, its
 #                             output appended to LOG; sets pgpolicy_pid at once, waits as wait_ready
@@ -82,7 +83,7 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # Below the kernel's ephemeral range (ip_local_port_range): under load, outgoing connections take
 # source ports from that range, and one of them could take a port picked there between this check
 # and the service's bind. Free means nothing listens on it now; the starts retry on a port taken
-# meanwhile all the same (start_cluster here, soak.sh's proxy start).
+# meanwhile all the same (start_cluster and start_pgbouncer here, the scripts' pgpolicy starts).
 ephemeral_low=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 [ "$ephemeral_low" -gt 12000 ] 2>/dev/null || ephemeral_low=32768
 free_port() {
@@ -133,16 +134,18 @@ wait_ready() {  # port pid
 }
 
 start_pgbouncer() {  # max_client_conn default_pool_size
-  bouncer_port=$(free_port)
   mkdir -p "$work/pgbouncer"
   # The role's SCRAM verifier from pg_authid, not the plaintext: PgBouncer then checks the client's
   # proof against the stored keys and logs in upstream with the ClientKey recovered from that
   # proof, as recommended, instead of running PBKDF2 (4096 iterations) for every connection.
-  local verifier
+  local verifier attempt
   verifier=$("$pgbin/psql" -X -p "$pg_port" -qAt -c "SELECT rolpassword FROM pg_authid WHERE rolname = 'bench'")
   case "$verifier" in SCRAM-SHA-256\$*) ;; *) die "no SCRAM verifier for role bench" ;; esac
   printf '"bench" "%s"\n' "$verifier" >"$work/pgbouncer/userlist.txt"
-  cat >"$work/pgbouncer/pgbouncer.ini" <<EOF
+  for attempt in 1 2 3 4 5; do
+    bouncer_port=$(free_port)
+    rm -f "$work/pgbouncer/pgbouncer.log"   # what this attempt logs, not the last one
+    cat >"$work/pgbouncer/pgbouncer.ini" <<EOF
 [databases]
 bench = host=127.0.0.1 port=$pg_port dbname=bench
 
@@ -161,12 +164,18 @@ log_connections = 0
 log_disconnections = 0
 ignore_startup_parameters = extra_float_digits
 EOF
-  if [ "$(id -u)" -eq 0 ]; then chown -R postgres:postgres "$work/pgbouncer"; fi
-  "${as_service[@]}" "$pgbouncer_bin" "$work/pgbouncer/pgbouncer.ini" >"$work/pgbouncer/stdout.log" 2>&1 &
-  bouncer_pid=$!
-  started_pids+=("$bouncer_pid")
-  wait_ready "$bouncer_port" "$bouncer_pid" \
-    || { tail -n 30 "$work/pgbouncer/stdout.log" "$work/pgbouncer/pgbouncer.log" >&2; die "PgBouncer did not start"; }
+    if [ "$(id -u)" -eq 0 ]; then chown -R postgres:postgres "$work/pgbouncer"; fi
+    "${as_service[@]}" "$pgbouncer_bin" "$work/pgbouncer/pgbouncer.ini" >"$work/pgbouncer/stdout.log" 2>&1 &
+    bouncer_pid=$!
+    started_pids+=("$bouncer_pid")
+    wait_ready "$bouncer_port" "$bouncer_pid" && return 0
+    stop_pid "$bouncer_pid"
+    cat "$work/pgbouncer/stdout.log" "$work/pgbouncer/pgbouncer.log" 2>/dev/null | grep -q 'Address already in use' \
+      && [ "$attempt" -lt 5 ] || break
+    say "port taken meanwhile, PgBouncer on another port"
+  done
+  tail -n 30 "$work/pgbouncer/stdout.log" "$work/pgbouncer/pgbouncer.log" >&2
+  die "PgBouncer did not start"
 }
 
 # bin/pgpolicy execs java, so pgpolicy_pid is the JVM itself: /proc, jcmd and signals reach it.

@@ -145,17 +145,24 @@ fi
 # The proxy: a pure relay, bounded heap, native memory tracking for the direct buffers.
 # ---------------------------------------------------------------------------------------------
 "$root/bin/pgpolicy" --version >/dev/null   # builds the jar when missing or stale
-proxy_port=$(free_port)
 cat >"$work/pgpolicy.yaml" <<EOF
 # Room for every held session, and a handshake deadline long enough to hold pre-login
 # connections for the measurement (the default, 10 s, would close them).
 max_client_connections: $((sessions > clients ? sessions + 100 : clients + 100))
 handshake_timeout: 30m
 EOF
-start_pgpolicy "$work/pgpolicy.log" "$proxy_port" "-Xmx$heap -XX:NativeMemoryTracking=summary ${PGPOLICY_JAVA_OPTS:-}" \
-  "$root/bin/pgpolicy" serve --config "$work/pgpolicy.yaml" --listen "127.0.0.1:$proxy_port" \
-  --upstream "127.0.0.1:$pg_port" --upstream-tls disable \
-  || { tail -n 30 "$work/pgpolicy.log" >&2; die "pgpolicy does not answer on $proxy_port"; }
+# Another process may bind the port between free_port's check and the proxy's bind: then another.
+for attempt in 1 2 3 4 5; do
+  proxy_port=$(free_port)
+  : >"$work/pgpolicy.log"
+  start_pgpolicy "$work/pgpolicy.log" "$proxy_port" "-Xmx$heap -XX:NativeMemoryTracking=summary ${PGPOLICY_JAVA_OPTS:-}" \
+    "$root/bin/pgpolicy" serve --config "$work/pgpolicy.yaml" --listen "127.0.0.1:$proxy_port" \
+    --upstream "127.0.0.1:$pg_port" --upstream-tls disable && break
+  grep -q 'Address already in use' "$work/pgpolicy.log" && [ "$attempt" -lt 5 ] \
+    || { tail -n 30 "$work/pgpolicy.log" >&2; die "pgpolicy does not answer on $proxy_port"; }
+  stop_pid "$pgpolicy_pid"
+  say "port $proxy_port taken meanwhile, starting pgpolicy on another port"
+done
 proxy_pid=$pgpolicy_pid
 say "pgpolicy on 127.0.0.1:$proxy_port (pid $proxy_pid, -Xmx$heap, descriptor limit $fd_limit)"
 
