@@ -5,7 +5,8 @@
 # carry the script's name). What each script measures, and how, stays in the script.
 #
 #   require_postgres          sets pgbin: the newest PostgreSQL bin directory with initdb, pg_ctl,
-#                             pgbench and psql, installed by bin/install-prerequisites when missing
+#                             pgbench and psql; bin/install-prerequisites installs it (and Java)
+#                             when missing
 #   require_pgbouncer         sets pgbouncer_bin, installing the Debian package when it is missing
 #   service_user              sets as_service: PostgreSQL and PgBouncer refuse to run as root, so
 #                             as root they run as the postgres OS user
@@ -23,7 +24,7 @@
 #                             output appended to LOG; sets pgpolicy_pid at once, waits as wait_ready
 #   proc_ticks PID            utime+stime of a process in clock ticks, all its threads included
 #   stop_pid PID              TERM, up to 10 s, then KILL (and forget_pid)
-#   forget_pid PID            takes a process the script has ended itself off the list below
+#   forget_pid PID            takes a process the script has ended itself off started_pids
 #   stop_started              stop_pid on every process the functions above started
 #   stop_cluster              immediate shutdown of the private cluster, when it runs
 #   install_traps CLEANUP     CLEANUP on exit, and an exit with the usual status on INT and TERM
