@@ -22,8 +22,10 @@ class BenchLibTest {
 
     @Test
     void freePortPicksBelowTheEphemeralRange() throws Exception {
-        int ephemeralLow = Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
-                .trim().split("\\s+")[0]);
+        // Read line by line: Files.readString trusts the file's size, which procfs reports as 0, and
+        // returns the first byte only.
+        int ephemeralLow = Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+                .get(0).trim().split("\\s+")[0]);
         String printed = bash("for _ in $(seq 1 300); do free_port; done");
         List<Integer> ports = printed.lines().map(Integer::parseInt).toList();
         assertThat(ports).hasSize(300);
