@@ -85,107 +85,39 @@ die() { say "$*"; exit 1; }
 # ---------------------------------------------------------------------------------------------
 # Prerequisites
 # ---------------------------------------------------------------------------------------------
-find_pg_bindir() {
-  local bin
-  for bin in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r) $(pg_config --bindir 2>/dev/null || true); do
-    if [ -x "$bin/initdb" ] && [ -x "$bin/pg_ctl" ] && [ -x "$bin/pgbench" ] && [ -x "$bin/psql" ]; then
-      echo "$bin"; return 0
-    fi
-  done
-  return 1
-}
-pgbin=$(find_pg_bindir) || { "$root/bin/install-prerequisites" && pgbin=$(find_pg_bindir); } \
-  || die "no PostgreSQL server binaries found after bin/install-prerequisites"
-pgbouncer_bin=$(command -v pgbouncer || ls /usr/sbin/pgbouncer 2>/dev/null || true)
-if [ -z "$pgbouncer_bin" ]; then
-  case " ${targets[*]} " in *" pgbouncer "*)
-    say "installing pgbouncer (Debian package)"
-    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get update -q >&2
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends pgbouncer >&2
-    pgbouncer_bin=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
-    [ -x "$pgbouncer_bin" ] || die "pgbouncer is still missing after apt-get install"
-  esac
-fi
-command -v java >/dev/null || "$root/bin/install-prerequisites"
-
-# PostgreSQL and PgBouncer both refuse to run as root: run them as the postgres OS user then.
-# setpriv execs (no intermediate process), so $! is the server's own pid.
-# as_service is a command prefix, not a function: a function run with & would be a subshell whose
-# pid is not the server's.
-as_service=()
-if [ "$(id -u)" -eq 0 ]; then
-  id -u postgres >/dev/null 2>&1 || "$root/bin/install-prerequisites"
-  as_service=(setpriv --reuid=postgres --regid=postgres --init-groups env HOME=/tmp)
-fi
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+require_postgres
+case " ${targets[*]} " in *" pgbouncer "*) require_pgbouncer ;; esac
+service_user
 
 # ---------------------------------------------------------------------------------------------
 # Cleanup: every process we start and the temporary directory, whatever the way out.
 # ---------------------------------------------------------------------------------------------
-work=""
-proxy_pids=()
-bouncer_pid=""
-pgdata=""
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
   set +e
-  local pid
-  for pid in "${proxy_pids[@]}" $bouncer_pid; do
-    kill -TERM "$pid" 2>/dev/null
-  done
-  for pid in "${proxy_pids[@]}" $bouncer_pid; do
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  if [ -n "$pgdata" ] && [ -f "$pgdata/postmaster.pid" ]; then
-    "${as_service[@]}" "$pgbin/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null 2>&1
-  fi
+  stop_started
+  stop_cluster
   [ -n "$work" ] && rm -rf "$work"
   exit "$status"
 }
-trap cleanup EXIT
-trap 'say "interrupted"; exit 130' INT
-trap 'say "terminated"; exit 143' TERM
-
-work=$(mktemp -d /tmp/pgpolicy-bench.XXXXXX)
-chmod 0755 "$work"
-# The services write their logs here as the postgres user.
-[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$work"
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    port_in_use "$p" || { echo "$p"; return; }
-  done
-}
+install_traps cleanup
+make_workdir pgpolicy-bench
 
 # ---------------------------------------------------------------------------------------------
 # PostgreSQL: private cluster, SCRAM over TCP on 127.0.0.1 only, durability off (we measure the
 # proxies, not the disk).
 # ---------------------------------------------------------------------------------------------
 export PGUSER=bench PGDATABASE=bench PGHOST=127.0.0.1 PGSSLMODE=disable PGCONNECT_TIMEOUT=10
-export PGPASSWORD="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 pg_port=$(free_port)
-pgdata="$work/pgdata"
-mkdir -p "$pgdata" "$work/sock"
-printf '%s\n' "$PGPASSWORD" >"$work/pwfile"
-chmod 0644 "$work/pwfile"
-[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$pgdata" "$work/sock"
-chmod 0700 "$pgdata"
+init_cluster "$work/initdb.log"
 say "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pg_port (data in $pgdata)"
-"${as_service[@]}" "$pgbin/initdb" -D "$pgdata" -U bench --pwfile="$work/pwfile" -A scram-sha-256 \
-  -E UTF8 --locale=C >"$work/initdb.log" 2>&1 || { cat "$work/initdb.log" >&2; die "initdb failed"; }
 max_conn=$((clients * 4 + 50))
-"${as_service[@]}" "$pgbin/pg_ctl" -D "$pgdata" -l "$work/postgres.log" -w -t 60 start -o \
-  "-p $pg_port -c listen_addresses=127.0.0.1 -k $work/sock -c max_connections=$max_conn \
+start_cluster 60 "-c max_connections=$max_conn \
    -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=256MB \
-   -c password_encryption=scram-sha-256" >/dev/null \
-  || { tail -n 20 "$work/postgres.log" >&2; die "PostgreSQL did not start"; }
-pg_server_pid=$(head -n 1 "$pgdata/postmaster.pid")
+   -c password_encryption=scram-sha-256"
 
 "$pgbin/psql" -p "$pg_port" -d postgres -qAt -c "CREATE DATABASE bench" >/dev/null
 say "pgbench -i -s $scale"
@@ -199,53 +131,11 @@ say "pgbench -i -s $scale"
 declare -A port cpu_pid skip_reason note
 port[direct]=$pg_port
 
-wait_ready() {  # name port pid log
-  local name=$1 p=$2 pid=$3 log=$4
-  for _ in $(seq 1 300); do
-    kill -0 "$pid" 2>/dev/null || return 1
-    "$pgbin/psql" -p "$p" -qAt -c "SELECT 1" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  return 1
-}
-
-start_pgbouncer() {
-  local p; p=$(free_port)
-  mkdir -p "$work/pgbouncer"
-  # The role's SCRAM verifier from pg_authid, not the plaintext: PgBouncer then checks the client's
-  # proof against the stored keys and logs in upstream with the ClientKey recovered from that
-  # proof, as recommended, instead of running PBKDF2 (4096 iterations) for every connection.
-  local verifier
-  verifier=$("$pgbin/psql" -p "$pg_port" -qAt -c "SELECT rolpassword FROM pg_authid WHERE rolname = 'bench'")
-  case "$verifier" in SCRAM-SHA-256\$*) ;; *) die "no SCRAM verifier for role bench" ;; esac
-  printf '"bench" "%s"\n' "$verifier" >"$work/pgbouncer/userlist.txt"
-  cat >"$work/pgbouncer/pgbouncer.ini" <<EOF
-[databases]
-bench = host=127.0.0.1 port=$pg_port dbname=bench
-
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $p
-unix_socket_dir =
-auth_type = scram-sha-256
-auth_file = $work/pgbouncer/userlist.txt
-pool_mode = session
-max_client_conn = $((clients * 4 + 100))
-default_pool_size = $((clients + 10))
-pkt_buf = 65536
-logfile = $work/pgbouncer/pgbouncer.log
-log_connections = 0
-log_disconnections = 0
-ignore_startup_parameters = extra_float_digits
-EOF
-  [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$work/pgbouncer"
-  "${as_service[@]}" "$pgbouncer_bin" "$work/pgbouncer/pgbouncer.ini" >"$work/pgbouncer/stdout.log" 2>&1 &
-  bouncer_pid=$!
-  wait_ready pgbouncer "$p" "$bouncer_pid" "$work/pgbouncer/stdout.log" \
-    || { tail -n 30 "$work/pgbouncer/stdout.log" "$work/pgbouncer/pgbouncer.log" >&2; die "PgBouncer did not start"; }
-  port[pgbouncer]=$p
+start_pgbouncer_target() {
+  start_pgbouncer $((clients * 4 + 100)) $((clients + 10))
+  port[pgbouncer]=$bouncer_port
   cpu_pid[pgbouncer]=$bouncer_pid
-  say "PgBouncer $("$pgbouncer_bin" --version 2>&1 | head -n 1 | awk '{print $2}') on 127.0.0.1:$p (pid $bouncer_pid)"
+  say "PgBouncer $("$pgbouncer_bin" --version 2>&1 | head -n 1 | awk '{print $2}') on 127.0.0.1:$bouncer_port (pid $bouncer_pid)"
 }
 
 # The realistic policy: what a payments team would put in front of this database. pgbench's user
@@ -285,11 +175,11 @@ audit any metadata;
 EOF
 }
 
-launch_pgpolicy() {  # log args...; sets launched_pid
-  local log=$1; shift
-  PGPOLICY_JAVA_OPTS="${PGPOLICY_JAVA_OPTS:-}" "$root/bin/pgpolicy" "$@" >"$log" 2>&1 &
-  launched_pid=$!
-  proxy_pids+=("$launched_pid")
+# A fresh log for every start: the checks below read what this start printed.
+launch_pgpolicy() {  # log port args...; sets pgpolicy_pid, fails when it does not come up
+  local log=$1 p=$2; shift 2
+  : >"$log"
+  start_pgpolicy "$log" "$p" "${PGPOLICY_JAVA_OPTS:-}" "$root/bin/pgpolicy" "$@"
 }
 
 # auth.mode proxy: pgpolicy verifies pgbench's SCRAM itself (against the role's verifier from
@@ -315,14 +205,28 @@ auth: { mode: proxy, users: users.yaml }
 EOF
 }
 
-start_pgpolicy() {  # target
-  local t=$1 p; p=$(free_port)
-  local log="$work/$t.log"
+# Starts target on port p; fails when it does not come up.
+launch_target() {  # target port log
+  local t=$1 p=$2 log=$3
   local args=(serve --listen "127.0.0.1:$p" --upstream "127.0.0.1:$pg_port" --upstream-tls disable)
-  if [ "$t" = pgpolicy-proxy ]; then
-    write_proxy_mode_config "$p"
-    args=(serve --config "$work/proxy-mode/pgpolicy.yaml")
-  fi
+  case "$t" in
+    pgpolicy-proxy)
+      write_proxy_mode_config "$p"
+      args=(serve --config "$work/proxy-mode/pgpolicy.yaml") ;;
+    pgpolicy-realistic)
+      args+=(--config "$work/realistic.yaml" --policies "$work/policies")
+      launch_pgpolicy "$log" "$p" "${args[@]}" --audit "$work/audit" && return 0
+      grep -q -i 'audit.*not available' "$log" && ! grep -q -i 'policies (--policies' "$log" || return 1
+      # A build with enforcement but without the audit writer: measure the policy, say so.
+      note[$t]="this build has no audit log ('$(grep -m 1 -i 'audit.*not available' "$log" | cut -c1-160)'): measured with the policy enforced and no audit records written"
+      say "NOTE $t: ${note[$t]}"
+      stop_pid "$pgpolicy_pid" ;;
+  esac
+  launch_pgpolicy "$log" "$p" "${args[@]}"
+}
+
+start_pgpolicy_target() {  # target
+  local t=$1 p log="$work/$1.log" started="" attempt
   if [ "$t" = pgpolicy-realistic ]; then
     write_realistic_policy
     mkdir -p "$work/audit"
@@ -337,23 +241,21 @@ start_pgpolicy() {  # target
     # unqualified name is uncertain, so the policy's allow rules on public.pgbench_* never apply.
     # pgbench's own role serves as the catalog account.
     printf 'catalog: { user: bench, password_file: %s }\n' "$work/pwfile" >"$work/realistic.yaml"
-    args+=(--config "$work/realistic.yaml" --policies "$work/policies")
-    launch_pgpolicy "$log" "${args[@]}" --audit "$work/audit"
-    if ! wait_ready "$t" "$p" "$launched_pid" "$log" \
-        && grep -q -i 'audit.*not available' "$log" && ! grep -q -i 'policies (--policies' "$log"; then
-      # A build with enforcement but without the audit writer: measure the policy, say so.
-      note[$t]="this build has no audit log ('$(grep -m 1 -i 'audit.*not available' "$log" | cut -c1-160)'): measured with the policy enforced and no audit records written"
-      say "NOTE $t: ${note[$t]}"
-      launch_pgpolicy "$log" "${args[@]}"
-    fi
-  else
-    launch_pgpolicy "$log" "${args[@]}"
   fi
-  local pid=$launched_pid
-  if ! wait_ready "$t" "$p" "$pid" "$log"; then
+  # Another process may bind the port between free_port's check and the proxy's bind: then the
+  # target starts on another port rather than being skipped or failing the run.
+  for attempt in 1 2 3 4 5; do
+    p=$(free_port)
+    launch_target "$t" "$p" "$log" && { started=1; break; }
+    grep -q 'Address already in use' "$log" && [ "$attempt" -lt 5 ] || break
+    stop_pid "$pgpolicy_pid"
+    say "port $p taken meanwhile, starting $t on another port"
+  done
+  local pid=$pgpolicy_pid
+  if [ -z "$started" ]; then
     if [ "$t" = pgpolicy-realistic ]; then
       skip_reason[$t]="'pgpolicy serve --policies DIR' does not start on this build: $(grep -m 1 -i -E 'refus|error|exception' "$log" | cut -c1-300)"
-      kill -TERM "$pid" 2>/dev/null || true
+      stop_pid "$pid"
       return 0
     fi
     tail -n 30 "$log" >&2
@@ -365,7 +267,7 @@ start_pgpolicy() {  # target
     filler=$("$pgbin/psql" -p "$p" -qAt -c "SELECT filler FROM pgbench_accounts WHERE aid = 1" 2>&1 || true)
     if [ "$filler" != "***" ]; then
       skip_reason[$t]="this build's 'serve --policies' does not enforce the policy (pgbench_accounts.filler came back as '${filler:0:60}', expected '***')"
-      kill -TERM "$pid" 2>/dev/null || true
+      stop_pid "$pid"
       return 0
     fi
   fi
@@ -381,8 +283,8 @@ active=()
 for t in "${targets[@]}"; do
   case "$t" in
     direct) ;;
-    pgbouncer) start_pgbouncer ;;
-    pgpolicy-*) start_pgpolicy "$t" ;;
+    pgbouncer) start_pgbouncer_target ;;
+    pgpolicy-*) start_pgpolicy_target "$t" ;;
   esac
   if [ -n "${skip_reason[$t]:-}" ]; then
     say "SKIPPED $t: ${skip_reason[$t]}"
@@ -413,9 +315,7 @@ workload_args() {
 }
 
 clk_tck=$(getconf CLK_TCK)
-# utime+stime (clock ticks) of one process, all its threads included; the command name in field 2
-# may contain spaces, so fields are counted after the closing parenthesis.
-proc_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# Proxy CPU: proc_ticks (lib.sh), utime+stime of the process, all its threads included.
 # PostgreSQL's CPU: the postmaster, its live children, and the children it has already reaped.
 server_children() { ps -o pid= --ppid "$pg_server_pid"; }
 server_ticks() {

@@ -93,103 +93,46 @@ fi
 # ---------------------------------------------------------------------------------------------
 # Prerequisites (as compare.sh)
 # ---------------------------------------------------------------------------------------------
-find_pg_bindir() {
-  local bin
-  for bin in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r) $(pg_config --bindir 2>/dev/null || true); do
-    if [ -x "$bin/initdb" ] && [ -x "$bin/pg_ctl" ] && [ -x "$bin/pgbench" ] && [ -x "$bin/psql" ]; then
-      echo "$bin"; return 0
-    fi
-  done
-  return 1
-}
-pgbin=$(find_pg_bindir) || { "$root/bin/install-prerequisites" && pgbin=$(find_pg_bindir); } \
-  || die "no PostgreSQL server binaries found after bin/install-prerequisites"
-pgbouncer_bin=$(command -v pgbouncer || ls /usr/sbin/pgbouncer 2>/dev/null || true)
-if [ -z "$pgbouncer_bin" ] && has active "${phases[@]}" && has pgbouncer "${targets[@]}"; then
-  say "installing pgbouncer (Debian package)"
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -q >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends pgbouncer >&2
-  pgbouncer_bin=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
-  [ -x "$pgbouncer_bin" ] || die "pgbouncer is still missing after apt-get install"
-fi
-command -v java >/dev/null || "$root/bin/install-prerequisites"
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+require_postgres
+if has active "${phases[@]}" && has pgbouncer "${targets[@]}"; then require_pgbouncer; fi
 jcmd_bin=$(command -v jcmd || true)
 [ -n "$jcmd_bin" ] || jcmd_bin="$(dirname "$(readlink -f "$(command -v java)")")/jcmd"
 [ -x "$jcmd_bin" ] || die "jcmd (JDK) is needed to read the proxy's heap after a full GC"
-
-as_service=()
-if [ "$(id -u)" -eq 0 ]; then
-  id -u postgres >/dev/null 2>&1 || "$root/bin/install-prerequisites"
-  as_service=(setpriv --reuid=postgres --regid=postgres --init-groups env HOME=/tmp)
-fi
+service_user
 
 # ---------------------------------------------------------------------------------------------
 # Cleanup
 # ---------------------------------------------------------------------------------------------
-work="" proxy_pid="" bouncer_pid="" holder_pid="" pgbench_pid="" pgdata=""
-stop_pid() {  # pid: TERM, up to 5 s, then KILL
-  local pid=$1
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
+proxy_pid="" bouncer_pid="" holder_pid="" pgbench_pid=""
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
   set +e
-  stop_pid "$pgbench_pid"; stop_pid "$holder_pid"; stop_pid "$proxy_pid"; stop_pid "$bouncer_pid"
-  if [ -n "$pgdata" ] && [ -f "$pgdata/postmaster.pid" ]; then
-    "${as_service[@]}" "$pgbin/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null 2>&1
-  fi
+  stop_pid "$pgbench_pid"; stop_pid "$holder_pid"; stop_started
+  stop_cluster
   [ -n "$work" ] && rm -rf "$work"
   exit "$status"
 }
-trap cleanup EXIT
-trap 'say "interrupted"; exit 130' INT
-trap 'say "terminated"; exit 143' TERM
-
-work=$(mktemp -d /tmp/pgpolicy-scale.XXXXXX)
-chmod 0755 "$work"
-[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$work"
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    port_in_use "$p" || { echo "$p"; return; }
-  done
-}
+install_traps cleanup
+make_workdir pgpolicy-scale
 
 # ---------------------------------------------------------------------------------------------
 # PostgreSQL: room for every session; small per-backend memory so that thousands of idle
 # backends fit; durability off (the disk is not measured).
 # ---------------------------------------------------------------------------------------------
 export PGUSER=bench PGDATABASE=bench PGHOST=127.0.0.1 PGSSLMODE=disable PGCONNECT_TIMEOUT=30
-export PGPASSWORD="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 pg_port=$(free_port)
-pgdata="$work/pgdata"
-mkdir -p "$pgdata" "$work/sock"
-printf '%s\n' "$PGPASSWORD" >"$work/pwfile"
-chmod 0644 "$work/pwfile"
-[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$pgdata" "$work/sock"
-chmod 0700 "$pgdata"
-"${as_service[@]}" "$pgbin/initdb" -D "$pgdata" -U bench --pwfile="$work/pwfile" -A scram-sha-256 \
-  -E UTF8 --locale=C >"$work/initdb.log" 2>&1 || { cat "$work/initdb.log" >&2; die "initdb failed"; }
+init_cluster "$work/initdb.log"
 # The held sessions log in as "idle" without a password: thousands of SCRAM exchanges (PBKDF2 on
 # both ends) would only lengthen the run; what a session holds once logged in is the same.
 { echo "host all idle 127.0.0.1/32 trust"; cat "$pgdata/pg_hba.conf"; } >"$work/hba" && cat "$work/hba" >"$pgdata/pg_hba.conf"
 max_conn=$(( (sessions > clients ? sessions : clients) + 100 ))
 say "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pg_port, max_connections $max_conn"
-"${as_service[@]}" "$pgbin/pg_ctl" -D "$pgdata" -l "$work/postgres.log" -w -t 120 start -o \
-  "-p $pg_port -c listen_addresses=127.0.0.1 -k $work/sock -c max_connections=$max_conn \
+start_cluster 120 "-c max_connections=$max_conn \
    -c shared_buffers=128MB -c work_mem=1MB -c fsync=off -c synchronous_commit=off \
-   -c full_page_writes=off -c password_encryption=scram-sha-256" >/dev/null \
-  || { tail -n 20 "$work/postgres.log" >&2; die "PostgreSQL did not start"; }
-pg_server_pid=$(head -n 1 "$pgdata/postmaster.pid")
+   -c full_page_writes=off -c password_encryption=scram-sha-256"
 "$pgbin/psql" -p "$pg_port" -d postgres -qAt -c "CREATE DATABASE bench" -c "CREATE ROLE idle LOGIN" >/dev/null
 if has active "${phases[@]}"; then
   say "pgbench -i -s $scale"
@@ -202,23 +145,25 @@ fi
 # The proxy: a pure relay, bounded heap, native memory tracking for the direct buffers.
 # ---------------------------------------------------------------------------------------------
 "$root/bin/pgpolicy" --version >/dev/null   # builds the jar when missing or stale
-proxy_port=$(free_port)
 cat >"$work/pgpolicy.yaml" <<EOF
 # Room for every held session, and a handshake deadline long enough to hold pre-login
 # connections for the measurement (the default, 10 s, would close them).
 max_client_connections: $((sessions > clients ? sessions + 100 : clients + 100))
 handshake_timeout: 30m
 EOF
-PGPOLICY_JAVA_OPTS="-Xmx$heap -XX:NativeMemoryTracking=summary ${PGPOLICY_JAVA_OPTS:-}" \
-  "$root/bin/pgpolicy" serve --config "$work/pgpolicy.yaml" --listen "127.0.0.1:$proxy_port" \
-  --upstream "127.0.0.1:$pg_port" --upstream-tls disable >"$work/pgpolicy.log" 2>&1 &
-proxy_pid=$!
-for _ in $(seq 1 300); do
-  kill -0 "$proxy_pid" 2>/dev/null || { tail -n 30 "$work/pgpolicy.log" >&2; die "pgpolicy exited"; }
-  "$pgbin/psql" -p "$proxy_port" -qAt -c "SELECT 1" >/dev/null 2>&1 && break
-  sleep 0.2
+# Another process may bind the port between free_port's check and the proxy's bind: then another.
+for attempt in 1 2 3 4 5; do
+  proxy_port=$(free_port)
+  : >"$work/pgpolicy.log"
+  start_pgpolicy "$work/pgpolicy.log" "$proxy_port" "-Xmx$heap -XX:NativeMemoryTracking=summary ${PGPOLICY_JAVA_OPTS:-}" \
+    "$root/bin/pgpolicy" serve --config "$work/pgpolicy.yaml" --listen "127.0.0.1:$proxy_port" \
+    --upstream "127.0.0.1:$pg_port" --upstream-tls disable && break
+  grep -q 'Address already in use' "$work/pgpolicy.log" && [ "$attempt" -lt 5 ] \
+    || { tail -n 30 "$work/pgpolicy.log" >&2; die "pgpolicy does not answer on $proxy_port"; }
+  stop_pid "$pgpolicy_pid"
+  say "port $proxy_port taken meanwhile, starting pgpolicy on another port"
 done
-"$pgbin/psql" -p "$proxy_port" -qAt -c "SELECT 1" >/dev/null || die "pgpolicy does not answer on $proxy_port"
+proxy_pid=$pgpolicy_pid
 say "pgpolicy on 127.0.0.1:$proxy_port (pid $proxy_pid, -Xmx$heap, descriptor limit $fd_limit)"
 
 proxy_fds() { ls "/proc/$proxy_pid/fd" 2>/dev/null | wc -l; }
@@ -357,42 +302,9 @@ port[direct]=$pg_port
 port[pgpolicy]=$proxy_port
 cpu_pid[pgpolicy]=$proxy_pid
 clk_tck=$(getconf CLK_TCK)
-proc_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-
-start_pgbouncer() {
-  local p; p=$(free_port)
-  mkdir -p "$work/pgbouncer"
-  local verifier
-  verifier=$("$pgbin/psql" -p "$pg_port" -qAt -c "SELECT rolpassword FROM pg_authid WHERE rolname = 'bench'")
-  printf '"bench" "%s"\n' "$verifier" >"$work/pgbouncer/userlist.txt"
-  cat >"$work/pgbouncer/pgbouncer.ini" <<EOF
-[databases]
-bench = host=127.0.0.1 port=$pg_port dbname=bench
-
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $p
-unix_socket_dir =
-auth_type = scram-sha-256
-auth_file = $work/pgbouncer/userlist.txt
-pool_mode = session
-max_client_conn = $((clients + 100))
-default_pool_size = $((clients + 10))
-pkt_buf = 65536
-logfile = $work/pgbouncer/pgbouncer.log
-log_connections = 0
-log_disconnections = 0
-ignore_startup_parameters = extra_float_digits
-EOF
-  [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$work/pgbouncer"
-  "${as_service[@]}" "$pgbouncer_bin" "$work/pgbouncer/pgbouncer.ini" >"$work/pgbouncer/stdout.log" 2>&1 &
-  bouncer_pid=$!
-  for _ in $(seq 1 150); do
-    "$pgbin/psql" -p "$p" -qAt -c "SELECT 1" >/dev/null 2>&1 && break
-    sleep 0.2
-  done
-  "$pgbin/psql" -p "$p" -qAt -c "SELECT 1" >/dev/null 2>&1 || die "PgBouncer did not start"
-  port[pgbouncer]=$p
+start_pgbouncer_target() {
+  start_pgbouncer $((clients + 100)) $((clients + 10))
+  port[pgbouncer]=$bouncer_port
   cpu_pid[pgbouncer]=$bouncer_pid
 }
 
@@ -449,7 +361,7 @@ run_active() {  # workload target
 phase_active() {
   local order=()
   for t in "${targets[@]}"; do
-    [ "$t" = pgbouncer ] && start_pgbouncer
+    [ "$t" = pgbouncer ] && start_pgbouncer_target
     order+=("$t")
   done
   for w in select-prepared tpcb-prepared; do

@@ -88,18 +88,9 @@ die() { say "$*"; exit 1; }
 # ---------------------------------------------------------------------------------------------
 # Prerequisites
 # ---------------------------------------------------------------------------------------------
-find_pg_bindir() {
-  local bin
-  for bin in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r) $(pg_config --bindir 2>/dev/null || true); do
-    if [ -x "$bin/initdb" ] && [ -x "$bin/pg_ctl" ] && [ -x "$bin/pgbench" ] && [ -x "$bin/psql" ]; then
-      echo "$bin"; return 0
-    fi
-  done
-  return 1
-}
-pgbin=$(find_pg_bindir) || { "$root/bin/install-prerequisites" && pgbin=$(find_pg_bindir); } \
-  || die "no PostgreSQL server binaries found after bin/install-prerequisites"
-command -v java >/dev/null || "$root/bin/install-prerequisites"
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+require_postgres
 for tool in jcmd jstat curl; do
   command -v "$tool" >/dev/null || die "$tool is needed (a JDK for jcmd/jstat, curl for the admin endpoint)"
 done
@@ -107,18 +98,12 @@ done
 "$pgbin/pgbench" --help 2>&1 | grep -q -- --failures-detailed \
   || die "pgbench $("$pgbin/pgbench" --version | awk '{print $3}') has no --failures-detailed (PostgreSQL 15 or later is needed)"
 
-as_service=()
-if [ "$(id -u)" -eq 0 ]; then
-  id -u postgres >/dev/null 2>&1 || "$root/bin/install-prerequisites"
-  as_service=(setpriv --reuid=postgres --regid=postgres --init-groups env HOME=/tmp)
-fi
+service_user
 
 # ---------------------------------------------------------------------------------------------
 # Cleanup: every process we start and the temporary directory, whatever the way out.
 # ---------------------------------------------------------------------------------------------
-work=""
 proxy_pid=""
-pgdata=""
 # A background function is a subshell: its pgbench or psql children outlive it unless they are
 # ended too, children first so that a loop cannot start another one.
 kill_tree() {  # pid
@@ -133,17 +118,11 @@ cleanup() {
   # Traffic generators and samplers first (they are our children), then the proxy, then PostgreSQL.
   local pid
   for pid in $(jobs -p); do
-    [ "$pid" = "$proxy_pid" ] || kill_tree "$pid"
+    case " ${started_pids[*]} " in *" $pid "*) ;; *) kill_tree "$pid" ;; esac
   done
-  if [ -n "$proxy_pid" ]; then
-    kill -TERM "$proxy_pid" 2>/dev/null
-    for _ in $(seq 1 100); do kill -0 "$proxy_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$proxy_pid" 2>/dev/null
-  fi
+  stop_started
   wait 2>/dev/null
-  if [ -n "$pgdata" ] && [ -f "$pgdata/postmaster.pid" ]; then
-    "${as_service[@]}" "$pgbin/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null 2>&1
-  fi
+  stop_cluster
   if [ -n "$work" ]; then
     if [ -n "$keep_dir" ]; then
       mkdir -p "$keep_dir" && cp -r "$work/logs" "$work/policies" "$work/audit" "$work/samples.tsv" \
@@ -154,57 +133,21 @@ cleanup() {
   fi
   exit "$status"
 }
-trap cleanup EXIT
-trap 'say "interrupted"; exit 130' INT
-trap 'say "terminated"; exit 143' TERM
-
-work=$(mktemp -d /tmp/pgpolicy-soak.XXXXXX)
-chmod 0755 "$work"
-[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$work"
+install_traps cleanup
+make_workdir pgpolicy-soak
 mkdir -p "$work/logs" "$work/policies" "$work/audit" "$work/staging"
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# Below the kernel's ephemeral range, so that no outgoing connection of another process takes the
-# port between this check and the bind; the starts below still retry on a port taken meanwhile.
-ephemeral_low=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-[ "$ephemeral_low" -gt 12000 ] 2>/dev/null || ephemeral_low=32768
-free_port() {
-  local p
-  while :; do
-    p=$((10000 + RANDOM % (ephemeral_low - 10000)))
-    port_in_use "$p" || { echo "$p"; return; }
-  done
-}
 
 # ---------------------------------------------------------------------------------------------
 # PostgreSQL: private cluster, SCRAM over TCP on 127.0.0.1 only, durability off.
 # ---------------------------------------------------------------------------------------------
 export PGUSER=bench PGDATABASE=bench PGHOST=127.0.0.1 PGSSLMODE=disable PGCONNECT_TIMEOUT=10
-export PGPASSWORD="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 pg_port=$(free_port)
-pgdata="$work/pgdata"
-mkdir -p "$pgdata" "$work/sock"
-printf '%s\n' "$PGPASSWORD" >"$work/pwfile"
-chmod 0644 "$work/pwfile"
-[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$pgdata" "$work/sock"
-chmod 0700 "$pgdata"
+init_cluster "$work/logs/initdb.log"
 say "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}')"
-"${as_service[@]}" "$pgbin/initdb" -D "$pgdata" -U bench --pwfile="$work/pwfile" -A scram-sha-256 \
-  -E UTF8 --locale=C >"$work/logs/initdb.log" 2>&1 || { cat "$work/logs/initdb.log" >&2; die "initdb failed"; }
 max_conn=$((clients * 3 + 100))
-pg_started=""
-for _ in 1 2 3 4 5; do
-  if "${as_service[@]}" "$pgbin/pg_ctl" -D "$pgdata" -l "$work/postgres.log" -w -t 60 start -o \
-      "-p $pg_port -c listen_addresses=127.0.0.1 -k $work/sock -c max_connections=$max_conn \
-       -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=128MB \
-       -c password_encryption=scram-sha-256" >/dev/null 2>&1; then
-    pg_started=1; break
-  fi
-  grep -q 'Address already in use' "$work/postgres.log" || break
-  pg_port=$(free_port)
-  say "port taken meanwhile, PostgreSQL on 127.0.0.1:$pg_port instead"
-done
-[ -n "$pg_started" ] || { tail -n 20 "$work/postgres.log" >&2; die "PostgreSQL did not start"; }
+start_cluster 60 "-c max_connections=$max_conn \
+   -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=128MB \
+   -c password_encryption=scram-sha-256"
 say "PostgreSQL on 127.0.0.1:$pg_port"
 
 psql_direct() { "$pgbin/psql" -X -p "$pg_port" -qAt -v ON_ERROR_STOP=1 "$@"; }
@@ -333,14 +276,10 @@ masking: { hash_key_file: secrets/mask.key }
 audit: { dir: audit/, hmac_key_file: secrets/audit.key, fail_closed: true }
 admin: { listen: 127.0.0.1:$admin_port }
 EOF
-  PGPOLICY_JAVA_OPTS="$java_opts" "${pgpolicy_cmd[@]}" serve --config "$work/pgpolicy.yaml" \
-    >>"$work/logs/proxy.log" 2>&1 &
-  proxy_pid=$!
-  for _ in $(seq 1 300); do
-    kill -0 "$proxy_pid" 2>/dev/null || { wait "$proxy_pid" 2>/dev/null || true; proxy_pid=""; return 1; }
-    "$pgbin/psql" -X -p "$proxy_port" -qAt -c "SELECT 1" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
+  start_pgpolicy "$work/logs/proxy.log" "$proxy_port" "$java_opts" "${pgpolicy_cmd[@]}" serve --config "$work/pgpolicy.yaml" \
+    && { proxy_pid=$pgpolicy_pid; return 0; }
+  # Exited (a port taken meanwhile, say): no process left to end. Still running: ended on exit.
+  kill -0 "$pgpolicy_pid" 2>/dev/null && proxy_pid=$pgpolicy_pid || { forget_pid "$pgpolicy_pid"; proxy_pid=""; }
   return 1
 }
 for attempt in 1 2 3 4 5; do
@@ -604,6 +543,7 @@ kill -TERM "$proxy_pid"
 for _ in $(seq 1 300); do kill -0 "$proxy_pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$proxy_pid" 2>/dev/null && die "pgpolicy did not stop within 30 s of SIGTERM"
 wait "$proxy_pid" 2>/dev/null || true
+forget_pid "$proxy_pid"
 proxy_pid=""
 if "${pgpolicy_cmd[@]}" audit verify "$work/audit" --key "$work/secrets/audit.key" >"$work/logs/audit-verify.log" 2>&1; then
   audit_verified=true
