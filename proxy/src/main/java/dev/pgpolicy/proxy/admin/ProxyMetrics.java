@@ -219,6 +219,11 @@ public final class ProxyMetrics implements SessionListener {
                 .callback(callback -> callback.call(counters.get().reused()))
                 .register(registry);
         CounterWithCallback.builder()
+                .name("pgpolicy_upstream_pool_reused_as_is_total")
+                .help("Reuses that found the client's startup settings already in place: no set_config before the session.")
+                .callback(callback -> callback.call(counters.get().reusedAsIs()))
+                .register(registry);
+        CounterWithCallback.builder()
                 .name("pgpolicy_upstream_pool_closed_total")
                 .help("Upstream connections of the pool closed, for any reason.")
                 .callback(callback -> callback.call(counters.get().closed()))

@@ -733,18 +733,26 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         proxyUser = clientLogin.user();
         environment.loginThrottle().orElseThrow().recordSuccess(clientAddress().getAddress(), user);
         serviceAccount = clientLogin.snapshot().accountFor(proxyUser);
-        serverFinal.ifPresent(message -> writeAndFlush(client, message));
-        client.config().setAutoRead(false);
         pendingUpstreamParameters.put("user", serviceAccount.user());
         phase = Phase.CONNECTING;
         Optional<UpstreamPool> pool = environment.upstreamPool();
         if (pool.isPresent()) {
+            // Flushed with AuthenticationOk (or the error), one write for the client either way.
+            serverFinal.ifPresent(message -> write(client, message));
             PoolKey.Request request = PoolKey.request(serviceAccount, database, pendingUpstreamParameters);
             pendingUpstreamParameters = null;
             upstreamConnectStartedNanos = System.nanoTime();
-            pool.get().lease(client.eventLoop(), request, id).addListener(leased -> onLeased(pool.get(), leased));
+            Future<PooledBackend> lease = pool.get().lease(client.eventLoop(), request, id);
+            if (!lease.isDone()) {
+                // Nothing from the client until the session is ready; a backend reused as it is
+                // completes the lease right here, without turning reads off and on again.
+                client.config().setAutoRead(false);
+            }
+            lease.addListener(leased -> onLeased(pool.get(), leased));
             return;
         }
+        serverFinal.ifPresent(message -> writeAndFlush(client, message));
+        client.config().setAutoRead(false);
         StartupMessage upstreamStartup = new StartupMessage(StartupMessage.PROTOCOL_3_0, pendingUpstreamParameters);
         pendingUpstreamParameters = null;
         connectUpstream(upstreamStartup);

@@ -25,6 +25,7 @@ import io.netty.channel.EventLoop;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -82,6 +83,7 @@ final class PooledBackend extends ChannelInboundHandlerAdapter {
     private final long openedNanos = System.nanoTime();
     /** The server's ParameterStatus values, as last reported: what a session's client is told at its start. */
     private final Map<String, String> parameters = new LinkedHashMap<>();
+    private final BackendSettings startupSettings = new BackendSettings();
     private Channel channel;
     private CancelKeys.UpstreamKey cancelKey;
     private State state = State.OPENING;
@@ -309,6 +311,7 @@ final class PooledBackend extends ChannelInboundHandlerAdapter {
                 throw violation("began the session inside a transaction");
             }
             state = State.HELD;
+            startupSettings.loggedIn(parameters);
             completePending();
         } else {
             throw violation("sent " + BackendMessages.name(frame.type()) + " before the session was ready");
@@ -429,19 +432,52 @@ final class PooledBackend extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * The queries that give a leased backend the client's startup settings. {@code set_config}
+     * The queries that give this backend exactly the client's startup settings over the server's
+     * defaults; none when it already has them ({@link BackendSettings}).
+     */
+    List<String> leaseQueries(Map<String, String> requested) {
+        return settingsQueries(startupSettings.changesFor(parameters, requested));
+    }
+
+    /** The lease succeeded with {@code requested} in effect. */
+    void leased(Map<String, String> requested) {
+        startupSettings.leased(parameters, requested);
+    }
+
+    /**
+     * The reset query, then the last session's reported settings applied again in the same
+     * flush, so that the next session with the same values needs no query of its own. Text that is
+     * not ASCII would need the client_encoding dance of {@link #settingsQueries}; such settings are
+     * left to the next lease instead.
+     */
+    List<String> releaseQueries(String resetQuery) {
+        Map<String, String> kept = startupSettings.kept();
+        boolean ascii = kept.entrySet().stream().allMatch(e -> isAscii(e.getKey()) && isAscii(e.getValue()));
+        if (kept.isEmpty() || !ascii) {
+            return List.of(resetQuery);
+        }
+        List<String> queries = new ArrayList<>();
+        queries.add(resetQuery);
+        queries.addAll(settingsQueries(kept));
+        return queries;
+    }
+
+    /**
+     * The queries that give a leased backend the client's startup settings; a null value resets
+     * the setting to its default ({@code set_config} with a NULL value is RESET). {@code set_config}
      * takes the value as the StartupMessage would (a list such as {@code search_path} stays a
      * list), and E'' literals mean the same whatever {@code standard_conforming_strings} is. The
      * server converts a Query from the backend's client_encoding as it reads it, so text that is
      * not ASCII goes after a separate switch to UTF8, the encoding the proxy speaks, and the
      * client's (or the default) encoding is set again in the same statement as the rest.
      */
-    List<String> settingsQueries(Map<String, String> settings) {
+    private List<String> settingsQueries(Map<String, String> settings) {
         if (settings.isEmpty()) {
             return List.of();
         }
         Map<String, String> applied = new LinkedHashMap<>(settings);
-        boolean ascii = applied.entrySet().stream().allMatch(e -> isAscii(e.getKey()) && isAscii(e.getValue()));
+        boolean ascii = applied.entrySet().stream().allMatch(e -> isAscii(e.getKey())
+                && (e.getValue() == null || isAscii(e.getValue())));
         String current = parameters.getOrDefault("client_encoding", "");
         boolean switchToUtf8 = !ascii && !current.equalsIgnoreCase("UTF8");
         if (switchToUtf8 && applied.keySet().stream().noneMatch(name -> name.equalsIgnoreCase("client_encoding"))) {
@@ -449,7 +485,8 @@ final class PooledBackend extends ChannelInboundHandlerAdapter {
         }
         StringJoiner select = new StringJoiner(", ", "SELECT ", "");
         applied.forEach((name, value) ->
-                select.add("pg_catalog.set_config(" + literal(name) + ", " + literal(value) + ", false)"));
+                select.add("pg_catalog.set_config(" + literal(name) + ", " + (value == null ? "NULL" : literal(value))
+                        + ", false)"));
         return switchToUtf8 ? List.of("SET client_encoding TO 'UTF8'", select.toString()) : List.of(select.toString());
     }
 

@@ -32,10 +32,12 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   session authenticated ─► lease(key, settings) ─► idle backend of the key on this event loop?
- *        ├─ yes: set_config(the client's settings) (also proves the backend alive) ─► session
+ *        ├─ yes: set_config(the settings it lacks) (also proves the backend alive) ─► session
+ *        │        ├─ it has them all and was idle under a second: no query ─► session
  *        │        └─ connection broken: closed, the next idle one or a new one is tried
  *        └─ no:  connect, log in as the service account ─► set_config(...) ─► session
- *   session ends idle ('I', nothing in flight) ─► release ─► reset query ─► idle list (within limits)
+ *   session ends idle ('I', nothing in flight) ─► release ─► reset query, then the session's reported
+ *        settings again (one flush) ─► idle list (within limits)
  *   session ends otherwise (in a transaction, mid-COPY, after a failure) ─► the session closes the connection
  * </pre>
  *
@@ -56,8 +58,21 @@ public final class UpstreamPool {
 
     private static final Logger LOG = LoggerFactory.getLogger(UpstreamPool.class);
 
-    /** Counts for the admin endpoint's metrics. */
-    public record Counters(int idle, long opened, long reused, long closed) {}
+    /**
+     * A lease that needs no settings still sends an empty query, as a health check, to a backend
+     * idle this long: one the server ended meanwhile (idle_session_timeout, pg_terminate_backend,
+     * a restart) is then replaced unseen by the client. A backend idle for less was answering its
+     * reset query moments ago and is handed over without a round trip; the server's FATAL on an
+     * idle connection removes it from the list as soon as it arrives (PgBouncer's
+     * server_check_delay, 30 s by default, plays the same part).
+     */
+    private static final long HEALTH_CHECK_AFTER_IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /**
+     * Counts for the admin endpoint's metrics; {@code reusedAsIs} counts the reuses that found the
+     * client's settings already in place and sent no {@code set_config}.
+     */
+    public record Counters(int idle, long opened, long reused, long reusedAsIs, long closed) {}
 
     private final UpstreamPoolConfig config;
     private final UpstreamConnector connector;
@@ -68,6 +83,7 @@ public final class UpstreamPool {
     private final AtomicInteger idle = new AtomicInteger();
     private final AtomicLong opened = new AtomicLong();
     private final AtomicLong reused = new AtomicLong();
+    private final AtomicLong reusedAsIs = new AtomicLong();
     private final AtomicLong closed = new AtomicLong();
 
     UpstreamPool(UpstreamPoolConfig config, UpstreamConnector connector, boolean upstreamEncrypted, UserDirectory users) {
@@ -78,7 +94,7 @@ public final class UpstreamPool {
     }
 
     public Counters counters() {
-        return new Counters(idle.get(), opened.get(), reused.get(), closed.get());
+        return new Counters(idle.get(), opened.get(), reused.get(), reusedAsIs.get(), closed.get());
     }
 
     /**
@@ -103,12 +119,25 @@ public final class UpstreamPool {
             openFor(pool, request, sessionId, leased);
             return;
         }
+        List<String> queries = backend.leaseQueries(request.settings());
+        if (queries.isEmpty() && System.nanoTime() - backend.idleSinceNanos() < HEALTH_CHECK_AFTER_IDLE_NANOS) {
+            // The backend already has the client's settings and was in use moments ago: no round trip.
+            reused.incrementAndGet();
+            reusedAsIs.incrementAndGet();
+            backend.leased(request.settings());
+            LOG.debug("session {}: reusing upstream connection {} as it is (lease {})", sessionId, backend, backend.leases() + 1);
+            leased.trySuccess(backend);
+            return;
+        }
         // Applying the settings is also the health check: a backend the server ended while it was
         // idle (restart, pg_terminate_backend) fails here, unseen by the client, and the next is tried.
-        List<String> queries = backend.settingsQueries(request.settings());
         backend.run(queries.isEmpty() ? List.of("") : queries).addListener(done -> {
             if (done.isSuccess()) {
                 reused.incrementAndGet();
+                if (queries.isEmpty()) {
+                    reusedAsIs.incrementAndGet();
+                }
+                backend.leased(request.settings());
                 LOG.debug("session {}: reusing upstream connection {} (lease {})", sessionId, backend, backend.leases() + 1);
                 leased.trySuccess(backend);
             } else if (done.cause() instanceof PooledBackend.ServerRefused) {
@@ -135,13 +164,15 @@ public final class UpstreamPool {
             // Counted however it ends: by the pool, by a session that failed, or by the server.
             backend.channel().closeFuture().addListener(done -> closed.incrementAndGet());
             LOG.debug("session {}: opened upstream connection {}", sessionId, backend);
-            List<String> queries = backend.settingsQueries(request.settings());
+            List<String> queries = backend.leaseQueries(request.settings());
             if (queries.isEmpty()) {
+                backend.leased(request.settings());
                 leased.trySuccess(backend);
                 return;
             }
             backend.run(queries).addListener(done -> {
                 if (done.isSuccess()) {
+                    backend.leased(request.settings());
                     leased.trySuccess(backend);
                     return;
                 }
@@ -170,7 +201,7 @@ public final class UpstreamPool {
             backend.close();
             return;
         }
-        backend.run(List.of(config.resetQuery())).addListener(done -> {
+        backend.run(backend.releaseQueries(config.resetQuery())).addListener(done -> {
             if (!done.isSuccess()) {
                 LOG.debug("session {}: closing upstream connection {}: the reset query failed: {}", sessionId,
                         backend, done.cause().getMessage());

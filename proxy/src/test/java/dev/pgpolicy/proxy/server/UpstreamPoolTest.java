@@ -253,6 +253,62 @@ class UpstreamPoolTest {
     }
 
     @Test
+    void aClientWithTheLastClientsSettingsGetsTheBackendAsItIsAndStillGetsItsOwnValues() throws Exception {
+        String probe = "SELECT pg_backend_pid();\nSHOW application_name;\nSHOW TimeZone;\n";
+        ProcessResult first = proxyClient("ana").applicationName("same-app").env("PGTZ", "Asia/Tokyo").psqlScript(probe);
+        assertThat(first.succeeded()).as(first.describe()).isTrue();
+        List<String> firstLines = first.stdout().lines().toList();
+        assertThat(firstLines).hasSize(3);
+        assertThat(firstLines.subList(1, 3)).containsExactly("same-app", "Asia/Tokyo");
+        int pid = Integer.parseInt(firstLines.get(0));
+        awaitPooled(pid);
+
+        // Same values: the reset re-applied them, the lease sends nothing.
+        long asIsBefore = metric("pgpolicy_upstream_pool_reused_as_is_total");
+        ProcessResult same = proxyClient("bob").applicationName("same-app").env("PGTZ", "Asia/Tokyo").psqlScript(probe);
+        assertThat(same.succeeded()).as(same.describe()).isTrue();
+        assertThat(same.stdout().lines().toList()).containsExactly(firstLines.get(0), "same-app", "Asia/Tokyo");
+        assertThat(metric("pgpolicy_upstream_pool_reused_as_is_total")).isEqualTo(asIsBefore + 1);
+        awaitPooled(pid);
+
+        // Other values on the same backend: set, not skipped.
+        ProcessResult other = proxyClient("ana").applicationName("other-app").env("PGTZ", "America/Lima").psqlScript(probe);
+        assertThat(other.succeeded()).as(other.describe()).isTrue();
+        assertThat(other.stdout().lines().toList()).containsExactly(firstLines.get(0), "other-app", "America/Lima");
+        assertThat(metric("pgpolicy_upstream_pool_reused_as_is_total")).isEqualTo(asIsBefore + 1);
+        awaitPooled(pid);
+
+        // A client that does not ask for a TimeZone gets the server's, not the one the last client left.
+        String serverTimeZone = postgres.query(DB, "SELECT current_setting('TimeZone')").get(0).get(0);
+        assertThat(serverTimeZone).isNotEqualTo("America/Lima");
+        ProcessResult noZone = proxyClient("bob").applicationName("other-app").psqlScript(probe);
+        assertThat(noZone.succeeded()).as(noZone.describe()).isTrue();
+        assertThat(noZone.stdout().lines().toList()).containsExactly(firstLines.get(0), "other-app", serverTimeZone);
+        assertThat(metric("pgpolicy_upstream_pool_reused_as_is_total")).isEqualTo(asIsBefore + 1);
+    }
+
+    @Test
+    void aSettingTheServerDoesNotReportIsNeverLeftOnAnIdleBackend() throws Exception {
+        Properties schema = new Properties();
+        schema.setProperty("currentSchema", "pool_schema");
+        int pid;
+        try (Connection first = connect("ana", DB, schema)) {
+            pid = Integer.parseInt(text(first, "SELECT pg_backend_pid()"));
+            assertThat(text(first, "SHOW search_path")).isEqualTo("pool_schema");
+        }
+        awaitPooled(pid);
+        // Idle in the pool, the backend is back at the default search_path: only reported settings
+        // (whose current value the proxy sees) are applied again after the reset.
+        String idleSearchPath = postgres.query("postgres", "SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid
+                + " AND query LIKE '%search_path%'").get(0).get(0);
+        assertThat(idleSearchPath).isEqualTo("0");
+        try (Connection second = connect("bob", DB, new Properties())) {
+            assertThat(Integer.parseInt(text(second, "SELECT pg_backend_pid()"))).isEqualTo(pid);
+            assertThat(text(second, "SHOW search_path")).isEqualTo("\"$user\", public");
+        }
+    }
+
+    @Test
     void aSettingTheServerRejectsEndsTheSessionWithTheServersError() throws Exception {
         ProcessResult bogus = proxyClient("ana").env("PGCLIENTENCODING", "NO_SUCH_ENCODING").psql("SELECT 1");
         assertThat(bogus.succeeded()).isFalse();
@@ -424,12 +480,14 @@ class UpstreamPoolTest {
     }
 
     /**
-     * The session's backend ran the reset query and is idle: the proxy puts it in the pool as it
-     * reads that ReadyForQuery, long before the next client has finished its SCRAM exchange.
+     * The session's backend ran the reset query (and the session's reported settings again, last)
+     * and is idle: the proxy puts it in the pool as it reads that ReadyForQuery, long before the
+     * next client has finished its SCRAM exchange.
      */
     private void awaitPooled(int pid) {
         await(() -> !postgres.query("postgres", "SELECT 1 FROM pg_stat_activity WHERE pid = " + pid
-                + " AND state = 'idle' AND query = 'DISCARD ALL'").isEmpty(), "backend " + pid + " to be reset");
+                + " AND state = 'idle' AND (query = 'DISCARD ALL' OR query LIKE 'SELECT pg_catalog.set_config(%')")
+                .isEmpty(), "backend " + pid + " to be reset");
     }
 
     private void awaitGone(int pid) {
