@@ -288,6 +288,11 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         return policy;
     }
 
+    /** Slots of {@code concurrent} limits held now by every session; tests check none is left over. */
+    int concurrentSlotsHeld() {
+        return throttles.runningStatements();
+    }
+
     // ------------------------------------------------------------------ hooks
 
     @Override
