@@ -13,6 +13,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -39,18 +40,33 @@ public final class PolicySources {
 
     /** Every {@code *.pgpolicy} file under {@code directory}, recursively, in a stable order. */
     public static Loaded policySet(Path directory) {
+        return policySet(directory, PolicySources::display);
+    }
+
+    /**
+     * Every {@code *.pgpolicy} file under {@code directory}, each named by its path relative to
+     * the directory. A rule without {@code @id} is named {@code file:line} after its file, so
+     * this keeps the ids a running proxy puts into errors and audit records the same wherever
+     * the directory lives (and as docs/language.md writes them), and keeps where the
+     * directory is mounted out of what clients are told.
+     */
+    public static Loaded policySetWithin(Path directory) {
+        return policySet(directory, path -> display(directory.relativize(path)));
+    }
+
+    private static Loaded policySet(Path directory, Function<Path, String> naming) {
         List<Diagnostic> diagnostics = new ArrayList<>();
         List<Path> files = find(directory, POLICY_SUFFIX, diagnostics);
         if (files.isEmpty() && diagnostics.isEmpty()) {
             // An empty set denies everything; that is never what someone running a command meant.
             diagnostics.add(error(display(directory), "no " + POLICY_SUFFIX + " files in this directory"));
         }
-        return read(files, diagnostics);
+        return read(files, naming, diagnostics);
     }
 
     /** The given files as one set, in the order given. */
     public static Loaded files(List<Path> paths) {
-        return read(paths, new ArrayList<>());
+        return read(paths, PolicySources::display, new ArrayList<>());
     }
 
     /** Every file with {@code suffix} under {@code directory}, recursively, sorted by path. */
@@ -70,10 +86,10 @@ public final class PolicySources {
         }
     }
 
-    private static Loaded read(List<Path> paths, List<Diagnostic> diagnostics) {
+    private static Loaded read(List<Path> paths, Function<Path, String> naming, List<Diagnostic> diagnostics) {
         List<SourceFile> files = new ArrayList<>();
         for (Path path : paths) {
-            String name = display(path);
+            String name = naming.apply(path);
             try {
                 files.add(new SourceFile(name, decode(Files.readAllBytes(path))));
             } catch (CharacterCodingException e) {

@@ -226,7 +226,7 @@ public final class LivePolicy {
 
     private Attempt attempt() {
         List<String> problems = new ArrayList<>();
-        PolicySources.Loaded sources = PolicySources.policySet(directory);
+        PolicySources.Loaded sources = PolicySources.policySetWithin(directory);
         sources.diagnostics().stream().filter(Diagnostic::isError).map(Diagnostic::toString).forEach(problems::add);
         if (!problems.isEmpty()) {
             return new Attempt(null, problems);

@@ -288,6 +288,11 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         return policy;
     }
 
+    /** Slots of {@code concurrent} limits held now by every session; tests check none is left over. */
+    int concurrentSlotsHeld() {
+        return throttles.runningStatements();
+    }
+
     // ------------------------------------------------------------------ hooks
 
     @Override
@@ -318,7 +323,14 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         }
     }
 
-    /** Nothing left in flight: the session no longer runs a statement, so its concurrent-limit slots are free. */
+    /**
+     * Nothing left in flight: the session no longer runs a statement, so its concurrent-limit slots
+     * are free. A ReadyForQuery that answers an earlier pipelined request frees nothing: the
+     * session is not idle while a later request is forwarded and unanswered, held for its decision
+     * (or its audit gate) after it joined the slot, or queued behind one
+     * ({@link SessionInfo#idleSinceNanos()}), so the slot is given back only with the
+     * ReadyForQuery of the last request that runs under it (ConcurrentSlotPipelineTest).
+     */
     @Override
     public void onReadyForQuery(SessionInfo session) {
         SessionState state = sessions.getIfPresent(session);

@@ -124,6 +124,11 @@ final class Throttles {
         }
     }
 
+    /** Slots of {@code concurrent} limits held now, over every limit and subject: zero when nothing runs. */
+    int runningStatements() {
+        return running.values().stream().mapToInt(Integer::intValue).sum();
+    }
+
     /**
      * Counts one more for {@code key} unless it already has {@code max}. Checking and counting in
      * one atomic step per key: a count read and then increased could meet a release that removed

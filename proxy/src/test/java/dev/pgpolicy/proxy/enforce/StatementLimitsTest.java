@@ -46,9 +46,9 @@ class StatementLimitsTest {
     private static final String SLOW = "SELECT g, pg_sleep(0.0002) FROM generate_series(1, 100000) g";
     private static final String AT_LIMIT = "SELECT g FROM generate_series(1, 1000) g";
     private static final String LIMIT_ERROR = "pgpolicy: statement returned more than 1000 rows, the limit of rule \"";
-    /** Limit rules have no {@code @id}: their id is file:line. */
-    private static final String ROWS_RULE = "limits.pgpolicy:3\"";
-    private static final String CONCURRENT_RULE = "limits.pgpolicy:4\"";
+    /** Limit rules have no @id: named file:line, the file relative to the policy directory. */
+    private static final String ROWS_RULE = "rule \"limits.pgpolicy:3\"";
+    private static final String CONCURRENT_RULE = "rule \"limits.pgpolicy:4\"";
 
     private static Path writePolicies(Path dir) throws Exception {
         Path policies = Files.createDirectories(dir.resolve("policies"));
