@@ -29,7 +29,10 @@ import java.util.Set;
  * it came (the frame's bytes belong to this row alone; the receive buffer around it holds other
  * frames, never these bytes); otherwise the new row is built in one buffer of its exact size,
  * the columns between masked ones copied in bulk. A {@code redact} mask's bytes are encoded once
- * per plan, not once per row, and its value is never decoded.
+ * per plan, not once per row, and its value is never decoded. Inside a DataRow run, a plan whose
+ * masks do not depend on the values (redact, NULL) reads each frame where it lies and writes a
+ * rebuilt row straight into the run's output ({@link RowFilter#filterFrame}): no frame, row or
+ * replacement objects per row.
  */
 final class MaskPlan {
 
@@ -63,6 +66,12 @@ final class MaskPlan {
     private final ColumnAction[] byColumn;
     /** Per column: the bytes of a mask whose text does not depend on the value (redact), else null. */
     private final byte[][] constantBytes;
+    /**
+     * Per column of {@link #byColumn}, what a non-NULL value becomes when no column's mask depends
+     * on its value: null to keep it, {@link #SQL_NULL}, or the constant bytes; null as a whole when
+     * some mask does depend on the value (hash, partial, ...), whose rows take the decoded path.
+     */
+    private final byte[][] fixedReplacements;
 
     private MaskPlan(List<ColumnAction> actions, boolean nullifyAll, MaskingKey hashKey, Charset valueCharset) {
         this.actions = List.copyOf(actions);
@@ -77,6 +86,25 @@ final class MaskPlan {
                 constantBytes[i] = mask.spec().applyToText("").getBytes(valueCharset);
             }
         }
+        this.fixedReplacements = fixedReplacements(byColumn, constantBytes, valueCharset);
+    }
+
+    private static byte[][] fixedReplacements(ColumnAction[] byColumn, byte[][] constantBytes, Charset valueCharset) {
+        byte[][] fixed = new byte[byColumn.length][];
+        for (int i = 0; i < byColumn.length; i++) {
+            ColumnAction action = byColumn[i];
+            if (action instanceof Keep) {
+                continue;
+            }
+            if (!(action instanceof Mask) || valueCharset == null) {
+                fixed[i] = SQL_NULL;
+            } else if (constantBytes[i] != null) {
+                fixed[i] = constantBytes[i];
+            } else {
+                return null;
+            }
+        }
+        return fixed;
     }
 
     /** A plan for values in UTF-8 (COPY masking decodes and encodes values itself, see CopyTextCodec). */
@@ -114,7 +142,118 @@ final class MaskPlan {
         if (changesNothing()) {
             return RowFilter.UNCHANGED;
         }
-        return this::apply;
+        return new RowFilter() {
+            @Override
+            public DataRow filter(DataRow row, ByteBufAllocator alloc) {
+                return apply(row, alloc);
+            }
+
+            @Override
+            public FrameOutcome filterFrame(ByteBuf frames, int frameIndex, ByteBufAllocator alloc, ByteBuf out) {
+                if (nullifyAll || fixedReplacements != null) {
+                    FrameOutcome outcome = applyFixed(frames, frameIndex, out);
+                    if (outcome != null) {
+                        return outcome;
+                    }
+                }
+                return RowFilter.super.filterFrame(frames, frameIndex, alloc, out);
+            }
+        };
+    }
+
+    /**
+     * {@link #apply} for a plan whose masked values do not depend on the values (NULL, redact), on
+     * the frame where it lies in {@code frames}: the same bytes as {@link #apply} and
+     * {@link DataRow#encode}, without the row, frame and replacement objects, and nothing
+     * decoded. Returns null for a frame whose structure does not hold, which then takes the
+     * decoded path and its error (fail closed, one place that words it).
+     */
+    private RowFilter.FrameOutcome applyFixed(ByteBuf frames, int frameIndex, ByteBuf out) {
+        int frameLength = 1 + frames.getInt(frameIndex + 1);
+        int frameEnd = frameIndex + frameLength;
+        int countIndex = frameIndex + 5;
+        if (frameLength < 7 || frames.getByte(frameIndex) != DataRow.TYPE) {
+            return null;
+        }
+        int count = frames.getUnsignedShort(countIndex);
+        // First pass: check the structure, find what changes and whether every value keeps its length.
+        int newFrameLength = frameLength;
+        boolean changes = false;
+        boolean sameLengths = true;
+        int index = countIndex + 2;
+        for (int i = 0; i < count; i++) {
+            if (frameEnd - index < 4) {
+                return null;
+            }
+            int length = frames.getInt(index);
+            if (length < -1 || length > frameEnd - index - 4) {
+                return null;
+            }
+            index += 4 + Math.max(length, 0);
+            byte[] replacement = fixedReplacement(i);
+            if (replacement == null || length < 0) {
+                continue; // kept, or NULL, which stays NULL under every mask
+            }
+            changes = true;
+            if (replacement == SQL_NULL) {
+                newFrameLength -= length;
+                sameLengths = false;
+            } else {
+                newFrameLength += replacement.length - length;
+                sameLengths &= replacement.length == length;
+            }
+        }
+        if (index != frameEnd) {
+            return null;
+        }
+        if (!changes) {
+            return RowFilter.FrameOutcome.KEPT;
+        }
+        if (sameLengths && !frames.isReadOnly()) {
+            index = countIndex + 2;
+            for (int i = 0; i < count; i++) {
+                int length = frames.getInt(index);
+                byte[] replacement = fixedReplacement(i);
+                if (replacement != null && length >= 0) {
+                    frames.setBytes(index + 4, replacement);
+                }
+                index += 4 + Math.max(length, 0);
+            }
+            return RowFilter.FrameOutcome.KEPT;
+        }
+        if (out == null) {
+            return RowFilter.FrameOutcome.NEEDS_OUTPUT;
+        }
+        // Second pass: the new frame, the columns between changed values copied in bulk.
+        out.ensureWritable(newFrameLength);
+        out.writeByte(DataRow.TYPE).writeInt(newFrameLength - 1);
+        int copyFrom = countIndex;
+        index = countIndex + 2;
+        for (int i = 0; i < count; i++) {
+            int length = frames.getInt(index);
+            int next = index + 4 + Math.max(length, 0);
+            byte[] replacement = fixedReplacement(i);
+            if (replacement != null && length >= 0) {
+                out.writeBytes(frames, copyFrom, index - copyFrom);
+                if (replacement == SQL_NULL) {
+                    out.writeInt(-1);
+                } else {
+                    out.writeInt(replacement.length).writeBytes(replacement);
+                }
+                copyFrom = next;
+            }
+            index = next;
+        }
+        out.writeBytes(frames, copyFrom, frameEnd - copyFrom);
+        return RowFilter.FrameOutcome.REWRITTEN;
+    }
+
+    /** What a non-NULL value of {@code column} becomes under a fixed plan: null to keep it, SQL_NULL, or bytes. */
+    private byte[] fixedReplacement(int column) {
+        if (nullifyAll) {
+            return SQL_NULL;
+        }
+        return column < fixedReplacements.length ? fixedReplacements[column] : null;
     }
 
     private DataRow apply(DataRow row, ByteBufAllocator alloc) {

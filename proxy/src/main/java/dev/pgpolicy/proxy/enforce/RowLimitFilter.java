@@ -5,6 +5,7 @@ import dev.pgpolicy.proxy.session.RowFilter;
 import dev.pgpolicy.proxy.wire.DataRow;
 import dev.pgpolicy.proxy.wire.ErrorResponse;
 import dev.pgpolicy.proxy.wire.SqlState;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.util.Objects;
 import java.util.Optional;
@@ -67,5 +68,11 @@ final class RowLimitFilter implements RowFilter {
     @Override
     public DataRow filter(DataRow row, ByteBufAllocator alloc) {
         return inner.filter(row, alloc);
+    }
+
+    /** The inner filter's own frame path, so a row limit does not send masked rows through the decoded one. */
+    @Override
+    public FrameOutcome filterFrame(ByteBuf frames, int frameIndex, ByteBufAllocator alloc, ByteBuf out) {
+        return inner.filterFrame(frames, frameIndex, alloc, out);
     }
 }

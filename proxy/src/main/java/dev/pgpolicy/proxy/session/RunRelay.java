@@ -67,8 +67,9 @@ final class RunRelay {
      * Writes the rows of {@code run} through a filter that rewrites them (masking), as one write:
      * rows the filter leaves as they were, or masks in place, stay where they are and go out as a
      * slice of the run; a run with a rebuilt row is gathered into one new buffer, the rows around
-     * it copied in bulk. Per row this costs the filter and a copy of about a hundred bytes, instead
-     * of a pipeline write, an outbound-buffer entry and an iovec of its own. Each row is counted
+     * it copied in bulk. Each row is filtered where it lies in the run ({@link RowFilter#filterFrame}):
+     * per row this costs the filter and a copy of about a hundred bytes, instead of a frame and a
+     * row object, a pipeline write, an outbound-buffer entry and an iovec of its own. Each row is counted
      * ({@link RowFilter#admit}) before it is filtered; at a refusal the rows before it are written,
      * the refused row is dropped, {@code cutOff} gets the error, and the rest stays in the run.
      * Does nothing for a request whose replies are not relayed, or a filter that does not rewrite.
@@ -92,28 +93,29 @@ final class RunRelay {
                     break;
                 }
                 int frameStart = run.nextFrameIndex();
-                RawFrame frame = run.pollFrame();
-                try {
-                    DataRow row = (DataRow) BackendMessages.decode(frame);
-                    DataRow filtered = filter.filter(row, client.alloc());
-                    if (filtered == row) {
-                        row.release();
-                        pendingEnd = frameStart + frame.frameLength();
-                        continue;
-                    }
-                    try {
-                        if (gathered == null) {
-                            gathered = client.alloc().buffer(frames.writerIndex() - pendingStart);
-                        }
-                        gathered.writeBytes(frames, pendingStart, pendingEnd - pendingStart);
-                        filtered.encode(gathered);
-                    } finally {
-                        filtered.release();
-                    }
-                    pendingStart = frameStart + frame.frameLength();
-                    pendingEnd = pendingStart;
-                } finally {
-                    frame.release();
+                int frameEnd = frameStart + run.skipFrame();
+                if (gathered != null) {
+                    // A rewritten frame is appended to gathered, after the rows before it.
+                    gathered.writeBytes(frames, pendingStart, pendingEnd - pendingStart);
+                    pendingStart = frameStart;
+                    pendingEnd = frameStart;
+                }
+                RowFilter.FrameOutcome outcome = filter.filterFrame(frames, frameStart, client.alloc(), gathered);
+                if (outcome == RowFilter.FrameOutcome.NEEDS_OUTPUT) {
+                    gathered = client.alloc().buffer(frames.writerIndex() - pendingStart);
+                    gathered.writeBytes(frames, pendingStart, pendingEnd - pendingStart);
+                    outcome = filter.filterFrame(frames, frameStart, client.alloc(), gathered);
+                }
+                switch (outcome) {
+                    case KEPT:
+                        pendingEnd = frameEnd;
+                        break;
+                    case REWRITTEN:
+                        pendingStart = frameEnd;
+                        pendingEnd = frameEnd;
+                        break;
+                    case NEEDS_OUTPUT:
+                        throw new IllegalStateException("the row filter asked for an output buffer it was given");
                 }
             }
             ByteBuf out;

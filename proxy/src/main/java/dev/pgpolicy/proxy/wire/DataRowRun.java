@@ -60,6 +60,21 @@ public final class DataRowRun extends DefaultByteBufHolder {
     }
 
     /**
+     * Counts the next row as polled without handing out a frame, for a caller that reads or
+     * rewrites it where it lies in {@link #content()} (at {@link #nextFrameIndex()} before this
+     * call); returns its frame length, type byte included.
+     */
+    public int skipFrame() {
+        if (polledRows == rowCount) {
+            throw new IndexOutOfBoundsException("no row left of " + rowCount);
+        }
+        int frameLength = 1 + content().getInt(nextFrameIndex() + 1);
+        polledBytes += frameLength;
+        polledRows++;
+        return frameLength;
+    }
+
+    /**
      * A retained slice over the first {@code rows} rows not polled yet, which then count as polled;
      * the caller owns it.
      */
