@@ -317,20 +317,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
             throw new IllegalStateException("cluster in " + dataDirectory + " was stopped; start a new one");
         }
         long previous = postmasterPid;
-        ProcessResult result = ExternalCommand.of(account.command(List.of(binaries.pgCtl().toString(), "restart",
-                        "--pgdata=" + dataDirectory,
-                        // Without --log the new postmaster would write into our pipe and die of
-                        // SIGPIPE once the pipe closes.
-                        "--log=" + logFile(),
-                        "--mode=fast", "--wait", "--timeout=60")))
-                .environment("LC_ALL", "C")
-                .directory(baseDirectory)
-                .timeout(Duration.ofSeconds(120))
-                .run();
-        if (!result.succeeded()) {
-            throw new EmbeddedPostgresException("restart of " + dataDirectory + " failed:\n" + result.describe()
-                    + "\n--- " + logFile() + " (last lines) ---\n" + logTail(40));
-        }
+        // Without --log the new postmaster would write into our pipe and die of SIGPIPE once the pipe closes.
+        pgCtl("restart", "restart", Duration.ofSeconds(120), "--log=" + logFile(), "--mode=fast", "--wait", "--timeout=60");
         awaitExit(previous, dataDirectory);
         postmasterPid = readPostmasterPid().orElseThrow(() -> new EmbeddedPostgresException(
                 "pg_ctl restarted " + dataDirectory + " but postmaster.pid is missing"));
@@ -370,16 +358,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
             throw new EmbeddedPostgresException("cannot prepare " + dataDirectory + " for a standby start: " + e, e);
         }
         account.takeOwnership(baseDirectory);
-        ProcessResult start = ExternalCommand.of(account.command(List.of(binaries.pgCtl().toString(), "start",
-                        "--pgdata=" + dataDirectory, "--log=" + logFile(), "--no-wait")))
-                .environment("LC_ALL", "C")
-                .directory(baseDirectory)
-                .timeout(Duration.ofSeconds(60))
-                .run();
-        if (!start.succeeded()) {
-            throw new EmbeddedPostgresException("standby start of " + dataDirectory + " failed:\n" + start.describe()
-                    + "\n--- " + logFile() + " (last lines) ---\n" + logTail(40));
-        }
+        pgCtl("start", "standby start", Duration.ofSeconds(60), "--log=" + logFile(), "--no-wait");
         // Without --wait, pg_ctl returns before the postmaster has written its pid file.
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         OptionalLong pid = readPostmasterPid();
@@ -396,16 +375,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
     /** Ends the recovery {@link #restartAsStandby} began ({@code pg_ctl promote}); returns once the server accepts connections. */
     public synchronized void promote() {
-        ProcessResult result = ExternalCommand.of(account.command(List.of(binaries.pgCtl().toString(), "promote",
-                        "--pgdata=" + dataDirectory, "--wait", "--timeout=60")))
-                .environment("LC_ALL", "C")
-                .directory(baseDirectory)
-                .timeout(Duration.ofSeconds(90))
-                .run();
-        if (!result.succeeded()) {
-            throw new EmbeddedPostgresException("promotion of " + dataDirectory + " failed:\n" + result.describe()
-                    + "\n--- " + logFile() + " (last lines) ---\n" + logTail(40));
-        }
+        pgCtl("promote", "promotion", Duration.ofSeconds(90), "--wait", "--timeout=60");
         // pg_ctl returns once pg_control says "in production"; the postmaster admits sessions a
         // moment later, when it writes "ready" into line 8 of postmaster.pid (pidfile.h).
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -675,6 +645,24 @@ public final class EmbeddedPostgres implements AutoCloseable {
         }
         pgCtlStop("immediate", Duration.ofSeconds(30));
         awaitExit(pid.getAsLong(), dataDirectory);
+    }
+
+    /**
+     * Runs {@code pg_ctl action --pgdata=... options} as the cluster's account; a failure names
+     * {@code what} and ends with the server log's last lines, where PostgreSQL says why.
+     */
+    private void pgCtl(String action, String what, Duration timeout, String... options) {
+        List<String> command = new ArrayList<>(List.of(binaries.pgCtl().toString(), action, "--pgdata=" + dataDirectory));
+        command.addAll(List.of(options));
+        ProcessResult result = ExternalCommand.of(account.command(command))
+                .environment("LC_ALL", "C")
+                .directory(baseDirectory)
+                .timeout(timeout)
+                .run();
+        if (!result.succeeded()) {
+            throw new EmbeddedPostgresException(what + " of " + dataDirectory + " failed:\n" + result.describe()
+                    + "\n--- " + logFile() + " (last lines) ---\n" + logTail(40));
+        }
     }
 
     private ProcessResult pgCtlStop(String mode, Duration timeout) {
