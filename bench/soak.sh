@@ -249,6 +249,9 @@ else
   pgpolicy_cmd=("$root/bin/pgpolicy")
   say "building pgpolicy if needed"
 fi
+# SIGHUP as a daemon gets it: a soak started under nohup would otherwise pass on an ignored
+# SIGHUP, and the reloads "by sighup" would be done by the file watch alone.
+pgpolicy_cmd=(env --default-signal=HUP "${pgpolicy_cmd[@]}")
 "${pgpolicy_cmd[@]}" --version >/dev/null || die "pgpolicy does not run: ${pgpolicy_cmd[*]} --version failed"
 # The configuration of a production deployment: a catalog account for masking, a fixed hash()
 # key, a keyed (HMAC) audit chain that fails closed, the admin endpoint on loopback.

@@ -15,6 +15,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * {@code pgpolicy serve}: runs the proxy until SIGTERM or SIGINT, then shuts down gracefully.
@@ -77,7 +78,7 @@ public final class ServeCommand implements Callable<Integer> {
         // installed before the start: the JVM's default for SIGHUP is to exit, so a reload asked
         // for while the proxy starts must not stop it (the start reads the files as they are then).
         AtomicReference<ProxyServer> running = new AtomicReference<>();
-        Signal.handle(new Signal("HUP"), signal -> {
+        SignalHandler previous = Signal.handle(new Signal("HUP"), signal -> {
             ProxyServer current = running.get();
             if (current == null) {
                 LOG.info("SIGHUP while starting: the users file and the policy set are read as the start loads them");
@@ -86,6 +87,13 @@ public final class ServeCommand implements Callable<Integer> {
             LOG.info("SIGHUP: reloading the users file and the policy set");
             current.reload();
         });
+        if (previous == SignalHandler.SIG_IGN) {
+            // The JVM keeps a SIGHUP the process inherited as ignored (nohup, some supervisors)
+            // ignored, and says nothing: an operator's SIGHUP would then reload nothing, silently.
+            LOG.warn("SIGHUP is ignored in this process (started under nohup or by a supervisor that ignores it): "
+                    + "a SIGHUP will not reload; use POST /reload on the admin endpoint or the policy file watch, "
+                    + "or start pgpolicy without ignoring SIGHUP");
+        }
         ProxyServer server;
         try {
             server = ProxyServer.start(config);

@@ -125,7 +125,10 @@ class ShutdownTest {
         // Without the file watch, only the SIGHUPs below can reload the set.
         Path config = Files.createTempFile("pgpolicy-serve", ".yaml");
         Files.writeString(config, "policies_watch: false\n");
-        Process serve = new ProcessBuilder(javaBinary, "-cp", System.getProperty("java.class.path"),
+        // SIGHUP as a daemon gets it, whatever this JVM inherited: under nohup it is ignored, and
+        // the JVM passes that on (the test below covers that case).
+        Process serve = new ProcessBuilder("env", "--default-signal=HUP", javaBinary, "-cp",
+                System.getProperty("java.class.path"),
                 "dev.pgpolicy.proxy.cli.PgPolicyCommand", "serve", "--config", config.toString(),
                 "--listen", "127.0.0.1:" + port,
                 "--upstream", postgres.host() + ":" + postgres.port(), "--policies", policies.toString())
@@ -151,6 +154,43 @@ class ShutdownTest {
             serve.destroyForcibly();
             Files.deleteIfExists(logFile);
             Files.deleteIfExists(config);
+        }
+    }
+
+    @Test
+    void serveStartedWithSighupIgnoredSaysThatASighupWillNotReload(EmbeddedPostgres postgres,
+            @org.junit.jupiter.api.io.TempDir Path policies) throws Exception {
+        Files.writeString(policies.resolve("a.pgpolicy"), "allow any session;\nallow any select on public.*;\n");
+        int port;
+        try (ServerSocket probe = new ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        String javaBinary = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path logFile = Files.createTempFile("pgpolicy-serve", ".log");
+        // As nohup starts it: the JVM cannot catch a signal the process inherited as ignored.
+        Process serve = new ProcessBuilder("env", "--ignore-signal=HUP", javaBinary, "-cp",
+                System.getProperty("java.class.path"), "dev.pgpolicy.proxy.cli.PgPolicyCommand", "serve",
+                "--listen", "127.0.0.1:" + port, "--upstream", postgres.host() + ":" + postgres.port(),
+                "--policies", policies.toString())
+                .redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
+        Supplier<List<String>> log = () -> {
+            try {
+                return Files.readAllLines(logFile, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        };
+        try {
+            awaitLog(log, "running: SIGHUP reloads");
+            assertThat(contains(log.get(), "SIGHUP is ignored in this process")).as(String.join("\n", log.get()))
+                    .isTrue();
+            sighup(serve);
+            // The process lives on (an ignored SIGHUP neither reloads nor stops it).
+            assertThat(serve.waitFor(2, TimeUnit.SECONDS)).isFalse();
+            assertThat(contains(log.get(), "SIGHUP: reloading")).isFalse();
+        } finally {
+            serve.destroyForcibly();
+            Files.deleteIfExists(logFile);
         }
     }
 
