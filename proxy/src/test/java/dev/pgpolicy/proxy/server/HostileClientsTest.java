@@ -163,7 +163,10 @@ class HostileClientsTest {
         assertThat(conversation.framingError()).as(context).isNull();
         for (Map<Character, String> error : conversation.errors()) {
             String code = error.get('C');
-            assertThat(code).as(context).isNotNull().hasSize(5).doesNotStartWith("XX");
+            assertThat(code).as(context).isNotNull().hasSize(5);
+            if (!isServersAnswerToAnUnknownTypeOid(error)) {
+                assertThat(code).as(context).doesNotStartWith("XX");
+            }
             assertThat(error.get('S')).as(context).isIn("ERROR", "FATAL");
             boolean fromProxy = error.getOrDefault('D', "").startsWith("pgpolicy correlation id");
             if (fromProxy) {
@@ -439,5 +442,17 @@ class HostileClientsTest {
         Thread.sleep(100);
         System.gc();
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
+    /**
+     * A Parse whose parameter type OID a mutation changed to one that does not exist, followed by
+     * a Bind, is answered by PostgreSQL itself with XX000 "cache lookup failed for type N"
+     * (F=lsyscache.c, R=getBaseTypeAndTypmod; seen once in 200 tries, a bit flip of int4's OID 23
+     * to 151): the server's own internal-error code for a client's bad input, which the proxy
+     * rightly relays. It carries the server's source-file field, which no error the proxy makes has.
+     */
+    private static boolean isServersAnswerToAnUnknownTypeOid(Map<Character, String> error) {
+        return "XX000".equals(error.get('C')) && error.containsKey('F')
+                && error.getOrDefault('M', "").matches("cache lookup failed for type \\d+");
     }
 }
