@@ -18,6 +18,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -70,23 +71,11 @@ class ShutdownTest {
 
     @Test
     void serveStopsCleanlyOnSigterm(EmbeddedPostgres postgres) throws Exception {
-        int port;
-        try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
-        String javaBinary = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Path logFile = Files.createTempFile("pgpolicy-serve", ".log");
-        Process serve = new ProcessBuilder(javaBinary, "-cp", System.getProperty("java.class.path"),
-                "dev.pgpolicy.proxy.cli.PgPolicyCommand", "serve", "--listen", "127.0.0.1:" + port,
-                "--upstream", postgres.host() + ":" + postgres.port())
-                .redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
-        Supplier<List<String>> log = () -> {
-            try {
-                return Files.readAllLines(logFile, StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        };
+        ServeProcess started = ServeProcess.start(List.of(), "--upstream", postgres.host() + ":" + postgres.port());
+        int port = started.port();
+        Process serve = started.process();
+        Path logFile = started.logFile();
+        Supplier<List<String>> log = started::log;
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (!contains(log.get(), "pgpolicy listening on") && System.nanoTime() < deadline) {
@@ -116,30 +105,16 @@ class ShutdownTest {
     void serveReloadsThePolicySetOnSighupAndKeepsTheOldOneWhenTheNewIsBroken(EmbeddedPostgres postgres,
             @org.junit.jupiter.api.io.TempDir Path policies) throws Exception {
         Files.writeString(policies.resolve("a.pgpolicy"), "allow any session;\nallow any select on public.*;\n");
-        int port;
-        try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
-        String javaBinary = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Path logFile = Files.createTempFile("pgpolicy-serve", ".log");
         // Without the file watch, only the SIGHUPs below can reload the set.
         Path config = Files.createTempFile("pgpolicy-serve", ".yaml");
         Files.writeString(config, "policies_watch: false\n");
         // SIGHUP as a daemon gets it, whatever this JVM inherited: under nohup it is ignored, and
         // the JVM passes that on (the test below covers that case).
-        Process serve = new ProcessBuilder("env", "--default-signal=HUP", javaBinary, "-cp",
-                System.getProperty("java.class.path"),
-                "dev.pgpolicy.proxy.cli.PgPolicyCommand", "serve", "--config", config.toString(),
-                "--listen", "127.0.0.1:" + port,
-                "--upstream", postgres.host() + ":" + postgres.port(), "--policies", policies.toString())
-                .redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
-        Supplier<List<String>> log = () -> {
-            try {
-                return Files.readAllLines(logFile, StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        };
+        ServeProcess started = ServeProcess.start(List.of("env", "--default-signal=HUP"), "--config", config.toString(),
+                "--upstream", postgres.host() + ":" + postgres.port(), "--policies", policies.toString());
+        Process serve = started.process();
+        Path logFile = started.logFile();
+        Supplier<List<String>> log = started::log;
         try {
             awaitLog(log, "running: SIGHUP reloads");
             Files.writeString(policies.resolve("b.pgpolicy"), "allow nobody select on t;\n");
@@ -161,25 +136,12 @@ class ShutdownTest {
     void serveStartedWithSighupIgnoredSaysThatASighupWillNotReload(EmbeddedPostgres postgres,
             @org.junit.jupiter.api.io.TempDir Path policies) throws Exception {
         Files.writeString(policies.resolve("a.pgpolicy"), "allow any session;\nallow any select on public.*;\n");
-        int port;
-        try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
-        String javaBinary = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Path logFile = Files.createTempFile("pgpolicy-serve", ".log");
         // As nohup starts it: the JVM cannot catch a signal the process inherited as ignored.
-        Process serve = new ProcessBuilder("env", "--ignore-signal=HUP", javaBinary, "-cp",
-                System.getProperty("java.class.path"), "dev.pgpolicy.proxy.cli.PgPolicyCommand", "serve",
-                "--listen", "127.0.0.1:" + port, "--upstream", postgres.host() + ":" + postgres.port(),
-                "--policies", policies.toString())
-                .redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
-        Supplier<List<String>> log = () -> {
-            try {
-                return Files.readAllLines(logFile, StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        };
+        ServeProcess started = ServeProcess.start(List.of("env", "--ignore-signal=HUP"),
+                "--upstream", postgres.host() + ":" + postgres.port(), "--policies", policies.toString());
+        Process serve = started.process();
+        Path logFile = started.logFile();
+        Supplier<List<String>> log = started::log;
         try {
             awaitLog(log, "running: SIGHUP reloads");
             assertThat(contains(log.get(), "SIGHUP is ignored in this process")).as(String.join("\n", log.get()))
@@ -211,5 +173,34 @@ class ShutdownTest {
 
     private static boolean contains(List<String> log, String text) {
         return log.stream().anyMatch(line -> line.contains(text));
+    }
+
+    /** {@code pgpolicy serve} in a JVM of its own on a free port, its output in {@code logFile}. */
+    private record ServeProcess(Process process, Path logFile, int port) {
+
+        /** {@code launcher} (e.g. {@code env --default-signal=HUP}) runs the JVM; empty runs it directly. */
+        static ServeProcess start(List<String> launcher, String... serveArguments) throws IOException {
+            int port;
+            try (ServerSocket probe = new ServerSocket(0)) {
+                port = probe.getLocalPort();
+            }
+            Path logFile = Files.createTempFile("pgpolicy-serve", ".log");
+            List<String> command = new ArrayList<>(launcher);
+            command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                    System.getProperty("java.class.path"), "dev.pgpolicy.proxy.cli.PgPolicyCommand", "serve",
+                    "--listen", "127.0.0.1:" + port));
+            command.addAll(List.of(serveArguments));
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(logFile.toFile())
+                    .start();
+            return new ServeProcess(process, logFile, port);
+        }
+
+        List<String> log() {
+            try {
+                return Files.readAllLines(logFile, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
     }
 }
