@@ -332,7 +332,27 @@ public final class EmbeddedPostgres implements AutoCloseable {
      * yet started, or a standby without hot standby) are what a caller wants to hold open.
      * {@link #promote()} ends recovery.
      */
-    public synchronized void restartAsStandby(Map<String, String> settings) {
+    public void restartAsStandby(Map<String, String> settings) {
+        restartAsStandby(settings, Optional.empty());
+    }
+
+    /**
+     * As {@link #restartAsStandby(Map)}, with {@code backupLabel} (what {@code pg_backup_stop}
+     * returned as {@code labelfile}) written as the data directory's {@code backup_label}: the
+     * standby then replays from the backup's checkpoint instead of the one in pg_control, and is
+     * not consistent until it has replayed the backup's end record (PostgreSQL docs 26.3.4). A
+     * {@code restore_command} that withholds that record holds the standby in recovery but not
+     * yet consistent, where a hot standby refuses sessions with 57P03.
+     */
+    public void restartAsStandbyFromBackup(String backupLabel, Map<String, String> settings) {
+        if (!backupLabel.startsWith("START WAL LOCATION: ")) {
+            // Anything else would make the startup process refuse to start, far from the cause.
+            throw new IllegalArgumentException("not a backup_label (pg_backup_stop's labelfile): " + backupLabel);
+        }
+        restartAsStandby(settings, Optional.of(backupLabel));
+    }
+
+    private synchronized void restartAsStandby(Map<String, String> settings, Optional<String> backupLabel) {
         if (stopped) {
             throw new IllegalStateException("cluster in " + dataDirectory + " was stopped; start a new one");
         }
@@ -354,6 +374,9 @@ public final class EmbeddedPostgres implements AutoCloseable {
             // pgpolicy.conf is included last in postgresql.conf, so these values win.
             Files.writeString(dataDirectory.resolve("pgpolicy.conf"), conf.toString(), StandardOpenOption.APPEND);
             Files.writeString(dataDirectory.resolve("standby.signal"), "");
+            if (backupLabel.isPresent()) {
+                Files.writeString(dataDirectory.resolve("backup_label"), backupLabel.get());
+            }
         } catch (IOException e) {
             throw new EmbeddedPostgresException("cannot prepare " + dataDirectory + " for a standby start: " + e, e);
         }

@@ -10,6 +10,7 @@ import ch.qos.logback.core.read.ListAppender;
 import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
 import dev.pgpolicy.proxy.embedded.ProcessResult;
 import dev.pgpolicy.proxy.scram.ScramVerifier;
+import dev.pgpolicy.proxy.testing.BaseBackup;
 import dev.pgpolicy.proxy.testing.BackendMessage;
 import dev.pgpolicy.proxy.testing.Frames;
 import dev.pgpolicy.proxy.testing.OpenSockets;
@@ -48,7 +49,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The server refusing new sessions while it starts: PostgreSQL answers a startup packet with
  * {@code FATAL 57P03} from its postmaster before any backend runs (postmaster.c,
- * canAcceptConnections). Two windows, each held open for as long as the test needs:
+ * canAcceptConnections). Three windows, each held open for as long as the test needs:
  *
  * <ul>
  *   <li>"the database system is starting up" (CAC_STARTUP): the startup process has not yet
@@ -58,15 +59,22 @@ import org.slf4j.LoggerFactory;
  *   <li>"the database system is not accepting connections", detail "Hot standby mode is
  *       disabled." (CAC_NOTCONSISTENT without hot standby): a standby with
  *       {@code hot_standby = off} stays there until it is promoted.
+ *   <li>"the database system is not yet accepting connections", detail "Consistent recovery
+ *       state has not been yet reached." (CAC_NOTCONSISTENT with hot standby): the cluster is
+ *       restored as a hot standby from a base backup of itself ({@link BaseBackup}) whose end
+ *       record the {@code restore_command} withholds until a second gate file exists; redo has
+ *       begun (the postmaster is in PM_RECOVERY) but recovery cannot be consistent before that
+ *       record. The server's log confirms the state before and after the refusals are checked.
  * </ul>
  *
- * Both are checked through a passthrough proxy (the server's answer to the client's own startup
+ * Each is checked through a passthrough proxy (the server's answer to the client's own startup
  * packet) and through an {@code auth.mode: proxy} proxy whose upstream pool holds an idle
  * connection from before the restart (the pool finds it dead, opens a new one, and the server's
  * refusal of that login is what the client must get). Each refusal must reach psql, pgjdbc and a
  * raw client with the server's code, words and detail; the client's connection must be closed,
- * the proxy must hold no session and no socket to the server afterwards, and once the server is
- * promoted the same proxies serve new sessions.
+ * the proxy must hold no session and no socket to the server afterwards, and once the server
+ * accepts sessions again (a hot standby that reached consistency, or a promoted standby) the
+ * same proxies serve them.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -80,6 +88,11 @@ class UpstreamStartupWindowTest {
     private static final String STARTING_UP = "the database system is starting up";
     private static final String NOT_ACCEPTING = "the database system is not accepting connections";
     private static final String HOT_STANDBY_DISABLED = "Hot standby mode is disabled.";
+    private static final String NOT_YET_ACCEPTING = "the database system is not yet accepting connections";
+    private static final String NOT_CONSISTENT = "Consistent recovery state has not been yet reached.";
+    /* The startup process's LOG lines (xlogrecovery.c) that place it before and after consistency. */
+    private static final String REDO_STARTED = "redo starts at";
+    private static final String CONSISTENT = "consistent recovery state reached";
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final Pattern IDLE_METRIC = Pattern.compile("^pgpolicy_upstream_pool_idle (\\S+)$", Pattern.MULTILINE);
 
@@ -87,6 +100,9 @@ class UpstreamStartupWindowTest {
     private ProxyFixture passthrough;
     private ProxyFixture pooled;
     private Path recoveryGate;
+    private Path consistencyGate;
+    private Path archive;
+    private long standbyLogStart;
 
     @BeforeAll
     void start(@TempDir Path dir) throws IOException {
@@ -109,13 +125,17 @@ class UpstreamStartupWindowTest {
                 .usersFile(dir.resolve("users.yaml")).ioThreads(1));
         // In the cluster's directory, which the server's OS account can traverse.
         recoveryGate = postgres.baseDirectory().resolve("recovery-gate");
+        consistencyGate = postgres.baseDirectory().resolve("consistency-gate");
+        archive = postgres.baseDirectory().resolve("wal-archive");
     }
 
     @AfterAll
     void stop() throws IOException {
-        if (recoveryGate != null) {
-            // Lets a still waiting restore_command end, so no shell loop outlives the cluster.
-            Files.writeString(recoveryGate, "");
+        // Lets a still waiting restore_command end, so no shell loop outlives the cluster.
+        for (Path gate : new Path[] {recoveryGate, consistencyGate}) {
+            if (gate != null) {
+                Files.writeString(gate, "");
+            }
         }
         for (AutoCloseable closeable : new AutoCloseable[] {pooled, passthrough, postgres}) {
             try {
@@ -172,23 +192,80 @@ class UpstreamStartupWindowTest {
     void oncePromotedTheSameProxiesServeNewSessions() throws Exception {
         postgres.promote();
 
-        assertThat(passthroughPsql("SELECT 'direct after promotion'")).isEqualTo("direct after promotion");
+        assertBothProxiesServe(false);
+    }
+
+    @Test
+    @Order(5)
+    void onAHotStandbyNotYetConsistentClientsGetTheServersRefusalWithItsDetail() throws Exception {
+        // As before the first restart: the pool holds a connection the restart will end.
+        await(() -> poolIdle() >= 1, "the pooled proxy to keep the session's upstream connection");
+
+        BaseBackup backup = BaseBackup.takeInPlace(postgres, archive);
+        standbyLogStart = Files.size(postgres.logFile());
+        postgres.restartAsStandbyFromBackup(backup.label(),
+                Map.of("hot_standby", "on", "restore_command", backup.restoreCommand(archive, consistencyGate)));
+        awaitServerRefusal(NOT_YET_ACCEPTING);
+        // From the server's side: a standby that began redo from the backup's segment and has not
+        // reached consistency (the refusal can precede the "redo starts" line by a moment).
+        await(() -> standbyLog().contains(REDO_STARTED), "the standby's \"" + REDO_STARTED + "\" log line");
+        assertThat(standbyLog()).contains("entering standby mode", "starting backup recovery",
+                "restored log file \"" + backup.startSegment() + "\" from archive").doesNotContain(CONSISTENT);
+
+        assertRefusedThroughBothProxies(NOT_YET_ACCEPTING, NOT_CONSISTENT);
+        // Still in the window after all those refusals: the end segment was never handed out.
+        assertThat(directRefusal().fields()).containsEntry('M', NOT_YET_ACCEPTING).containsEntry('D', NOT_CONSISTENT);
+        assertThat(standbyLog()).doesNotContain(CONSISTENT)
+                .doesNotContain("restored log file \"" + backup.endSegment() + "\"");
+    }
+
+    @Test
+    @Order(6)
+    void onceConsistentTheHotStandbyServesNewSessionsThroughTheSameProxies() throws Exception {
+        Files.writeString(consistencyGate, "");
+        await(() -> standbyLog().contains("database system is ready to accept read-only connections"),
+                "the standby to reach consistency and admit read-only sessions");
+        assertThat(standbyLog()).contains(CONSISTENT);
+
+        assertBothProxiesServe(true);
+    }
+
+    @Test
+    @Order(7)
+    void oncePromotedTheFormerHotStandbyServesNewSessions() throws Exception {
+        postgres.promote();
+
+        assertBothProxiesServe(false);
+    }
+
+    // ---------------------------------------------------------------------------------- helpers
+
+    /** New psql and pgjdbc sessions through both proxies, against a server in recovery or not. */
+    private void assertBothProxiesServe(boolean inRecovery) throws Exception {
+        assertThat(passthroughPsql("SELECT 'direct'")).isEqualTo("direct");
         try (Connection connection = passthroughJdbc(); Statement statement = connection.createStatement();
                 ResultSet rows = statement.executeQuery("SELECT pg_is_in_recovery()")) {
             assertThat(rows.next()).isTrue();
-            assertThat(rows.getBoolean(1)).isFalse();
+            assertThat(rows.getBoolean(1)).isEqualTo(inRecovery);
         }
         ProcessResult pooledPsql = pooledPsql("SELECT current_user");
         assertThat(pooledPsql.succeeded()).as(pooledPsql.describe()).isTrue();
         assertThat(pooledPsql.stdout().strip()).isEqualTo(SERVICE_ROLE);
         try (Connection connection = pooledJdbc(); Statement statement = connection.createStatement();
-                ResultSet rows = statement.executeQuery("SELECT 41 + 1")) {
+                ResultSet rows = statement.executeQuery("SELECT pg_is_in_recovery(), 41 + 1")) {
             assertThat(rows.next()).isTrue();
-            assertThat(rows.getInt(1)).isEqualTo(42);
+            assertThat(rows.getBoolean(1)).isEqualTo(inRecovery);
+            assertThat(rows.getInt(2)).isEqualTo(42);
         }
     }
 
-    // ---------------------------------------------------------------------------------- helpers
+    /** What the server logged since the standby restored from the backup was started. */
+    private String standbyLog() throws IOException {
+        try (var log = Files.newInputStream(postgres.logFile())) {
+            log.skipNBytes(standbyLogStart);
+            return new String(log.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
 
     private void assertRefusedThroughBothProxies(String message, String detail) throws Exception {
         Logger proxyLogs = (Logger) LoggerFactory.getLogger("dev.pgpolicy.proxy");
