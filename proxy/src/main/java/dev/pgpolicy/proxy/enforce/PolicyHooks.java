@@ -844,8 +844,9 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         boolean found = false;
         for (int i = 0; i < named.length; i++) {
             StatementFacts facts = statements.get(i);
-            named[i] = readsElsewhere(List.of(facts))
-                    || !evaluate(set, principal, names, new QueryAnalysis(List.of(facts), analysis.findings())).masks().isEmpty();
+            Decision alone = evaluate(set, principal, names, new QueryAnalysis(List.of(facts), analysis.findings()));
+            // A statement the policy would not allow on its own is not understood here: fail closed.
+            named[i] = readsElsewhere(List.of(facts)) || !alone.masks().isEmpty() || !alone.allowed();
             found |= named[i];
         }
         // The whole text names a masked column, so some statement must: if none does on its own,
