@@ -687,16 +687,10 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         state.lastRevision = set.revision();
         PrincipalClass principal = state.principal(set, session, this::context);
         NameResolver resolver = names.resolver();
-        Decision decision;
-        if (principal.timeDependent()) {
-            decision = set.evaluate(principal, analysis, resolver);
-        } else {
-            DecisionKey key = DecisionKey.of(principal, names.cacheKey(), analysis);
-            decision = decisions.get(key, k -> set.evaluate(principal, analysis, resolver));
-        }
+        Decision decision = evaluate(set, principal, names, analysis);
         logFindings(session, decision, analysis);
         MaskSet masks = set.masks(principal);
-        state.rememberNamedMasks(sql, !decision.masks().isEmpty() || (!masks.isEmpty() && readsElsewhere(analysis)));
+        state.rememberNamedMasks(sql, namesMaskedColumns(set, principal, names, analysis, decision, masks));
         if ((decision.allowed() || decision.wouldDeny()) && !masks.isEmpty()) {
             try {
                 state.plannedCopies(sql, copyOut.plan(session, sql, standardConformingStrings(session), analysis, masks, resolver,
@@ -824,13 +818,69 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     // ------------------------------------------------------------------ masking
 
     /** FETCH and EXECUTE return rows of a query decided earlier, whose shape this message does not show. */
-    private static boolean readsElsewhere(QueryAnalysis analysis) {
-        for (StatementFacts facts : analysis.statements()) {
+    private Decision evaluate(PolicySet set, PrincipalClass principal, LiveNames.Resolution names, QueryAnalysis analysis) {
+        if (principal.timeDependent()) {
+            return set.evaluate(principal, analysis, names.resolver());
+        }
+        DecisionKey key = DecisionKey.of(principal, names.cacheKey(), analysis);
+        return decisions.get(key, k -> set.evaluate(principal, analysis, names.resolver()));
+    }
+
+    /**
+     * Which statements of the text name a masked column, so that the computed columns of their
+     * results are NULL (a set operation could carry the masked value in one) and those of the
+     * other statements of a multi-statement Query keep their values. A statement that reads rows
+     * decided elsewhere (FETCH of a cursor, EXECUTE of a prepared statement) counts as naming one.
+     * Each statement of a multi-statement text is evaluated on its own, through the decision cache.
+     */
+    private NamedMasks namesMaskedColumns(PolicySet set, PrincipalClass principal, LiveNames.Resolution names,
+            QueryAnalysis analysis, Decision decision, MaskSet masks) {
+        List<StatementFacts> statements = analysis.statements();
+        boolean any = !decision.masks().isEmpty() || (!masks.isEmpty() && readsElsewhere(statements));
+        if (!any || statements.size() <= 1) {
+            return NamedMasks.all(any);
+        }
+        boolean[] named = new boolean[statements.size()];
+        boolean found = false;
+        for (int i = 0; i < named.length; i++) {
+            StatementFacts facts = statements.get(i);
+            Decision alone = evaluate(set, principal, names, new QueryAnalysis(List.of(facts), analysis.findings()));
+            // A statement the policy would not allow on its own is not understood here: fail closed.
+            named[i] = readsElsewhere(List.of(facts)) || !alone.masks().isEmpty() || !alone.allowed();
+            found |= named[i];
+        }
+        // The whole text names a masked column, so some statement must: if none does on its own,
+        // the split is not understood and every result is treated as naming one.
+        return found ? new NamedMasks(named, true) : NamedMasks.all(true);
+    }
+
+    private static boolean readsElsewhere(List<StatementFacts> statements) {
+        for (StatementFacts facts : statements) {
             if (facts.kind() == StatementKind.FETCH || facts.kind() == StatementKind.EXECUTE) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * Per statement of a text, in order, whether it names a masked column.
+     *
+     * @param byStatement one flag per statement, or empty when all statements are alike
+     * @param otherwise the flag of every statement when {@code byStatement} is empty, and of a
+     *     statement beyond its end (a result the analysis did not foresee: fail closed)
+     */
+    record NamedMasks(boolean[] byStatement, boolean otherwise) {
+        private static final NamedMasks NONE = new NamedMasks(new boolean[0], false);
+        private static final NamedMasks ALL = new NamedMasks(new boolean[0], true);
+
+        static NamedMasks all(boolean named) {
+            return named ? ALL : NONE;
+        }
+
+        boolean names(int statement) {
+            return statement >= 0 && statement < byStatement.length ? byStatement[statement] : otherwise;
+        }
     }
 
     /**
@@ -870,17 +920,27 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
 
     @Override
     public boolean followsCompletions() {
-        return listener.followsCompletions();
+        // Always: the completions of a multi-statement Query tell which statement a result
+        // answers, and so whether its computed columns are masked.
+        return true;
     }
 
     @Override
     public void onForwarded(SessionInfo session, InFlightRequest request) {
-        listener.forwarded(session, request);
+        if (listener.followsCompletions()) {
+            listener.forwarded(session, request);
+        }
     }
 
     @Override
     public void onReply(SessionInfo session, InFlightRequest request, dev.pgpolicy.proxy.session.ServerReply reply) {
-        listener.replied(session, request, reply);
+        if (request.kind() == InFlightRequest.Kind.SIMPLE_QUERY
+                && reply.kind() == dev.pgpolicy.proxy.session.ServerReply.Kind.COMMAND_COMPLETE) {
+            state(session).statementCompleted(request);
+        }
+        if (listener.followsCompletions()) {
+            listener.replied(session, request, reply);
+        }
     }
 
     @Override
@@ -891,7 +951,9 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                 MaskSet masks = currentMasks(session, state);
                 RowFilter masking = RowFilter.UNCHANGED;
                 if (!masks.isEmpty()) {
-                    MaskPlan plan = plan(session, state, masks, description, request.sql().orElse(null));
+                    String sql = request.sql().orElse(null);
+                    MaskPlan plan = plan(session, masks, description,
+                            sql == null || state.namesMaskedColumn(sql, state.statementAnswered(request)));
                     reportMasks(session, request, plan);
                     masking = plan.filter();
                 }
@@ -946,7 +1008,8 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         }
         MaskPlan merged = null;
         for (RowDescription description : candidates) {
-            MaskPlan plan = plan(session, state, masks, description, sql);
+            // A Parsed text holds one statement.
+            MaskPlan plan = plan(session, masks, description, state.namesMaskedColumn(sql, 0));
             merged = merged == null ? plan : merge(merged, plan);
         }
         reportMasks(session, request, merged);
@@ -1007,9 +1070,8 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
      * because the engine already denied masked columns inside expressions, unless the statement
      * names a masked column, whose value could then reach the client through a set operation.
      */
-    private MaskPlan plan(SessionInfo session, SessionState state, MaskSet masks, RowDescription description, String sql) {
+    private MaskPlan plan(SessionInfo session, MaskSet masks, RowDescription description, boolean namesMasked) {
         String database = session.database().orElse("");
-        boolean namesMasked = sql == null || state.namesMaskedColumn(sql);
         List<MaskPlan.ColumnAction> actions = new ArrayList<>(description.fields().size());
         for (RowDescription.Field field : description.fields()) {
             if (field.tableOid() == 0) {
@@ -1095,12 +1157,15 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         /** Result layouts the server described, by statement text; more than one means the text is ambiguous. */
         private final Map<String, List<RowDescription>> descriptions = new ConcurrentHashMap<>();
         private final Map<String, String> parsedPath = new ConcurrentHashMap<>();
-        private final Map<String, Boolean> namedMasks = new ConcurrentHashMap<>();
+        private final Map<String, NamedMasks> namedMasks = new ConcurrentHashMap<>();
         /** The COPY ... TO STDOUT plans of each statement text, in statement order. */
         private final Map<String, List<CopyOutPlanner.CopyOutPlan>> copyPlans = new ConcurrentHashMap<>();
         /** Event loop only: the request whose CopyOutResponses are being counted, and how many came. */
         private InFlightRequest copyRequest;
         private int copiesAnswered;
+        /** Event loop only: the simple Query whose statement completions are being counted, and how many came. */
+        private InFlightRequest resultRequest;
+        private int statementsCompleted;
 
         private static final int REMEMBERED_STATEMENTS = 4096;
 
@@ -1160,16 +1225,31 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             return copiesAnswered++;
         }
 
-        void rememberNamedMasks(String sql, boolean namesMasked) {
+        void rememberNamedMasks(String sql, NamedMasks named) {
             if (namedMasks.size() > REMEMBERED_STATEMENTS) {
                 namedMasks.clear();
             }
-            namedMasks.put(sql, namesMasked);
+            namedMasks.put(sql, named);
         }
 
-        /** Unknown statements count as naming a masked column (fail closed). */
-        boolean namesMaskedColumn(String sql) {
-            return namedMasks.getOrDefault(sql, true);
+        /** Unknown texts count as naming a masked column (fail closed). */
+        boolean namesMaskedColumn(String sql, int statement) {
+            NamedMasks named = namedMasks.get(sql);
+            return named == null || named.names(statement);
+        }
+
+        /** A statement of {@code request} (a simple Query) completed: the next result is the next statement's. */
+        void statementCompleted(InFlightRequest request) {
+            if (resultRequest != request) {
+                resultRequest = request;
+                statementsCompleted = 0;
+            }
+            statementsCompleted++;
+        }
+
+        /** Which statement of {@code request}'s text the result now starting answers: 0 for the first. */
+        int statementAnswered(InFlightRequest request) {
+            return resultRequest == request ? statementsCompleted : 0;
         }
 
         /** The principal class, recomputed when the set or the session's attributes changed, or when it reads time. */

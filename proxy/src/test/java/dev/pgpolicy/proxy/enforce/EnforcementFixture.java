@@ -60,6 +60,11 @@ final class EnforcementFixture implements AutoCloseable {
 
     /** A proxy with hooks built here, so the test sees every decision. */
     static EnforcementFixture start(EmbeddedPostgres postgres) {
+        return start(postgres, policyDirectory());
+    }
+
+    /** The same, with the policies of {@code policies} instead of the shared enforcement policy. */
+    static EnforcementFixture start(EmbeddedPostgres postgres, Path policies) {
         createSchema(postgres);
         List<Announced> decisions = new CopyOnWriteArrayList<>();
         DecisionListener listener = decided -> {
@@ -72,7 +77,7 @@ final class EnforcementFixture implements AutoCloseable {
         // The metadata connection uses the superuser here; in production a role that can read the catalog.
         CatalogCache catalog = new CatalogCache(database -> DriverManager.getConnection(postgres.jdbcUrl(database),
                 postgres.superuser(), postgres.superuserPassword()));
-        PolicyHooks hooks = PolicyHooks.forDirectory(policyDirectory(), listener, catalog);
+        PolicyHooks hooks = PolicyHooks.forDirectory(policies, listener, catalog);
         ProxyServer proxy = ProxyServer.start(config(postgres, b -> b), hooks);
         return new EnforcementFixture(postgres, proxy, decisions, hooks);
     }

@@ -1,0 +1,67 @@
+package dev.pgpolicy.proxy.enforce;
+
+import static dev.pgpolicy.proxy.enforce.EnforcementFixture.APP;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
+import dev.pgpolicy.proxy.embedded.ProcessResult;
+import dev.pgpolicy.proxy.testing.PostgresExtension;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A simple Query of several statements, where one names a masked column: a computed column
+ * (table OID 0) is NULL in that statement's result, because a set operation could carry the
+ * masked value in it, and keeps its value in the results of the other statements. psql sends
+ * the text as one Query and prints every result.
+ */
+@ExtendWith(PostgresExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class MultiStatementMaskingTest {
+
+    private EnforcementFixture fixture;
+
+    @BeforeAll
+    void start(EmbeddedPostgres postgres) throws URISyntaxException {
+        Path policies = Path.of(getClass().getResource("/multi-statement-policies/policy.pgpolicy").toURI()).getParent();
+        fixture = EnforcementFixture.start(postgres, policies);
+    }
+
+    @AfterAll
+    void stop() {
+        fixture.close();
+    }
+
+    private String psql(String sql) {
+        ProcessResult result = fixture.client(APP).psql(sql);
+        assertThat(result.succeeded()).as(result.describe()).isTrue();
+        return result.stdout().strip();
+    }
+
+    @Test
+    void onlyTheStatementNamingAMaskedColumnLosesItsComputedColumns() {
+        assertThat(psql("SELECT 40 + 2; "
+                + "SELECT ssn, 'computed' FROM payments.customers WHERE id = 1; "
+                + "SELECT name, length(name) FROM payments.customers WHERE id = 1; "
+                + "SELECT ssn FROM payments.customers WHERE id = 1 UNION SELECT name FROM payments.customers WHERE id = 1; "
+                + "SELECT 'after'"))
+                .isEqualTo("42\n***-**-****|\nAda Lovelace|12\n\n\nafter"); // the UNION: two rows, both NULL
+    }
+
+    @Test
+    void statementsThatReturnNoRowsAndEmptyStatementsKeepTheCountRight() {
+        assertThat(psql("BEGIN; ; SELECT ssn, 1 FROM payments.customers WHERE id = 1;; COMMIT; SELECT 7 * 6"))
+                .isEqualTo("BEGIN\n***-**-****|\nCOMMIT\n42");
+    }
+
+    @Test
+    void aSingleStatementNamingAMaskedColumnStillLosesItsComputedColumns() {
+        assertThat(psql("SELECT ssn, 'computed' FROM payments.customers WHERE id = 1")).isEqualTo("***-**-****|");
+        assertThat(psql("SELECT length(name) FROM payments.customers WHERE id = 1")).isEqualTo("12");
+    }
+}
