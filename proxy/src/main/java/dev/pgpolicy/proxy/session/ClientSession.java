@@ -183,7 +183,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** Rewrites the CopyData of the COPY TO STDOUT in progress; UNCHANGED relays the frames as they are. */
     private CopyFilter copyFilter = CopyFilter.UNCHANGED;
     private boolean clientTerminated;
-    private boolean upstreamSentFatal;
+    /** The server's FATAL (or PANIC) error that ends the session, for the close log line and the audit record. */
+    private ErrorResponse upstreamFatal;
     private boolean closeLogged;
     /** The hooks accepted the session ({@link SessionHooks#onSessionReady}) and must hear of its end. */
     private boolean announcedReady;
@@ -825,7 +826,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         // Unknown database, too many connections...: the server's words, verbatim.
-        upstreamSentFatal = true;
+        upstreamFatal = error;
         reportAuthentication(Optional.of(error.message()));
         closeWithError(error);
     }
@@ -840,7 +841,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean returnUpstreamToPool() {
         if (pooledBackend == null || phase != Phase.READY || upstream == null || !upstream.isActive()
                 || transactionStatus != 'I' || !inFlight.isEmpty() || awaitingDecision != null
-                || !heldFrames.isEmpty() || cutoff != null || upstreamSentFatal) {
+                || !heldFrames.isEmpty() || cutoff != null || upstreamFatal != null) {
             return false;
         }
         PooledBackend backend = pooledBackend;
@@ -1335,7 +1336,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (message instanceof ErrorResponse error) {
             // Wrong password, unknown role, no pg_hba.conf entry: the server's words, verbatim.
-            upstreamSentFatal = error.isFatal();
+            upstreamFatal = error.isFatal() ? error : null;
             reportAuthentication(Optional.of(error.message()));
             return relayNow(frame);
         }
@@ -1385,7 +1386,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                         + " server with the service account mapped to user \"" + user + "\"");
             }
             // Unknown database, too many connections...: the server's words, verbatim.
-            upstreamSentFatal = error.isFatal();
+            upstreamFatal = error.isFatal() ? error : null;
             reportAuthentication(Optional.of(error.message()));
             return relayNow(frame);
         }
@@ -1415,7 +1416,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 return relayNow(frame);
             case ErrorResponse.TYPE: {
                 ErrorResponse error = (ErrorResponse) BackendMessages.decode(frame);
-                upstreamSentFatal = error.isFatal();
+                upstreamFatal = error.isFatal() ? error : null;
                 return relayNow(frame);
             }
             case ReadyForQuery.TYPE: {
@@ -1481,7 +1482,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
             case ErrorResponse.TYPE: {
                 ErrorResponse error = (ErrorResponse) BackendMessages.decode(frame);
-                upstreamSentFatal = error.isFatal();
+                upstreamFatal = error.isFatal() ? error : null;
                 endRowFilter();
                 endCopyFilter();
                 if (request != null && request.denial().isPresent()
@@ -1701,7 +1702,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             case ErrorResponse.TYPE: {
                 ErrorResponse error = (ErrorResponse) BackendMessages.decode(frame);
                 if (error.isFatal()) {
-                    upstreamSentFatal = true;
+                    upstreamFatal = error;
                     return relay(frame);
                 }
                 // The cancel (or the stand-in) failed it: the client already has the limit's error.
@@ -1848,7 +1849,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (phase == Phase.CLOSED) {
             return;
         }
-        if (clientTerminated || upstreamSentFatal) {
+        if (clientTerminated || upstreamFatal != null) {
             // The server said why (or the client asked to end): nothing to add.
             phase = Phase.CLOSED;
             closeOnFlush(client);
@@ -1921,14 +1922,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         closeLogged = true;
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - openedNanos);
-        LOG.info("session {}: closed user={} database={} client={} duration={}ms bytes_in={} bytes_out={}{}", id,
+        String serverEnded = upstreamFatal == null ? null
+                : "the server ended the session: " + upstreamFatal.code() + " " + upstreamFatal.message();
+        LOG.info("session {}: closed user={} database={} client={} duration={}ms bytes_in={} bytes_out={}{}{}", id,
                 user == null ? "" : user, database == null ? "" : database, describe(clientAddress()), millis,
-                traffic.bytesIn(), traffic.bytesOut(), before == Phase.READY || before == Phase.CLOSED ? "" : " (during " + before + ")");
+                traffic.bytesIn(), traffic.bytesOut(), before == Phase.READY || before == Phase.CLOSED ? "" : " (during " + before + ")",
+                serverEnded == null ? "" : " (" + serverEnded + ")");
         environment.listener().closed(this, new SessionSummary(outcome(), startupSeen,
                 Duration.ofNanos(System.nanoTime() - openedNanos), traffic.bytesIn(), traffic.bytesOut(),
                 closeReason != null ? closeReason
                         : clientTerminated ? "client terminated the session"
-                        : upstreamSentFatal ? "the server ended the session"
+                        : serverEnded != null ? serverEnded
                         : "the client closed the connection"));
     }
 

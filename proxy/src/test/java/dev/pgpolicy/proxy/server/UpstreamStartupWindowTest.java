@@ -284,6 +284,10 @@ class UpstreamStartupWindowTest {
                 .filter(event -> event.getLevel().isGreaterOrEqual(Level.INFO)).toList();
         assertThat(notable).as("log lines of the refused sessions").hasSizeBetween(1, 5)
                 .allSatisfy(event -> assertThat(event.getLevel()).as(event.getFormattedMessage()).isEqualTo(Level.INFO));
+        // The line that ends a refused session says why, in the server's words.
+        assertThat(notable).filteredOn(event -> event.getFormattedMessage().contains(": closed ")).isNotEmpty()
+                .allSatisfy(event -> assertThat(event.getFormattedMessage())
+                        .contains("(the server ended the session: 57P03 " + message + ")"));
     }
 
     private void refuseFiveSessions(String message, String detail) throws Exception {
