@@ -3,8 +3,6 @@ package dev.pgpolicy.proxy.enforce;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
-import dev.pgpolicy.proxy.server.ProxyConfig;
-import dev.pgpolicy.proxy.server.ProxyServer;
 import dev.pgpolicy.proxy.session.SessionInfo;
 import dev.pgpolicy.proxy.testing.BackendMessage;
 import dev.pgpolicy.proxy.testing.Frames;
@@ -20,7 +18,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Semaphore;
@@ -53,8 +50,7 @@ class ConcurrentSlotPipelineTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
 
     private EmbeddedPostgres postgres;
-    private PolicyHooks hooks;
-    private ProxyServer proxy;
+    private PolicyProxy proxy;
     private final Gate gate = new Gate();
     private final List<RawSocket> sockets = new ArrayList<>();
 
@@ -69,21 +65,19 @@ class ConcurrentSlotPipelineTest {
                 deny any delete on slots_sink;
                 limit any { concurrent 1 per user; }
                 """);
-        hooks = PolicyHooks.forDirectory(policies, gate);
-        proxy = ProxyServer.start(ProxyConfig.builder().listen("127.0.0.1", 0)
-                .upstream(postgres.host(), postgres.port()).shutdownGracePeriod(Duration.ZERO).build(), hooks);
+        proxy = PolicyProxy.start(postgres, policies, gate);
     }
 
     @AfterAll
     void stop() {
-        if (proxy != null) {
-            proxy.close();
-        }
-        if (hooks != null) {
-            hooks.close();
-        }
-        if (postgres != null) {
-            postgres.close();
+        try {
+            if (proxy != null) {
+                proxy.close();
+            }
+        } finally {
+            if (postgres != null) {
+                postgres.close();
+            }
         }
     }
 
@@ -110,12 +104,12 @@ class ConcurrentSlotPipelineTest {
         pipelining.write(Frames.concat(Frames.query(FIRST), Frames.query(GATED), Frames.query("SELECT 'third'")));
         gate.awaitReached();
         assertThat(readReply(pipelining).sqlState()).isNull(); // Query 1 done, Query 2 still at the gate
-        assertThat(hooks.concurrentSlotsHeld()).isEqualTo(1);
+        assertThat(proxy.hooks.concurrentSlotsHeld()).isEqualTo(1);
         assertRefusedElsewhere(); // Query 2 holds the slot while it waits
 
         gate.open();
         awaitGatedRunning();
-        assertThat(hooks.concurrentSlotsHeld()).isEqualTo(1);
+        assertThat(proxy.hooks.concurrentSlotsHeld()).isEqualTo(1);
         assertRefusedElsewhere(); // ... and while it runs: never two statements of the user at once
 
         assertThat(readReply(pipelining).sqlState()).isNull();
@@ -132,7 +126,7 @@ class ConcurrentSlotPipelineTest {
                 Frames.encode(run("SELECT 'third'", ""))));
         gate.awaitReached();
         assertThat(readReply(pipelining).sqlState()).isNull();
-        assertThat(hooks.concurrentSlotsHeld()).isEqualTo(1);
+        assertThat(proxy.hooks.concurrentSlotsHeld()).isEqualTo(1);
         assertRefusedElsewhere();
 
         gate.open();
@@ -157,7 +151,7 @@ class ConcurrentSlotPipelineTest {
         gate.awaitReached();
         assertThat(readReply(pipelining).sqlState()).isNull();
         assertThat(readReply(pipelining).sqlState()).isEqualTo("42501");
-        assertThat(hooks.concurrentSlotsHeld()).isEqualTo(1);
+        assertThat(proxy.hooks.concurrentSlotsHeld()).isEqualTo(1);
 
         gate.open();
         awaitGatedRunning();
@@ -173,7 +167,7 @@ class ConcurrentSlotPipelineTest {
         RawSocket waiting = session();
         waiting.write(Frames.concat(Frames.query(FIRST), Frames.query(GATED)));
         gate.awaitReached();
-        assertThat(hooks.concurrentSlotsHeld()).isEqualTo(1);
+        assertThat(proxy.hooks.concurrentSlotsHeld()).isEqualTo(1);
         waiting.close();
         awaitSlotsHeld(0);
         assertRunsElsewhere();
@@ -182,7 +176,7 @@ class ConcurrentSlotPipelineTest {
         gate.open();
         running.write(Frames.query(GATED));
         awaitGatedRunning();
-        assertThat(hooks.concurrentSlotsHeld()).isEqualTo(1);
+        assertThat(proxy.hooks.concurrentSlotsHeld()).isEqualTo(1);
         running.close();
         awaitSlotsHeld(0);
         assertRunsElsewhere();
@@ -199,7 +193,7 @@ class ConcurrentSlotPipelineTest {
         other.write(Frames.concat(Frames.query("SELECT 1"), Frames.encode(run("SELECT 2", ""))));
         assertThat(readReply(other).sqlState()).isEqualTo("53400");
         assertThat(readReply(other).sqlState()).isEqualTo("53400");
-        assertThat(hooks.concurrentSlotsHeld()).isEqualTo(1);
+        assertThat(proxy.hooks.concurrentSlotsHeld()).isEqualTo(1);
         gate.open();
         assertThat(readReply(holder).sqlState()).isNull();
         awaitSlotsHeld(0);
@@ -207,18 +201,14 @@ class ConcurrentSlotPipelineTest {
         // held: two statements of the user would now both get one.
         holder.write(Frames.query(GATED));
         awaitGatedRunning();
-        assertThat(hooks.concurrentSlotsHeld()).isEqualTo(1);
+        assertThat(proxy.hooks.concurrentSlotsHeld()).isEqualTo(1);
         assertRefusedElsewhere();
         assertThat(readReply(holder).sqlState()).isNull();
     }
 
     private RawSocket session() {
-        RawSocket socket = RawSocket.connect("127.0.0.1", proxy.address().getPort()).readTimeout(Duration.ofSeconds(60));
+        RawSocket socket = proxy.session(USER);
         sockets.add(socket);
-        socket.write(Frames.startup(Map.of("user", USER, "database", "postgres")));
-        while (socket.readMessage().type() != 'Z') {
-            // AuthenticationOk, ParameterStatus, BackendKeyData
-        }
         return socket;
     }
 
@@ -274,10 +264,10 @@ class ConcurrentSlotPipelineTest {
 
     private void awaitSlotsHeld(int expected) throws InterruptedException {
         Instant deadline = Instant.now().plus(WAIT);
-        while (hooks.concurrentSlotsHeld() != expected && Instant.now().isBefore(deadline)) {
+        while (proxy.hooks.concurrentSlotsHeld() != expected && Instant.now().isBefore(deadline)) {
             Thread.sleep(20);
         }
-        assertThat(hooks.concurrentSlotsHeld()).as("concurrent slots held").isEqualTo(expected);
+        assertThat(proxy.hooks.concurrentSlotsHeld()).as("concurrent slots held").isEqualTo(expected);
     }
 
     /**

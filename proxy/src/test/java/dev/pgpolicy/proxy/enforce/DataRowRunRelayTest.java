@@ -2,10 +2,7 @@ package dev.pgpolicy.proxy.enforce;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.pgpolicy.proxy.catalog.CatalogCache;
 import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
-import dev.pgpolicy.proxy.server.ProxyConfig;
-import dev.pgpolicy.proxy.server.ProxyServer;
 import dev.pgpolicy.proxy.testing.BackendMessage;
 import dev.pgpolicy.proxy.testing.Frames;
 import dev.pgpolicy.proxy.testing.LeakReports;
@@ -21,11 +18,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.DriverManager;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -47,8 +41,7 @@ class DataRowRunRelayTest {
     private static final String WIDE = "SELECT g, repeat('x', g % 50) FROM generate_series(1, 12000) g";
 
     private EmbeddedPostgres postgres;
-    private PolicyHooks hooks;
-    private ProxyServer proxy;
+    private PolicyProxy proxy;
 
     @BeforeAll
     void start(@TempDir Path dir) throws Exception {
@@ -70,33 +63,24 @@ class DataRowRunRelayTest {
                 mask any public.people.secret with redact("***");
                 limit limited { rows 15000 per query; }
                 """);
-        CatalogCache catalog = new CatalogCache(database -> DriverManager.getConnection(postgres.jdbcUrl(database),
-                postgres.superuser(), postgres.superuserPassword()));
-        hooks = PolicyHooks.forDirectory(policies, DecisionListener.NONE, catalog);
-        proxy = ProxyServer.start(ProxyConfig.builder().listen("127.0.0.1", 0)
-                .upstream(postgres.host(), postgres.port()).shutdownGracePeriod(Duration.ZERO).build(), hooks);
+        proxy = PolicyProxy.startWithCatalog(postgres, policies, DecisionListener.NONE);
     }
 
     @AfterAll
     void stop() {
-        if (proxy != null) {
-            proxy.close();
-        }
-        if (hooks != null) {
-            hooks.close();
-        }
-        if (postgres != null) {
-            postgres.close();
+        try {
+            if (proxy != null) {
+                proxy.close();
+            }
+        } finally {
+            if (postgres != null) {
+                postgres.close();
+            }
         }
     }
 
     private RawSocket session(String user) {
-        RawSocket socket = RawSocket.connect("127.0.0.1", proxy.address().getPort()).readTimeout(Duration.ofSeconds(60));
-        socket.write(Frames.startup(Map.of("user", user, "database", "postgres")));
-        while (socket.readMessage().type() != 'Z') {
-            // AuthenticationOk, ParameterStatus, BackendKeyData
-        }
-        return socket;
+        return proxy.session(user);
     }
 
     private static List<WireMessage> described(String sql) {

@@ -3,8 +3,6 @@ package dev.pgpolicy.proxy.enforce;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
-import dev.pgpolicy.proxy.server.ProxyConfig;
-import dev.pgpolicy.proxy.server.ProxyServer;
 import dev.pgpolicy.proxy.testing.BackendMessage;
 import dev.pgpolicy.proxy.testing.Frames;
 import dev.pgpolicy.proxy.testing.RawSocket;
@@ -14,9 +12,7 @@ import dev.pgpolicy.proxy.wire.Parse;
 import dev.pgpolicy.proxy.wire.WireMessage;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,8 +35,7 @@ class RowLimitProtocolTest {
     private static final String QUICK = "SELECT g FROM generate_series(1, 3000) g";
 
     private EmbeddedPostgres postgres;
-    private PolicyHooks hooks;
-    private ProxyServer proxy;
+    private PolicyProxy proxy;
 
     @BeforeAll
     void start(@TempDir Path dir) throws Exception {
@@ -52,31 +47,24 @@ class RowLimitProtocolTest {
                 allow any all;
                 limit any { rows 1000 per query; }
                 """);
-        hooks = PolicyHooks.forDirectory(policies, DecisionListener.NONE);
-        proxy = ProxyServer.start(ProxyConfig.builder().listen("127.0.0.1", 0)
-                .upstream(postgres.host(), postgres.port()).shutdownGracePeriod(Duration.ZERO).build(), hooks);
+        proxy = PolicyProxy.start(postgres, policies, DecisionListener.NONE);
     }
 
     @AfterAll
     void stop() {
-        if (proxy != null) {
-            proxy.close();
-        }
-        if (hooks != null) {
-            hooks.close();
-        }
-        if (postgres != null) {
-            postgres.close();
+        try {
+            if (proxy != null) {
+                proxy.close();
+            }
+        } finally {
+            if (postgres != null) {
+                postgres.close();
+            }
         }
     }
 
     private RawSocket session() {
-        RawSocket socket = RawSocket.connect("127.0.0.1", proxy.address().getPort()).readTimeout(Duration.ofSeconds(60));
-        socket.write(Frames.startup(Map.of("user", USER, "database", "postgres")));
-        while (socket.readMessage().type() != 'Z') {
-            // AuthenticationOk, ParameterStatus, BackendKeyData
-        }
-        return socket;
+        return proxy.session(USER);
     }
 
     private static WireMessage[] run(String sql, int maxRows) {
