@@ -35,7 +35,7 @@ Options:
   --warmup-transactions N
                    pgpolicy targets: keep warming a workload up until it ran N transactions
                    (default 20000; 0: time only), for at most --warmup-max seconds
-  --warmup-max S   the most a pgpolicy target's warm-up may take per workload (default 60)
+  --warmup-max S   the most a pgpolicy target's warm-up may take per workload (default 120)
   --targets LIST   comma list of direct,pgbouncer,pgpolicy-allow,pgpolicy-realistic,pgpolicy-proxy
                    (default all but pgpolicy-proxy)
   --workloads LIST comma list of select-simple,select-extended,select-prepared,tpcb-prepared,
@@ -46,7 +46,7 @@ EOF
 }
 
 rounds=3 duration=5 clients=8 threads=2 scale=10 warmup=5 json_out=""
-warmup_transactions=20000 warmup_max=60
+warmup_transactions=20000 warmup_max=120
 targets_opt="direct,pgbouncer,pgpolicy-allow,pgpolicy-realistic"
 workloads_opt="select-simple,select-extended,select-prepared,tpcb-prepared,rows10k,connect"
 while [ $# -gt 0 ]; do
