@@ -3,7 +3,7 @@
 # pgpolicy (relay without policy, and with a realistic policy), interleaved over several rounds.
 #
 #   bench/compare.sh [--rounds N] [--duration S] [--clients N] [--threads N] [--scale N]
-#                    [--warmup S] [--targets LIST] [--workloads LIST] [--json FILE] [--quick]
+#                    [--warmup S] [--warmup-transactions N] [--targets LIST] [--workloads LIST] [--json FILE] [--quick]
 #
 # For every workload and target it reports TPS, p50/p99 latency (from pgbench's per-transaction
 # log), the CPU the proxy process spends per transaction (utime+stime from /proc/PID/stat around
@@ -31,17 +31,22 @@ Options:
   --clients N      pgbench clients, the same for every target (default 8)
   --threads N      pgbench threads (default 2)
   --scale N        pgbench scale factor (default 10)
-  --warmup S       seconds of warm-up per workload and target before the first round (default 2)
+  --warmup S       seconds of warm-up per workload and target before the first round (default 5)
+  --warmup-transactions N
+                   pgpolicy targets: keep warming a workload up until it ran N transactions
+                   (default 20000; 0: time only), for at most --warmup-max seconds
+  --warmup-max S   the most a pgpolicy target's warm-up may take per workload (default 120)
   --targets LIST   comma list of direct,pgbouncer,pgpolicy-allow,pgpolicy-realistic,pgpolicy-proxy
                    (default all but pgpolicy-proxy)
   --workloads LIST comma list of select-simple,select-extended,select-prepared,tpcb-prepared,
                    rows10k,connect (default all)
   --json FILE      also write the per-round results and the medians as JSON
-  --quick          smoke run: one round of 3 s, 1 s warm-up
+  --quick          smoke run: one round of 3 s, 1 s warm-up, no transaction count
 EOF
 }
 
-rounds=3 duration=5 clients=8 threads=2 scale=10 warmup=2 json_out=""
+rounds=3 duration=5 clients=8 threads=2 scale=10 warmup=5 json_out=""
+warmup_transactions=20000 warmup_max=120
 targets_opt="direct,pgbouncer,pgpolicy-allow,pgpolicy-realistic"
 workloads_opt="select-simple,select-extended,select-prepared,tpcb-prepared,rows10k,connect"
 while [ $# -gt 0 ]; do
@@ -52,10 +57,12 @@ while [ $# -gt 0 ]; do
     --threads) threads=${2:?}; shift 2 ;;
     --scale) scale=${2:?}; shift 2 ;;
     --warmup) warmup=${2:?}; shift 2 ;;
+    --warmup-transactions) warmup_transactions=${2:?}; shift 2 ;;
+    --warmup-max) warmup_max=${2:?}; shift 2 ;;
     --targets) targets_opt=${2:?}; shift 2 ;;
     --workloads) workloads_opt=${2:?}; shift 2 ;;
     --json) json_out=${2:?}; shift 2 ;;
-    --quick) rounds=1 duration=3 warmup=1; shift ;;
+    --quick) rounds=1 duration=3 warmup=1 warmup_transactions=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -64,6 +71,9 @@ for n in "$rounds" "$duration" "$clients" "$threads" "$scale"; do
   [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: expected a positive integer, got '$n'" >&2; exit 2; }
 done
 [[ "$warmup" =~ ^[0-9]+$ ]] || { echo "compare.sh: --warmup expects seconds, got '$warmup'" >&2; exit 2; }
+[[ "$warmup_transactions" =~ ^[0-9]+$ ]] \
+  || { echo "compare.sh: --warmup-transactions expects a count, got '$warmup_transactions'" >&2; exit 2; }
+[[ "$warmup_max" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: --warmup-max expects seconds, got '$warmup_max'" >&2; exit 2; }
 [ "$threads" -le "$clients" ] || threads=$clients
 if [ -n "$json_out" ]; then
   case "$json_out" in /*) ;; *) json_out="$PWD/$json_out" ;; esac
@@ -357,10 +367,11 @@ run_one() {  # round workload target seconds
     sleep 0.1
   done
   server_after=$(server_ticks)
-  [ "$r" = warmup ] && { rm -f "$prefix".*; return 0; }
   local tps txns failed
-  tps=$(awk '/^tps = / { print $3; exit }' "$out")
   txns=$(awk -F': ' '/^number of transactions actually processed/ { print $2; exit }' "$out")
+  last_txns=${txns:-0}
+  [ "$r" = warmup ] && { rm -f "$prefix".*; return 0; }
+  tps=$(awk '/^tps = / { print $3; exit }' "$out")
   failed=$(awk '/^number of failed transactions/ { print $5; exit }' "$out")
   [ -n "$failed" ] || failed=0
   [ "$failed" = 0 ] || say "WARNING: $failed failed transactions: workload $w, target $t, round $r"
@@ -384,10 +395,36 @@ run_one() {  # round workload target seconds
 }
 
 started=$(date +%s)
-if [ "$warmup" -gt 0 ]; then
-  say "warm-up: ${warmup}s per workload and target (JIT, caches, buffers)"
+# The JVM compiles a method after it ran a number of times (C2: about 15,000 invocations), not
+# after a time: on a loaded machine a pgpolicy target runs few transactions per second, so a timed
+# warm-up leaves its statement path interpreted or in C1's profiling code, and the measured CPU per
+# transaction then grows with the machine's load (docs/performance.md, run 10). pgpolicy targets are
+# therefore warmed up until they ran --warmup-transactions, within --warmup-max seconds.
+warm_up() {  # workload target
+  local w=$1 t=$2 done_txns=0 spent=0 chunk=$warmup
+  [ "$chunk" -ge 5 ] || chunk=5
+  if [ "$warmup" -gt 0 ]; then
+    run_one warmup "$w" "$t" "$warmup"
+    done_txns=$last_txns spent=$warmup
+  fi
+  case "$t" in pgpolicy-*) ;; *) return 0 ;; esac
+  while [ "$done_txns" -lt "$warmup_transactions" ] && [ "$spent" -lt "$warmup_max" ]; do
+    [ $((spent + chunk)) -le "$warmup_max" ] || chunk=$((warmup_max - spent))
+    run_one warmup "$w" "$t" "$chunk"
+    done_txns=$((done_txns + last_txns)) spent=$((spent + chunk))
+  done
+  if [ "$warmup_transactions" -gt 0 ]; then
+    if [ "$done_txns" -lt "$warmup_transactions" ]; then
+      say "WARNING: warm-up of $w through $t stopped at ${spent}s with $done_txns of $warmup_transactions transactions: the JIT may still be compiling its path, so its CPU per transaction reads high (--warmup-max)"
+    else
+      say "warm-up: $w through $t: $done_txns transactions in ${spent}s"
+    fi
+  fi
+}
+if [ "$warmup" -gt 0 ] || [ "$warmup_transactions" -gt 0 ]; then
+  say "warm-up: ${warmup}s per workload and target; pgpolicy targets until $warmup_transactions transactions (at most ${warmup_max}s)"
   for w in "${workloads[@]}"; do
-    for t in "${active[@]}"; do run_one warmup "$w" "$t" "$warmup"; done
+    for t in "${active[@]}"; do warm_up "$w" "$t"; done
   done
 fi
 for r in $(seq 1 "$rounds"); do
@@ -416,7 +453,7 @@ for t in "${targets[@]}"; do
 done
 
 awk -F'\t' -v workloads="${workloads[*]}" -v targets="${active[*]}" -v json_out="$json_out" \
-    -v skipped="$skipped_note" -v skipped_names="$skipped_names" -v meta="rounds=$rounds duration=${duration}s clients=$clients threads=$threads scale=$scale cores=$(nproc)" \
+    -v skipped="$skipped_note" -v skipped_names="$skipped_names" -v meta="rounds=$rounds duration=${duration}s clients=$clients threads=$threads scale=$scale warmup=${warmup}s,${warmup_transactions}tx cores=$(nproc)" \
     -v elapsed="$elapsed" '
 function median(s,    a, n, i, j, x) {
   n = split(s, a, " ")

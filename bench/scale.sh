@@ -352,10 +352,26 @@ run_active() {  # workload target
       cpu = proxied ? sprintf("%.1f", (c1 - c0) / hz * 1e6 / n) : "-"
       heap = "-"; rss = "-"
       if (mem != "") { split(mem, m, " "); heap = sprintf("%.1f", m[1] / 1024); rss = sprintf("%.1f", m[4] / 1024) }
-      printf "%-16s %-10s %9.0f %8.3f %8.3f %9s %9s %9s %7d %8d\n", w, t, n / (w1 - w0), p[1], p[2], cpu,
+      printf "%s %s %.0f %.3f %.3f %s %s %s %d %d\n", w, t, n / (w1 - w0), p[1], p[2], cpu,
         heap, rss, failed, cs }')")
-  say "${active_rows[-1]}"
+  say "$(active_row "${active_rows[-1]}")"
   rm -f "$prefix".*
+}
+
+# One line of the active table from "workload target tps p50 p99 cpu heap rss failed conn_s";
+# "p99 x B" is the p99 latency as a ratio to PgBouncer's on the same workload in this run, when
+# PgBouncer's row is there: the tail under many clients is where a proxy differs most.
+active_row() {  # fields
+  local w t tps p50 p99 cpu heap rss failed cs ratio="-" row bw bt bp99
+  read -r w t tps p50 p99 cpu heap rss failed cs <<<"$1"
+  for row in "${active_rows[@]}"; do
+    read -r bw bt _ _ bp99 _ <<<"$row"
+    if [ "$bw" = "$w" ] && [ "$bt" = pgbouncer ]; then
+      ratio=$(awk -v a="$p99" -v b="$bp99" 'BEGIN { print (b + 0 > 0) ? sprintf("%.2f", a / b) : "-" }')
+    fi
+  done
+  printf '%-16s %-10s %9s %8s %8s %8s %9s %9s %9s %7s %8s\n' "$w" "$t" "$tps" "$p50" "$p99" "$ratio" "$cpu" \
+    "$heap" "$rss" "$failed" "$cs"
 }
 
 phase_active() {
@@ -398,11 +414,12 @@ if [ ${#memory_rows[@]} -gt 0 ]; then
 fi
 if [ ${#active_rows[@]} -gt 0 ]; then
   printf '\n%d active clients (pgbench -j 2), %d s window after all clients connected\n' "$clients" "$duration"
-  printf 'proxy us = CPU of the proxy process (pgpolicy or PgBouncer) per transaction; heap and RSS of pgpolicy after a full GC, clients connected\n\n'
-  hdr=$(printf '%-16s %-10s %9s %8s %8s %9s %9s %9s %7s %8s' workload target tps "p50 ms" "p99 ms" "proxy us" \
-        "heap MiB" "RSS MiB" failed "conn s")
+  printf 'proxy us = CPU of the proxy process (pgpolicy or PgBouncer) per transaction; heap and RSS of pgpolicy after a full GC, clients connected\n'
+  printf 'p99 x B = p99 latency as a ratio to PgBouncer'"'"'s on the same workload\n\n'
+  hdr=$(printf '%-16s %-10s %9s %8s %8s %8s %9s %9s %9s %7s %8s' workload target tps "p50 ms" "p99 ms" "p99 x B" \
+        "proxy us" "heap MiB" "RSS MiB" failed "conn s")
   echo "$hdr"; echo "${hdr//?/-}"
-  printf '%s\n' "${active_rows[@]}"
+  for row in "${active_rows[@]}"; do active_row "$row"; done
 fi
 exit 0
 }
