@@ -14,7 +14,6 @@ import re
 import sys
 
 CALL = re.compile(r'^(\d+)\s+(?:<\.\.\. (\w+) resumed>|(\w+)\()(.*)$')
-RESULT = re.compile(r'\)\s+=\s+(-?\d+|\?)(?:\s+(\w+))?')
 FD_TYPE = re.compile(r'^(\d+)<([^>]*)>')
 
 READS = {'read', 'readv', 'recvfrom', 'recvmsg', 'recvmmsg'}
@@ -77,6 +76,18 @@ def classify(name, args, result, error):
     return keys
 
 
+def result_of(tail):
+    """The return value and errno name of a completed call: `... ) = -1 EAGAIN (...)`."""
+    # The last ") = " is the result's: quoted arguments are escaped by strace and come before it.
+    at = tail.rfind(') = ')
+    if at < 0:
+        return '?', None
+    words = tail[at + 4:].split()
+    value = words[0] if words else '?'
+    error = words[1] if value == '-1' and len(words) > 1 else None
+    return value, error
+
+
 def count(trace, threads_file, transactions, workload, target):
     names = {}
     with open(threads_file) as f:
@@ -99,8 +110,7 @@ def count(trace, threads_file, transactions, workload, target):
             else:
                 name, args = pending.pop(tid, (resumed, ''))
                 tail = rest
-            result = RESULT.search(tail)
-            value, error = (result.group(1), result.group(2)) if result else ('?', None)
+            value, error = result_of(tail)
             counts['traced'] += 1
             if names.get(tid, '').startswith('pgpolicy-io'):
                 counts['loop_calls'] += 1
