@@ -135,7 +135,8 @@ def report(results, load):
                 traced[(w, t)][key] += int(value)
                 traced_tx[(w, t)] = int(tx)
     keys = [k for k, _ in COLUMNS]
-    header = f'{"workload":16} {"target":15}' + ''.join(f'{k:>12}' for k in keys)
+    widths = {k: max(10, len(k)) + 2 for k in keys}  # a column never runs into the next one
+    header = f'{"workload":16} {"target":15}' + ''.join(f'{k:>{widths[k]}}' for k in keys)
     print(header)
     print('-' * len(header))
     for (w, t), (tx, calls, vol, invol) in plain.items():
@@ -143,7 +144,7 @@ def report(results, load):
         ttx = traced_tx.get((w, t), 0)
         for k in keys[3:]:
             row[k] = traced[(w, t)][k] / ttx if ttx else float('nan')
-        print(f'{w:16} {t:15}' + ''.join(f'{row[k]:12.2f}' for k in keys))
+        print(f'{w:16} {t:15}' + ''.join(f'{row[k]:{widths[k]}.2f}' for k in keys))
     print()
     print('other calls per transaction, by name (strace):')
     for (w, t), counter in traced.items():
