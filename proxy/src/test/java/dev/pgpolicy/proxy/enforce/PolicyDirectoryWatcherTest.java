@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pgpolicy.policy.testing.PolicyTestRunner;
 import dev.pgpolicy.sql.SqlAnalyzer;
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
@@ -17,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -163,6 +166,70 @@ class PolicyDirectoryWatcherTest {
             }
         }
         assertThat(missed).as("rounds whose new directory was not watched, of %d", rounds).isZero();
+    }
+
+    /**
+     * The kernel's watch follows a directory renamed inside the tree, but its events used to be
+     * resolved against the old name, so a directory created in the renamed one was not watched.
+     */
+    @Test
+    void aDirectoryCreatedInARenamedDirectoryIsWatched() throws Exception {
+        BlockingQueue<LivePolicy.Outcome> reloads = new LinkedBlockingQueue<>();
+        Path teams = Files.createDirectory(policies.resolve("teams"));
+        try (PolicyDirectoryWatcher watcher = PolicyDirectoryWatcher.start(live, reloads::add, Duration.ofMillis(100))) {
+            Path squads = Files.move(teams, policies.resolve("squads"), StandardCopyOption.ATOMIC_MOVE);
+            Files.writeString(squads.resolve("squad.pgpolicy"), denyRule("squad"));
+            awaitRuleIds(reloads, ids -> ids.contains("squad"), "the rename");
+
+            Path billing = Files.createDirectory(squads.resolve("billing"));
+            Files.writeString(billing.resolve("billing.pgpolicy"), denyRule("billing"));
+            awaitRuleIds(reloads, ids -> ids.contains("billing"), "a new directory in the renamed one");
+
+            Files.writeString(billing.resolve("billing.pgpolicy"), denyRule("billing-changed"));
+            awaitRuleIds(reloads, ids -> ids.contains("billing-changed"), "a change in that directory");
+        }
+    }
+
+    /**
+     * Every watcher holds one inotify instance, and the kernel allows few per user
+     * ({@code fs.inotify.max_user_instances}, often 128) on a machine where other processes watch
+     * too: closing a watcher, including one whose directory was replaced, must give its instance back.
+     */
+    @Test
+    void aClosedWatcherHoldsNoInotifyInstance() throws Exception {
+        Path descriptors = Path.of("/proc/self/fd");
+        Assumptions.assumeTrue(Files.isDirectory(descriptors), "counts the open inotify instances in /proc");
+        long before = inotifyInstances(descriptors);
+        BlockingQueue<LivePolicy.Outcome> reloads = new LinkedBlockingQueue<>();
+        for (int i = 0; i < 2; i++) {
+            try (PolicyDirectoryWatcher watcher = PolicyDirectoryWatcher.start(live, reloads::add, Duration.ofMillis(50))) {
+                assertThat(inotifyInstances(descriptors)).isEqualTo(before + 1);
+                Path staged = Files.createDirectory(root.resolve("staged-" + i));
+                Files.writeString(staged.resolve("base.pgpolicy"), BASE + denyRule("swapped-" + i));
+                Files.move(policies, root.resolve("old-" + i), StandardCopyOption.ATOMIC_MOVE);
+                Files.move(staged, policies, StandardCopyOption.ATOMIC_MOVE);
+                String swapped = "swapped-" + i;
+                awaitRuleIds(reloads, ids -> ids.contains(swapped), "the directory was replaced");
+                assertThat(inotifyInstances(descriptors)).isEqualTo(before + 1);
+            }
+        }
+        assertThat(inotifyInstances(descriptors)).isEqualTo(before);
+    }
+
+    private static long inotifyInstances(Path descriptors) throws IOException {
+        long count = 0;
+        try (DirectoryStream<Path> open = Files.newDirectoryStream(descriptors)) {
+            for (Path descriptor : open) {
+                try {
+                    if (Files.readSymbolicLink(descriptor).toString().contains("inotify")) {
+                        count++;
+                    }
+                } catch (NoSuchFileException e) {
+                    // Closed since the listing (the listing's own descriptor among them).
+                }
+            }
+        }
+        return count;
     }
 
     private static String denyRule(String id) {
