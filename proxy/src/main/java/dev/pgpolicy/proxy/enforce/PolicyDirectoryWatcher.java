@@ -4,10 +4,12 @@ import dev.pgpolicy.policy.testing.PolicySources;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchEvent;
@@ -15,6 +17,8 @@ import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +26,6 @@ import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +34,11 @@ import org.slf4j.LoggerFactory;
  * run the {@code .pgtest} files, swap only when both succeed ({@link LivePolicy#reloadIfChanged()}).
  *
  * <p>Change detection is the kernel's (inotify through {@link WatchService}), registered on the
- * directory and every subdirectory, including ones created later. Any event in the tree only
+ * directory and every subdirectory, including ones created later. A directory is registered
+ * before it is listed, so a subdirectory created meanwhile is either listed or reported by an
+ * event of its own; and once a burst has settled, before the digest is read, the whole tree is
+ * registered again, which also watches what a lost event ({@code OVERFLOW}) or a directory renamed
+ * inside the tree left out. Any event in the tree only
  * marks the directory dirty; what decides a reload is the digest of the {@code *.pgpolicy} and
  * {@code *.pgtest} files, compared once the tree has been quiet for {@link #QUIET_PERIOD}. So an
  * editor's temporary files and swap files reload nothing, a file saved in several steps (truncate,
@@ -150,6 +157,8 @@ public final class PolicyDirectoryWatcher implements AutoCloseable {
                 long now = System.nanoTime();
                 if (dirty && now - settled(firstChange, lastChange) >= 0) {
                     dirty = false;
+                    // Before the digest is read: a directory that appears after this has an event.
+                    registerAgain();
                     check();
                     continue;
                 }
@@ -213,14 +222,13 @@ public final class PolicyDirectoryWatcher implements AutoCloseable {
     private void handle(WatchKey key) throws IOException {
         Path parent = watched.get(key);
         for (WatchEvent<?> event : key.pollEvents()) {
-            if (event.kind() == StandardWatchEventKinds.OVERFLOW) {
-                // Events were lost: which directories were created is unknown, so register everything again.
-                registerTree();
-            } else if (event.kind() == StandardWatchEventKinds.ENTRY_CREATE && parent != null
+            // OVERFLOW (events were lost) needs nothing here: it marks the tree dirty, and the
+            // settled tree is registered again before its digest is read.
+            if (event.kind() == StandardWatchEventKinds.ENTRY_CREATE && parent != null
                     && event.context() instanceof Path name) {
                 Path child = parent.resolve(name);
                 if (Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS)) {
-                    registerSubtree(child);
+                    registerSubtree(child, watched);
                 }
             }
         }
@@ -230,33 +238,76 @@ public final class PolicyDirectoryWatcher implements AutoCloseable {
         }
     }
 
+    /** Watches the directory the path names now, and nothing of the one it named before. */
     private void registerTree() throws IOException {
-        for (WatchKey key : watched.keySet()) {
-            key.cancel();
-        }
-        watched.clear();
         rootKey = Files.readAttributes(directory, BasicFileAttributes.class).fileKey();
         rootPresent = true;
-        registerSubtree(directory);
+        replaceWatches();
     }
 
     /**
-     * Registers {@code start} and every directory under it. Symbolic links are not followed, as
+     * Registers every directory of the tree again. Registering a directory already watched costs
+     * one system call and keeps its key, so this is cheap; what it adds is a directory that has no
+     * watch (its creation event lost in an {@code OVERFLOW}) and the current name of one renamed
+     * inside the tree (the kernel's watch follows the directory; its events were resolved against
+     * the old name). A directory moved out of the tree stops being watched.
+     */
+    private void registerAgain() throws IOException {
+        int before = watched.size();
+        Map<WatchKey, Path> previous = Map.copyOf(watched);
+        replaceWatches();
+        long added = watched.keySet().stream().filter(key -> !previous.containsKey(key)).count();
+        if (added > 0) {
+            LOG.info("policy watch on {}: {} of {} director{} had no watch (events lost or a directory renamed); "
+                    + "watching them now", PolicySources.display(directory), added, watched.size(),
+                    watched.size() == 1 ? "y" : "ies");
+        } else if (watched.size() != before) {
+            LOG.debug("policy watch on {}: {} directories watched, {} before", PolicySources.display(directory),
+                    watched.size(), before);
+        }
+    }
+
+    private void replaceWatches() throws IOException {
+        Map<WatchKey, Path> current = new HashMap<>();
+        registerSubtree(directory, current);
+        for (WatchKey key : watched.keySet()) {
+            if (!current.containsKey(key)) {
+                key.cancel();
+            }
+        }
+        watched.clear();
+        watched.putAll(current);
+    }
+
+    /**
+     * Registers {@code start} and every directory under it, each before listing it: a subdirectory
+     * created after the listing then has an event in a watched directory, one created before is in
+     * the listing. (Listing first and registering afterwards, as a walk does, misses one created in
+     * between for good, with all it will ever contain.) Symbolic links are not followed, as
      * {@link PolicySources} does not follow them when it collects the files.
      */
-    private void registerSubtree(Path start) throws IOException {
+    private void registerSubtree(Path start, Map<WatchKey, Path> into) throws IOException {
         WatchService service = watchService;
         if (service == null) {
             return;
         }
-        try (Stream<Path> walk = Files.walk(start)) {
-            for (Path dir : walk.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).toList()) {
-                WatchKey key = dir.register(service, StandardWatchEventKinds.ENTRY_CREATE,
-                        StandardWatchEventKinds.ENTRY_DELETE, StandardWatchEventKinds.ENTRY_MODIFY);
-                watched.put(key, dir);
+        Deque<Path> pending = new ArrayDeque<>();
+        pending.push(start);
+        while (!pending.isEmpty()) {
+            Path dir = pending.pop();
+            try {
+                into.put(dir.register(service, StandardWatchEventKinds.ENTRY_CREATE,
+                        StandardWatchEventKinds.ENTRY_DELETE, StandardWatchEventKinds.ENTRY_MODIFY), dir);
+                try (DirectoryStream<Path> children = Files.newDirectoryStream(dir)) {
+                    for (Path child : children) {
+                        if (Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS)) {
+                            pending.push(child);
+                        }
+                    }
+                }
+            } catch (NoSuchFileException | NotDirectoryException e) {
+                // Removed (or replaced by a file) since it was seen: its parent's event reports that.
             }
-        } catch (NoSuchFileException e) {
-            // Created and removed again before it could be registered: nothing left to watch there.
         }
     }
 

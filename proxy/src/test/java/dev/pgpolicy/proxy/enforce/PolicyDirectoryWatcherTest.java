@@ -4,14 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgpolicy.policy.testing.PolicyTestRunner;
 import dev.pgpolicy.sql.SqlAnalyzer;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -124,6 +132,135 @@ class PolicyDirectoryWatcherTest {
         Files.writeString(policies.resolve("late.pgpolicy"), "@id(\"late\")\ndeny any delete on late.t;\n");
         assertThat(reloads.poll(quiet.toMillis() * 2, TimeUnit.MILLISECONDS)).isNull();
         assertThat(live.set().ruleIds()).doesNotContain("late");
+    }
+
+    /**
+     * A checkout creates a directory and the directories inside it at once, while the watcher
+     * registers the first of them: every directory of the burst must be watched once it settles,
+     * however the creations interleave with the registrations. Each round creates a chain, lets it
+     * settle, then changes a file in its deepest directory, which must reload. The rounds repeat
+     * because one interleaving is down to the scheduler; {@code -Dpgpolicy.test.watcherRounds=500}
+     * runs more of them.
+     */
+    @Test
+    void everyDirectoryCreatedInABurstIsWatched() throws Exception {
+        int rounds = Integer.getInteger("pgpolicy.test.watcherRounds", 12);
+        BlockingQueue<LivePolicy.Outcome> reloads = new LinkedBlockingQueue<>();
+        int missed = 0;
+        try (PolicyDirectoryWatcher watcher = PolicyDirectoryWatcher.start(live, reloads::add, Duration.ofMillis(50))) {
+            for (int round = 0; round < rounds; round++) {
+                String created = "created-" + round;
+                String changed = "changed-" + round;
+                Path chain = policies.resolve("round-" + round);
+                Path leaf = Files.createDirectories(chain.resolve("a/b/c/d"));
+                Files.writeString(leaf.resolve("leaf.pgpolicy"), denyRule(created));
+                awaitRuleIds(reloads, ids -> ids.contains(created), "the burst of " + chain.getFileName());
+
+                Files.writeString(leaf.resolve("leaf.pgpolicy"), denyRule(changed));
+                if (!pollRuleIds(reloads, ids -> ids.contains(changed), Duration.ofSeconds(30))) {
+                    missed++;
+                    live.reload();
+                }
+                deleteTree(chain);
+                awaitRuleIds(reloads, ids -> !ids.contains(changed), "the removal of " + chain.getFileName());
+            }
+        }
+        assertThat(missed).as("rounds whose new directory was not watched, of %d", rounds).isZero();
+    }
+
+    /**
+     * The kernel's watch follows a directory renamed inside the tree, but its events used to be
+     * resolved against the old name, so a directory created in the renamed one was not watched.
+     */
+    @Test
+    void aDirectoryCreatedInARenamedDirectoryIsWatched() throws Exception {
+        BlockingQueue<LivePolicy.Outcome> reloads = new LinkedBlockingQueue<>();
+        Path teams = Files.createDirectory(policies.resolve("teams"));
+        try (PolicyDirectoryWatcher watcher = PolicyDirectoryWatcher.start(live, reloads::add, Duration.ofMillis(100))) {
+            Path squads = Files.move(teams, policies.resolve("squads"), StandardCopyOption.ATOMIC_MOVE);
+            Files.writeString(squads.resolve("squad.pgpolicy"), denyRule("squad"));
+            awaitRuleIds(reloads, ids -> ids.contains("squad"), "the rename");
+
+            Path billing = Files.createDirectory(squads.resolve("billing"));
+            Files.writeString(billing.resolve("billing.pgpolicy"), denyRule("billing"));
+            awaitRuleIds(reloads, ids -> ids.contains("billing"), "a new directory in the renamed one");
+
+            Files.writeString(billing.resolve("billing.pgpolicy"), denyRule("billing-changed"));
+            awaitRuleIds(reloads, ids -> ids.contains("billing-changed"), "a change in that directory");
+        }
+    }
+
+    /**
+     * Every watcher holds one inotify instance, and the kernel allows few per user
+     * ({@code fs.inotify.max_user_instances}, often 128) on a machine where other processes watch
+     * too: closing a watcher, including one whose directory was replaced, must give its instance back.
+     */
+    @Test
+    void aClosedWatcherHoldsNoInotifyInstance() throws Exception {
+        Path descriptors = Path.of("/proc/self/fd");
+        Assumptions.assumeTrue(Files.isDirectory(descriptors), "counts the open inotify instances in /proc");
+        long before = inotifyInstances(descriptors);
+        BlockingQueue<LivePolicy.Outcome> reloads = new LinkedBlockingQueue<>();
+        for (int i = 0; i < 2; i++) {
+            try (PolicyDirectoryWatcher watcher = PolicyDirectoryWatcher.start(live, reloads::add, Duration.ofMillis(50))) {
+                assertThat(inotifyInstances(descriptors)).isEqualTo(before + 1);
+                Path staged = Files.createDirectory(root.resolve("staged-" + i));
+                Files.writeString(staged.resolve("base.pgpolicy"), BASE + denyRule("swapped-" + i));
+                Files.move(policies, root.resolve("old-" + i), StandardCopyOption.ATOMIC_MOVE);
+                Files.move(staged, policies, StandardCopyOption.ATOMIC_MOVE);
+                String swapped = "swapped-" + i;
+                awaitRuleIds(reloads, ids -> ids.contains(swapped), "the directory was replaced");
+                assertThat(inotifyInstances(descriptors)).isEqualTo(before + 1);
+            }
+        }
+        assertThat(inotifyInstances(descriptors)).isEqualTo(before);
+    }
+
+    private static long inotifyInstances(Path descriptors) throws IOException {
+        long count = 0;
+        try (DirectoryStream<Path> open = Files.newDirectoryStream(descriptors)) {
+            for (Path descriptor : open) {
+                try {
+                    if (Files.readSymbolicLink(descriptor).toString().contains("inotify")) {
+                        count++;
+                    }
+                } catch (NoSuchFileException e) {
+                    // Closed since the listing (the listing's own descriptor among them).
+                }
+            }
+        }
+        return count;
+    }
+
+    private static String denyRule(String id) {
+        return "@id(\"" + id + "\")\ndeny any delete on public.t;\n";
+    }
+
+    private void awaitRuleIds(BlockingQueue<LivePolicy.Outcome> reloads, Predicate<List<String>> expected, String what)
+            throws InterruptedException {
+        assertThat(pollRuleIds(reloads, expected, Duration.ofSeconds(30))).as("no reload after " + what).isTrue();
+    }
+
+    /** Takes reloads until the set in force satisfies {@code expected}; a burst may settle in more than one. */
+    private boolean pollRuleIds(BlockingQueue<LivePolicy.Outcome> reloads, Predicate<List<String>> expected,
+            Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!expected.test(live.set().ruleIds())) {
+            LivePolicy.Outcome outcome = reloads.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            if (outcome == null) {
+                return false;
+            }
+            assertThat(outcome.loaded()).as(outcome.problems().toString()).isTrue();
+        }
+        return true;
+    }
+
+    private static void deleteTree(Path start) throws IOException {
+        try (Stream<Path> walk = Files.walk(start)) {
+            for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        }
     }
 
     @Test
