@@ -16,7 +16,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
-import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -57,9 +57,13 @@ final class AuditJson {
     private final Timestamps timestamps = new Timestamps();
     /**
      * The connection fields of a session, rendered once: they repeat in every record of the
-     * session and, escaped field by field, cost more than the rest of a statement record.
+     * session and, escaped field by field, cost more than the rest of a statement record. Found
+     * by identity: a session hands the same immutable connection to all its statement records
+     * until a field changes, and hashing the whole record per line cost more than the lookup saves.
+     * A connection equal to one rendered before, but another instance, is rendered again: the same
+     * text, so only the work is repeated.
      */
-    private final Map<AuditConnection, String> renderedConnections = new HashMap<>();
+    private final Map<AuditConnection, String> renderedConnections = new IdentityHashMap<>();
 
     /** A finished line (with its newline) and its chain value. */
     record Line(byte[] bytes, long seq, String hash) {
@@ -74,7 +78,10 @@ final class AuditJson {
             header(generator, seq, record.time(), record.event().jsonName());
             string(generator, Field.SESSION, record.sessionId());
             // Raw text after a field: the generator writes the comma before the next field itself.
-            generator.writeRaw(renderedConnection(record.connection()));
+            // Connection events come once each per session: keeping their text would only push
+            // out the statement records' connections.
+            generator.writeRaw(record.event() == AuditEvent.STATEMENT ? renderedConnection(record.connection())
+                    : render(record.connection()));
             switch (record.event()) {
                 case CONNECTION_OPEN -> { }
                 case AUTH -> {
@@ -158,21 +165,25 @@ final class AuditJson {
     private String renderedConnection(AuditConnection connection) {
         String rendered = renderedConnections.get(connection);
         if (rendered == null) {
-            StringWriter out = new StringWriter(256);
-            try (JsonGenerator generator = JSON.createGenerator(out)) {
-                generator.writeStartObject();
-                connection(generator, connection);
-            } catch (IOException e) {
-                throw new UncheckedIOException("writing JSON to memory", e);
-            }
-            // The generator wrote "{" and the fields; the record needs "," in place of the "{".
-            rendered = "," + out.getBuffer().substring(1);
+            rendered = render(connection);
             if (renderedConnections.size() >= RENDERED_CONNECTIONS) {
                 renderedConnections.clear();
             }
             renderedConnections.put(connection, rendered);
         }
         return rendered;
+    }
+
+    private static String render(AuditConnection connection) {
+        StringWriter out = new StringWriter(256);
+        try (JsonGenerator generator = JSON.createGenerator(out)) {
+            generator.writeStartObject();
+            connection(generator, connection);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing JSON to memory", e);
+        }
+        // The generator wrote "{" and the fields; the record needs "," in place of the "{".
+        return "," + out.getBuffer().substring(1);
     }
 
     private static void connection(JsonGenerator generator, AuditConnection connection) throws IOException {

@@ -53,8 +53,8 @@ public record AuditStatement(
         Objects.requireNonNull(kind, "kind");
         objects = List.copyOf(objects);
         Objects.requireNonNull(level, "level");
-        // Parameters may be SQL NULL, which List.copyOf refuses.
-        parameters = Collections.unmodifiableList(new ArrayList<>(parameters));
+        // Parameters may be SQL NULL, which List.copyOf refuses; most statements have none.
+        parameters = parameters.isEmpty() ? List.of() : Collections.unmodifiableList(new ArrayList<>(parameters));
         Objects.requireNonNull(decision, "decision");
         rules = List.copyOf(rules);
         masks = List.copyOf(masks);

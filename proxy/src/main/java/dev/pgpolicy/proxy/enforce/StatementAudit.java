@@ -9,6 +9,7 @@ import dev.pgpolicy.proxy.audit.AuditConnection;
 import dev.pgpolicy.proxy.audit.AuditDecision;
 import dev.pgpolicy.proxy.audit.AuditLevel;
 import dev.pgpolicy.proxy.audit.AuditLog;
+import dev.pgpolicy.proxy.audit.AuditObject;
 import dev.pgpolicy.proxy.audit.AuditRecord;
 import dev.pgpolicy.proxy.audit.AuditStatement;
 import dev.pgpolicy.proxy.audit.AuditUnavailableException;
@@ -20,12 +21,10 @@ import dev.pgpolicy.proxy.wire.Bytes;
 import dev.pgpolicy.proxy.wire.ErrorResponse;
 import dev.pgpolicy.sql.StatementFacts;
 import dev.pgpolicy.sql.TableAccess;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Deque;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
@@ -72,23 +71,31 @@ public final class StatementAudit implements DecisionListener {
     private static final CompletionStage<Void> GO_AHEAD = DecisionListener.GO_AHEAD;
     /** Marks a Sync in the queue of Executes: where the server resumes after an error. */
     private static final Execution SYNC = new Execution(null, Instant.EPOCH, 0);
+    /**
+     * Slots of the per-decision and per-statement memos: more than the distinct statements of a
+     * typical application's steady traffic, few enough that what they keep alive is small.
+     */
+    private static final int DECISIONS_KEPT = 1024;
 
     private final AuditLog log;
     /** Maintenance on the calling thread: the default wakes a ForkJoinPool worker every few statements. */
     private final Cache<SessionInfo, Trail> trails = Caffeine.newBuilder().weakKeys().executor(Runnable::run).build();
+    /** {@link #verdict}: what each recently seen decision says for the audit. */
+    private final IdentityMemo<Decision, Verdict> verdicts = new IdentityMemo<>(DECISIONS_KEPT);
+    /** {@link #described}: recently seen statements' facts as records show them. */
+    private final IdentityMemo<StatementFacts, Described> described = new IdentityMemo<>(DECISIONS_KEPT);
+    private volatile RevisionText revisionText;
 
     public StatementAudit(AuditLog log) {
         this.log = Objects.requireNonNull(log, "log");
     }
 
-    /** Who is connected, as every audit record of the session names it. */
+    /**
+     * Who is connected, as every audit record of the session names it, built from the session's
+     * values now (statement records use the session's {@link SessionConnection} instead).
+     */
     public static AuditConnection connection(SessionInfo session) {
-        InetSocketAddress client = session.clientAddress();
-        String user = session.user().orElse("");
-        return new AuditConnection(user, session.groups(), session.dbUser().orElse(null),
-                session.database().orElse(user), session.applicationName().orElse(null),
-                client == null || client.getAddress() == null ? "unknown" : client.getAddress().getHostAddress(),
-                client == null ? 0 : client.getPort(), session.tls());
+        return SessionConnection.now(session);
     }
 
     // ------------------------------------------------------------------ decisions (worker threads or event loop)
@@ -109,15 +116,17 @@ public final class StatementAudit implements DecisionListener {
     }
 
     private CompletionStage<Void> recordDecision(Decided decided) {
-        Draft draft = Draft.of(decided);
+        Draft draft = new Draft(decided.sql(), described(decided.analysis().statements()), verdict(decided),
+                revisionText(decided.revision()), decided.receivedAt(), decided.receivedNanos());
         boolean refused = decided.outcome() == Outcome.DENIED || decided.outcome() == Outcome.THROTTLED;
         if (refused) {
             // The statement does not run: nothing will complete it, and nothing waits for the record.
             if (draft.level() == null) {
                 return GO_AHEAD;
             }
+            AuditConnection connection = trail(decided.session()).connection.of(decided.session());
             for (int i = 0; i < draft.statementCount(); i++) {
-                write(draft.record(decided.session(), i, draft.receivedAt(), null, null, null));
+                write(draft.record(decided.session(), connection, i, draft.receivedAt(), null, null, null));
             }
             return GO_AHEAD;
         }
@@ -132,9 +141,10 @@ public final class StatementAudit implements DecisionListener {
                         return GO_AHEAD;
                     }
                     List<CompletableFuture<Void>> written = new ArrayList<>();
+                    AuditConnection connection = trail.connection.of(decided.session());
                     for (int i = 0; i < draft.statementCount(); i++) {
-                        written.add(log.appendConfirmed(draft.record(decided.session(), i, draft.receivedAt(),
-                                null, null, null)));
+                        written.add(log.appendConfirmed(draft.record(decided.session(), connection, i,
+                                draft.receivedAt(), null, null, null)));
                     }
                     return CompletableFuture.allOf(written.toArray(CompletableFuture[]::new));
                 }
@@ -170,7 +180,8 @@ public final class StatementAudit implements DecisionListener {
         if (log.failClosed()) {
             trail.portals.remove(bind.portalName());
             try {
-                return log.appendConfirmed(binding.record(session, receivedAt, null, null, null));
+                return log.appendConfirmed(binding.record(session, trail.connection.of(session), receivedAt, null,
+                        null, null));
             } catch (RuntimeException e) {
                 LOG.error("session {}: audit record of a Bind could not be built", session.id(), e);
                 return CompletableFuture.failedFuture(e);
@@ -216,12 +227,12 @@ public final class StatementAudit implements DecisionListener {
         if (request.kind() == InFlightRequest.Kind.SIMPLE_QUERY) {
             PendingQuery query = trail.queries.peekFirst();
             if (query != null) {
-                query.masks.addAll(columns);
+                query.masks = addMasks(query.masks, columns);
             }
         } else if (request.kind() == InFlightRequest.Kind.EXECUTE) {
             Execution execution = trail.executions.peekFirst();
             if (execution != null && execution != SYNC) {
-                execution.masks.addAll(columns);
+                execution.masks = addMasks(execution.masks, columns);
             }
         }
     }
@@ -259,12 +270,14 @@ public final class StatementAudit implements DecisionListener {
             return; // a Query decided before the audit followed the session (fail_closed writes first)
         }
         switch (reply.kind()) {
-            case COMMAND_COMPLETE -> query.complete(this, session, rows(reply.commandTag().orElse("")), null);
-            case ERROR -> query.complete(this, session, null, reply.error().orElseThrow());
+            case COMMAND_COMPLETE -> query.complete(this, session, trail.connection.of(session),
+                    rows(reply.commandTag().orElse("")), null);
+            case ERROR -> query.complete(this, session, trail.connection.of(session), null, reply.error().orElseThrow());
             case EMPTY_QUERY, PORTAL_SUSPENDED -> { }
             case READY -> {
                 trail.queries.pollFirst();
-                query.notRun(this, session, "not run: an earlier statement of the same Query failed");
+                query.notRun(this, session, trail.connection.of(session),
+                        "not run: an earlier statement of the same Query failed");
             }
         }
     }
@@ -282,13 +295,14 @@ public final class StatementAudit implements DecisionListener {
             return;
         }
         Duration took = Duration.ofNanos(Math.max(0, System.nanoTime() - execution.startedNanos()));
+        AuditConnection connection = trail.connection.of(session);
         switch (reply.kind()) {
-            case COMMAND_COMPLETE -> write(execution.record(session, rows(reply.commandTag().orElse("")), took,
-                    null));
-            case PORTAL_SUSPENDED -> write(execution.record(session, null, took,
+            case COMMAND_COMPLETE -> write(execution.record(session, connection, rows(reply.commandTag().orElse("")),
+                    took, null));
+            case PORTAL_SUSPENDED -> write(execution.record(session, connection, null, took,
                     "portal suspended at the Execute's row limit; the next Execute of the portal continues it"));
-            case EMPTY_QUERY -> write(execution.record(session, 0L, took, null));
-            case ERROR -> write(execution.failed(session, took, reply.error().orElseThrow()));
+            case EMPTY_QUERY -> write(execution.record(session, connection, 0L, took, null));
+            case ERROR -> write(execution.failed(session, connection, took, reply.error().orElseThrow()));
             case READY -> { }
         }
     }
@@ -309,14 +323,16 @@ public final class StatementAudit implements DecisionListener {
         }
         trails.invalidate(session);
         try {
+            AuditConnection connection = trail.connection.of(session);
             PendingQuery query;
             while ((query = trail.queries.pollFirst()) != null) {
-                query.notRun(this, session, "the session ended before the statement completed");
+                query.notRun(this, session, connection, "the session ended before the statement completed");
             }
             Execution execution;
             while ((execution = trail.executions.pollFirst()) != null) {
                 if (execution != SYNC && execution.binding() != null) {
-                    write(execution.record(session, null, null, "the session ended before the statement completed"));
+                    write(execution.record(session, connection, null, null,
+                            "the session ended before the statement completed"));
                 }
             }
         } catch (RuntimeException e) {
@@ -363,101 +379,87 @@ public final class StatementAudit implements DecisionListener {
         return trails.get(session, s -> new Trail());
     }
 
-    // ------------------------------------------------------------------ state
+    // ------------------------------------------------------------------ what a decision says, kept with the decision
 
-    /** One session's statements waiting for their completion. */
-    private static final class Trail {
-        /** Allowed Queries sent upstream, oldest first. */
-        final Deque<PendingQuery> queries = new ConcurrentLinkedDeque<>();
-        /** The decision of each prepared statement, by name. */
-        final Map<String, Draft> statements = new ConcurrentHashMap<>();
-        /** What each portal runs, by name, as its last Bind set it. */
-        final Map<String, Binding> portals = new ConcurrentHashMap<>();
-        /** Executes and Syncs sent upstream and not answered yet, oldest first. */
-        final Deque<Execution> executions = new ConcurrentLinkedDeque<>();
+    /**
+     * The audit's reading of {@code decided}'s decision. A cached {@code Decision} is handed out
+     * again for every statement with its fingerprint and principal class, and its reading is then
+     * the same every time; it is kept with the decision's identity so that a cached statement's
+     * record builds no rule list, mask set or reason. The level and outcome come from the policy
+     * and the enforcement, not from the decision alone, so a kept reading is used only when they
+     * match too. A statement refused by a limit or with its own refusal is read afresh.
+     */
+    private Verdict verdict(Decided decided) {
+        Decision decision = decided.decision();
+        if (decision == null || decided.refusal() != null) {
+            return Verdict.of(decided);
+        }
+        Verdict kept = verdicts.get(decision);
+        if (kept != null && kept.outcome() == decided.outcome() && kept.policyLevel() == decided.level()) {
+            return kept;
+        }
+        return verdicts.put(decision, Verdict.of(decided));
     }
 
-    /** An Execute sent upstream: the Bind of its portal (null when not audited) and the masks its rows got. */
-    private static final class Execution {
-        final Binding binding;
-        final Instant startedAt;
-        final long startedNanos;
-        /** Touched on the session's event loop only. */
-        final Set<String> masks = new TreeSet<>();
-
-        Execution(Binding binding, Instant startedAt, long startedNanos) {
-            this.binding = binding;
-            this.startedAt = startedAt;
-            this.startedNanos = startedNanos;
+    /**
+     * The revision as records name it: a reload brings a new {@code Revision} object, so one
+     * string per revision, not per record. Keyed by identity: a decision cached across a reload
+     * still takes the revision of the {@code Decided} it comes with.
+     */
+    private String revisionText(LivePolicy.Revision revision) {
+        RevisionText held = revisionText;
+        if (held != null && held.revision() == revision) {
+            return held.text();
         }
-
-        Binding binding() {
-            return binding;
-        }
-
-        Instant startedAt() {
-            return startedAt;
-        }
-
-        long startedNanos() {
-            return startedNanos;
-        }
-
-        AuditRecord record(SessionInfo session, Long rows, Duration took, String reason) {
-            return binding.draft().record(session, 0, startedAt, rows, took, reason, null, binding.parameters(), masks);
-        }
-
-        AuditRecord failed(SessionInfo session, Duration took, ErrorResponse error) {
-            return binding.draft().record(session, 0, startedAt, null, took, error.message(), error.code(),
-                    binding.parameters(), masks);
-        }
+        String text = revision.toString();
+        revisionText = new RevisionText(revision, text);
+        return text;
     }
 
-    /** A Bind of an audited statement: its decision and, at level full, its parameters. */
-    private record Binding(Draft draft, List<String> parameters) {
-
-        AuditRecord record(SessionInfo session, Instant at, Long rows, Duration took, String reason) {
-            return draft.record(session, 0, at, rows, took, reason, null, parameters, List.of());
-        }
+    private record RevisionText(LivePolicy.Revision revision, String text) {
     }
 
-    /** The statements of one allowed Query, completed one by one as the server reports them. */
-    private static final class PendingQuery {
-        private final Draft draft;
-        private int next;
-        /** Masks applied to the result of the statement the server is running now; event loop only. */
-        final Set<String> masks = new TreeSet<>();
-
-        PendingQuery(Draft draft) {
-            this.draft = draft;
+    /**
+     * What records say about each statement of a message. The facts of a statement seen before come
+     * from the analyzer's cache, the same instance each time, so their description (the kind's
+     * name, each table's qualified name) is kept with them rather than written again per record.
+     */
+    private List<Described> described(List<StatementFacts> statements) {
+        if (statements.size() == 1) {
+            return List.of(described.computeIfAbsent(statements.get(0), Described::of));
         }
+        List<Described> all = new ArrayList<>(statements.size());
+        for (StatementFacts facts : statements) {
+            all.add(described.computeIfAbsent(facts, Described::of));
+        }
+        return List.copyOf(all);
+    }
 
-        void complete(StatementAudit audit, SessionInfo session, Long rows, ErrorResponse error) {
-            if (draft.level() == null || next >= draft.statementCount()) {
-                return; // more completions than the analysis found statements: nothing left to attribute
+    /** One statement's facts as its records show them. */
+    private record Described(String kind, List<AuditObject> objects, String fingerprint, String normalized) {
+
+        static Described of(StatementFacts facts) {
+            List<AuditObject> objects = new ArrayList<>(facts.tables().size());
+            for (TableAccess access : facts.tables()) {
+                objects.add(new AuditObject(access.table().toString(), access.action().keyword()));
             }
-            Duration took = Duration.ofNanos(Math.max(0, System.nanoTime() - draft.receivedNanos()));
-            audit.write(draft.record(session, next++, draft.receivedAt(), rows, took,
-                    error == null ? null : error.message(), error == null ? null : error.code(), List.of(), masks));
-            masks.clear();
-        }
-
-        void notRun(StatementAudit audit, SessionInfo session, String reason) {
-            while (draft.level() != null && next < draft.statementCount()) {
-                audit.write(draft.record(session, next++, draft.receivedAt(), null, null, reason));
-            }
+            return new Described(facts.kind().name().toLowerCase(Locale.ROOT), List.copyOf(objects),
+                    facts.fingerprint(), facts.normalized());
         }
     }
 
     /**
      * What a decision says about its statements, reduced to the audit level at once so that text
      * the level excludes is never kept.
+     *
+     * @param level the record's level, or null when the policy keeps no statement records
+     * @param outcome the enforcement's outcome it was read for
+     * @param policyLevel the policy's audit level it was read for
      */
-    private record Draft(String sql, List<StatementFacts> statements, AuditLevel level, AuditDecision decision,
-            List<String> rules, List<String> masks, String reason, String revision, Instant receivedAt,
-            long receivedNanos) {
+    private record Verdict(AuditLevel level, AuditDecision decision, List<String> rules, List<String> masks,
+            String reason, Outcome outcome, dev.pgpolicy.policy.AuditLevel policyLevel) {
 
-        static Draft of(Decided decided) {
+        static Verdict of(Decided decided) {
             Decision decision = decided.decision();
             List<String> rules = new ArrayList<>();
             String reason = decided.refusal();
@@ -495,10 +497,8 @@ public final class StatementAudit implements DecisionListener {
                 default -> throw new AssertionError(decided.outcome());
             }
             List<String> masks = decision == null ? List.of() : List.copyOf(new TreeSet<>(decision.masks().keySet()));
-            return new Draft(decided.sql(), decided.analysis().statements(), level(decided.level()), outcome,
-                    List.copyOf(new LinkedHashSet<>(rules)), masks,
-                    reason == null || reason.isEmpty() ? null : reason, decided.revision().toString(),
-                    decided.receivedAt(), decided.receivedNanos());
+            return new Verdict(level(decided.level()), outcome, List.copyOf(new LinkedHashSet<>(rules)), masks,
+                    reason == null || reason.isEmpty() ? null : reason, decided.outcome(), decided.level());
         }
 
         /** The record's level, or null when the policy keeps no statement records (none, connections). */
@@ -510,13 +510,117 @@ public final class StatementAudit implements DecisionListener {
                 case FULL -> AuditLevel.FULL;
             };
         }
+    }
+
+    // ------------------------------------------------------------------ state
+
+    /** One session's statements waiting for their completion. */
+    private static final class Trail {
+        /** Who the session's records name, built again only when a field it shows changes. */
+        final SessionConnection connection = new SessionConnection();
+        /** Allowed Queries sent upstream, oldest first. */
+        final Deque<PendingQuery> queries = new ConcurrentLinkedDeque<>();
+        /** The decision of each prepared statement, by name. */
+        final Map<String, Draft> statements = new ConcurrentHashMap<>();
+        /** What each portal runs, by name, as its last Bind set it. */
+        final Map<String, Binding> portals = new ConcurrentHashMap<>();
+        /** Executes and Syncs sent upstream and not answered yet, oldest first. */
+        final Deque<Execution> executions = new ConcurrentLinkedDeque<>();
+    }
+
+    /** Columns masked in a result, once each, sorted; allocated when the first mask is reported. */
+    private static Set<String> addMasks(Set<String> masks, List<String> columns) {
+        Set<String> into = masks == null ? new TreeSet<>() : masks;
+        into.addAll(columns);
+        return into;
+    }
+
+    /** An Execute sent upstream: the Bind of its portal (null when not audited) and the masks its rows got. */
+    private static final class Execution {
+        final Binding binding;
+        final Instant startedAt;
+        final long startedNanos;
+        /** Null until a mask is reported; touched on the session's event loop only. */
+        Set<String> masks;
+
+        Execution(Binding binding, Instant startedAt, long startedNanos) {
+            this.binding = binding;
+            this.startedAt = startedAt;
+            this.startedNanos = startedNanos;
+        }
+
+        Binding binding() {
+            return binding;
+        }
+
+        long startedNanos() {
+            return startedNanos;
+        }
+
+        AuditRecord record(SessionInfo session, AuditConnection connection, Long rows, Duration took, String reason) {
+            return binding.draft().record(session, connection, 0, startedAt, rows, took, reason, null,
+                    binding.parameters(), masks);
+        }
+
+        AuditRecord failed(SessionInfo session, AuditConnection connection, Duration took, ErrorResponse error) {
+            return binding.draft().record(session, connection, 0, startedAt, null, took, error.message(), error.code(),
+                    binding.parameters(), masks);
+        }
+    }
+
+    /** A Bind of an audited statement: its decision and, at level full, its parameters. */
+    private record Binding(Draft draft, List<String> parameters) {
+
+        AuditRecord record(SessionInfo session, AuditConnection connection, Instant at, Long rows, Duration took,
+                String reason) {
+            return draft.record(session, connection, 0, at, rows, took, reason, null, parameters, null);
+        }
+    }
+
+    /** The statements of one allowed Query, completed one by one as the server reports them. */
+    private static final class PendingQuery {
+        private final Draft draft;
+        private int next;
+        /** Masks applied to the result of the statement the server is running now (null: none); event loop only. */
+        Set<String> masks;
+
+        PendingQuery(Draft draft) {
+            this.draft = draft;
+        }
+
+        void complete(StatementAudit audit, SessionInfo session, AuditConnection connection, Long rows,
+                ErrorResponse error) {
+            if (draft.level() == null || next >= draft.statementCount()) {
+                return; // more completions than the analysis found statements: nothing left to attribute
+            }
+            Duration took = Duration.ofNanos(Math.max(0, System.nanoTime() - draft.receivedNanos()));
+            audit.write(draft.record(session, connection, next++, draft.receivedAt(), rows, took,
+                    error == null ? null : error.message(), error == null ? null : error.code(), List.of(), masks));
+            masks = null;
+        }
+
+        void notRun(StatementAudit audit, SessionInfo session, AuditConnection connection, String reason) {
+            while (draft.level() != null && next < draft.statementCount()) {
+                audit.write(draft.record(session, connection, next++, draft.receivedAt(), null, null, reason));
+            }
+        }
+    }
+
+    /** One decided message: its text and analysis, the decision's verdict, and when it arrived. */
+    private record Draft(String sql, List<Described> statements, Verdict verdict, String revision,
+            Instant receivedAt, long receivedNanos) {
+
+        /** The record's level, or null when the policy keeps no statement records (none, connections). */
+        AuditLevel level() {
+            return verdict.level();
+        }
 
         /** The masks the decision named plus those applied to the result, once each, sorted. */
-        private List<String> allMasks(Collection<String> resultMasks) {
-            if (resultMasks.isEmpty()) {
-                return masks;
+        private List<String> allMasks(Set<String> resultMasks) {
+            if (resultMasks == null || resultMasks.isEmpty()) {
+                return verdict.masks();
             }
-            TreeSet<String> all = new TreeSet<>(masks);
+            TreeSet<String> all = new TreeSet<>(verdict.masks());
             all.addAll(resultMasks);
             return List.copyOf(all);
         }
@@ -525,35 +629,29 @@ public final class StatementAudit implements DecisionListener {
             return Math.max(1, statements.size());
         }
 
-        AuditRecord record(SessionInfo session, int index, Instant at, Long rows, Duration took, String why) {
-            return record(session, index, at, rows, took, why, null, List.of(), List.of());
+        AuditRecord record(SessionInfo session, AuditConnection connection, int index, Instant at, Long rows,
+                Duration took, String why) {
+            return record(session, connection, index, at, rows, took, why, null, List.of(), null);
         }
 
-        AuditRecord record(SessionInfo session, int index, Instant at, Long rows, Duration took, String why,
-                String sqlState, List<String> parameters, Collection<String> resultMasks) {
-            StatementFacts facts = index < statements.size() ? statements.get(index) : null;
-            AuditStatement.Builder statement = AuditStatement.builder(level,
-                    facts == null ? "unknown" : facts.kind().name().toLowerCase(Locale.ROOT), decision);
-            if (facts != null) {
-                for (TableAccess access : facts.tables()) {
-                    statement.object(access.table().toString(), access.action().keyword());
-                }
-                statement.fingerprint(facts.fingerprint());
-            }
-            statement.sql(sql, facts == null ? null : facts.normalized())
-                    .parameters(parameters)
-                    .rules(rules)
-                    .masks(allMasks(resultMasks))
-                    .reason(why != null ? (reason == null ? why : reason + "; " + why) : reason)
-                    .sqlState(sqlState)
-                    .part(index + 1, statementCount());
-            if (rows != null) {
-                statement.rows(rows);
-            }
-            if (took != null) {
-                statement.duration(took);
-            }
-            return AuditRecord.statement(at, session.id(), connection(session), statement.build(), revision);
+        AuditRecord record(SessionInfo session, AuditConnection connection, int index, Instant at, Long rows,
+                Duration took, String why, String sqlState, List<String> parameters, Set<String> resultMasks) {
+            Described facts = index < statements.size() ? statements.get(index) : null;
+            AuditLevel level = verdict.level();
+            String reason = verdict.reason();
+            // As AuditStatement.Builder#sql keeps it: the level decides which text a record may hold.
+            String text = switch (level) {
+                case METADATA -> null;
+                case STATEMENTS -> facts == null ? null : facts.normalized();
+                case FULL -> sql;
+            };
+            AuditStatement statement = new AuditStatement(facts == null ? "unknown" : facts.kind(),
+                    facts == null ? List.of() : facts.objects(), facts == null ? null : facts.fingerprint(), level, text,
+                    level == AuditLevel.FULL ? parameters : List.of(), verdict.decision(), verdict.rules(),
+                    allMasks(resultMasks), rows, took,
+                    why != null ? (reason == null ? why : reason + "; " + why) : reason, sqlState,
+                    index + 1, statementCount());
+            return AuditRecord.statement(at, session.id(), connection, statement, revision);
         }
     }
 }
