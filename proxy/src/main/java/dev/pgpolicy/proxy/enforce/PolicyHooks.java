@@ -761,7 +761,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         logFindings(session, decision, analysis);
         List<SqlPreparedStatements.Command> commands = preparedCommands(session, analysis, sql);
         state.lastCommands = commands;
-        if ((decision.allowed() || decision.wouldDeny()) && hasExecute(commands)) {
+        if (decision.allowed() && hasExecute(commands)) {
             Optional<Ruling> refused = refuseExecution(session, state, message, statementName, sql, receivedAt,
                     receivedNanos, loaded, analysis, decision, principal, commands);
             if (refused.isPresent()) {
@@ -923,7 +923,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                     QueryAnalysis executed = analyze(session, text.text());
                     Decision now = evaluate(set, principal, executed,
                             liveNames.resolve(session, state.searchPath, executed));
-                    if (!now.allowed() && !now.wouldDeny()) {
+                    if (!now.allowed()) {
                         denied = now;
                         refusal = denial(now);
                     }
