@@ -21,6 +21,11 @@ public final class StatementSplitter {
         return split(message, SqlLexer.tokenize(message));
     }
 
+    /** As {@link #split(String)}, lexing strings as a session with this standard_conforming_strings does. */
+    public static List<LexedStatement> split(String message, boolean standardConformingStrings) {
+        return split(message, SqlLexer.tokenize(message, standardConformingStrings));
+    }
+
     static List<LexedStatement> split(String message, List<Token> tokens) {
         List<LexedStatement> statements = new ArrayList<>();
         List<Token> current = new ArrayList<>();

@@ -336,6 +336,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         SessionState state = sessions.getIfPresent(session);
         if (state != null && session.idleSinceNanos() >= 0) {
             state.runningSlots.release();
+            state.sqlPrepared.settle(); // every PREPARE, DEALLOCATE and DISCARD sent has been answered
         }
     }
 
@@ -425,8 +426,11 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         }
         return decideNowOrLater(session, state, "Query", "", query.sql(), receivedAt, receivedNanos, ruling -> {
             int statementCount = state.lastStatementCount;
-            return gated(ruling.gate(), ruling.verdict(),
-                    () -> state.searchPath.follow(query.sql(), statementCount == 1));
+            List<SqlPreparedStatements.Command> commands = state.lastCommands;
+            return gated(ruling.gate(), ruling.verdict(), () -> {
+                state.searchPath.follow(query.sql(), statementCount == 1);
+                followPrepared(state, commands);
+            });
         });
     }
 
@@ -442,9 +446,11 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             state.parsedUnder(parse.sql(), state.searchPath.cacheKey(session));
             String revision = state.lastRevision;
             int statementCount = state.lastStatementCount;
+            List<SqlPreparedStatements.Command> commands = state.lastCommands;
             return gated(ruling.gate(), ruling.verdict(), () -> {
                 state.statements.put(name, new PreparedDecision(parse.sql(), revision));
                 state.searchPath.follow(parse.sql(), statementCount == 1);
+                followPrepared(state, commands);
             });
         });
     }
@@ -454,48 +460,106 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         SessionState state = state(session);
         Instant receivedAt = clock.instant();
         long receivedNanos = System.nanoTime();
-        PreparedDecision prepared = state.statements.get(bind.statementName());
-        Optional<Verdict> throttled = throttled(session, state, "Bind", bind.statementName(),
-                prepared != null ? Optional.of(prepared.sql()) : statementSql, receivedAt, receivedNanos);
+        String name = bind.statementName();
+        // The text behind the name: from this session's Parse, or from a PREPARE the server
+        // completed (PostgreSQL shares one namespace between the two). Without it the Bind could
+        // run a statement nobody decided or recorded: refused.
+        PreparedText bound = preparedText(state, name, statementSql);
+        if (bound.refusal() != null) {
+            LOG.info("session {}: refused a Bind for user={}: {}", session.id(), session.user().orElse(""),
+                    bound.refusal().message());
+            return Verdict.deny(bound.refusal());
+        }
+        String text = bound.text();
+        PreparedDecision prepared = state.statements.get(name);
+        Optional<Verdict> throttled = throttled(session, state, "Bind", name, Optional.of(text), receivedAt,
+                receivedNanos);
         if (throttled.isPresent()) {
             return throttled.get();
         }
         LivePolicy.Loaded loaded = policy.current();
         PolicySet set = loaded.set();
-        if (prepared != null && prepared.revision().equals(set.revision()) && !set.timeDependent()) {
-            // Decided at its Parse, under the policy still in force.
+        if (prepared != null && prepared.sql().equals(text) && prepared.revision().equals(set.revision())
+                && !set.timeDependent()) {
+            // Decided at its Parse (or at an earlier Bind of a SQL-prepared statement), under the
+            // policy still in force.
             Optional<Throttles.Refusal> full = admitRunning(session, state);
             if (full.isPresent()) {
-                return limited(session, "Bind", bind.statementName(), Optional.of(prepared.sql()), loaded,
+                return limited(session, "Bind", name, Optional.of(text), loaded,
                         state.principal(set, session, this::context), full.get(), receivedAt, receivedNanos);
             }
             return gated(listener.bound(session, bind, receivedAt, receivedNanos), Verdict.FORWARD, () -> { });
         }
-        // Otherwise decide again: the set changed, or its rules read the clock (a statement allowed
-        // during office hours must not stay allowed after them).
-        Optional<String> sql = prepared != null ? Optional.of(prepared.sql()) : statementSql;
-        if (sql.isEmpty()) {
-            // A statement the proxy never saw parsed: a SQL-level PREPARE (decided when it ran) or
-            // a name the server does not know (it refuses the Bind itself), or a statement whose
-            // Parse was denied (the server is then discarding until Sync anyway).
-            Optional<Throttles.Refusal> full = admitRunning(session, state);
-            if (full.isPresent()) {
-                return Verdict.deny(full.get().error());
-            }
-            return gated(listener.bound(session, bind, receivedAt, receivedNanos), Verdict.FORWARD, () -> { });
-        }
-        String text = sql.get();
-        return decideNowOrLater(session, state, "Bind", bind.statementName(), text, receivedAt, receivedNanos, ruling -> {
+        // Otherwise decide: a statement SQL-prepared and not bound since, the set changed, or its
+        // rules read the clock (a statement allowed during office hours must not stay allowed after them).
+        return decideNowOrLater(session, state, "Bind", name, text, receivedAt, receivedNanos, ruling -> {
             if (ruling.verdict().action() == Verdict.Action.DENY) {
-                state.statements.remove(bind.statementName());
+                state.statements.remove(name);
                 return ruling.verdict();
             }
             String revision = state.lastRevision;
             CompletionStage<Void> gate = ruling.gate()
                     .thenCompose(ignored -> listener.bound(session, bind, receivedAt, receivedNanos));
             return gated(gate, ruling.verdict(),
-                    () -> state.statements.put(bind.statementName(), new PreparedDecision(text, revision)));
+                    () -> state.statements.put(name, new PreparedDecision(text, revision)));
         });
+    }
+
+    /** The text a prepared statement name stands for, or the refusal of a name the proxy cannot vouch for. */
+    private record PreparedText(String text, ErrorResponse refusal) {
+    }
+
+    /**
+     * What the server holds under {@code name}: {@code parsedSql} from this session's Parse, or
+     * the text of a SQL PREPARE the server completed. A name neither gave, a name a PREPARE,
+     * DEALLOCATE or DISCARD still in flight may change, and a name both gave different texts
+     * (the proxy cannot tell which one the server kept) are refused with 26000.
+     */
+    private static PreparedText preparedText(SessionState state, String name, Optional<String> parsedSql) {
+        SqlPreparedStatements.Lookup lookup = state.sqlPrepared.lookup(name);
+        switch (lookup.status()) {
+            case UNSETTLED:
+                return new PreparedText(null, statementNameRefusal(name, "a PREPARE, DEALLOCATE or DISCARD sent"
+                        + " before it may change the statement and has not completed yet",
+                        "wait for the server's answer to it before using the statement"));
+            case KNOWN:
+                if (parsedSql.isPresent() && !parsedSql.get().equals(lookup.text())) {
+                    return new PreparedText(null, statementNameRefusal(name, "this session defined it both with a"
+                            + " Parse and with PREPARE, with different texts",
+                            "the proxy cannot tell which one the server holds; DEALLOCATE it and prepare it again"));
+                }
+                return new PreparedText(lookup.text(), null);
+            case UNKNOWN:
+                if (parsedSql.isPresent()) {
+                    return new PreparedText(parsedSql.get(), null);
+                }
+                return new PreparedText(null, statementNameRefusal(name, "it was not prepared through the proxy"
+                        + " in this session", "prepare it with a Parse or with a PREPARE whose result the server"
+                        + " returned before binding or executing it: its text is what the policy decides and the"
+                        + " audit log records"));
+        }
+        throw new AssertionError(lookup.status());
+    }
+
+    private static ErrorResponse statementNameRefusal(String name, String why, String hint) {
+        return ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.INVALID_SQL_STATEMENT_NAME,
+                "pgpolicy: prepared statement \"" + name + "\" cannot be used: " + why, hint);
+    }
+
+    /**
+     * A request with these commands was allowed and is on its way upstream: from now on server
+     * completions are followed (the first PREPARE, DEALLOCATE or DISCARD ALL of any session turns
+     * this on; until then a relay without audit decodes no CommandComplete), and the names the
+     * request may change are unsettled until the session is idle again.
+     */
+    private void followPrepared(SessionState state, List<SqlPreparedStatements.Command> commands) {
+        boolean changes = false;
+        for (SqlPreparedStatements.Command command : commands) {
+            changes |= !(command instanceof SqlPreparedStatements.Execute);
+        }
+        if (changes) {
+            state.sqlPrepared.forwarded(commands);
+        }
     }
 
     /**
@@ -553,6 +617,9 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         Optional<QueryAnalysis> analysis = analyzer.analyzeIfCheap(sql, standardConformingStrings(session));
         if (analysis.isEmpty()) {
             return Optional.empty();
+        }
+        if (hasExecute(preparedCommands(session, analysis.get(), sql))) {
+            return Optional.empty(); // the prepared text it runs is analysed and decided too, which may block
         }
         Optional<LiveNames.Resolution> names = liveNames.resolveIfCached(session, state.searchPath, analysis.get());
         if (names.isEmpty()) {
@@ -687,8 +754,17 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         state.lastRevision = set.revision();
         PrincipalClass principal = state.principal(set, session, this::context);
         NameResolver resolver = names.resolver();
-        Decision decision = evaluate(set, principal, names, analysis);
+        Decision decision = evaluate(set, principal, analysis, names);
         logFindings(session, decision, analysis);
+        List<SqlPreparedStatements.Command> commands = preparedCommands(session, analysis, sql);
+        state.lastCommands = commands;
+        if (decision.allowed() && hasExecute(commands)) {
+            Optional<Ruling> refused = refuseExecution(session, state, message, statementName, sql, receivedAt,
+                    receivedNanos, loaded, analysis, decision, principal, commands);
+            if (refused.isPresent()) {
+                return refused.get();
+            }
+        }
         MaskSet masks = set.masks(principal);
         state.rememberNamedMasks(sql, namesMaskedColumns(set, principal, names, analysis, decision, masks));
         if ((decision.allowed() || decision.wouldDeny()) && !masks.isEmpty()) {
@@ -758,6 +834,116 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         }
     }
 
+    private Decision evaluate(PolicySet set, PrincipalClass principal, QueryAnalysis analysis,
+            LiveNames.Resolution names) {
+        NameResolver resolver = names.resolver();
+        if (principal.timeDependent()) {
+            return set.evaluate(principal, analysis, resolver);
+        }
+        DecisionKey key = DecisionKey.of(principal, names.cacheKey(), analysis);
+        return decisions.get(key, k -> set.evaluate(principal, analysis, resolver));
+    }
+
+    /**
+     * The PREPARE, DEALLOCATE, DISCARD ALL and EXECUTE commands of {@code sql}, read again from its
+     * tokens only when the analysis found a statement kind that can hold one.
+     */
+    private static List<SqlPreparedStatements.Command> preparedCommands(SessionInfo session, QueryAnalysis analysis,
+            String sql) {
+        for (StatementFacts facts : analysis.statements()) {
+            switch (facts.kind()) {
+                case PREPARE, EXECUTE, DEALLOCATE, DISCARD, EXPLAIN, DDL, UNKNOWN -> {
+                    return SqlPreparedStatements.commands(sql, standardConformingStrings(session));
+                }
+                default -> { }
+            }
+        }
+        return List.of();
+    }
+
+    private static boolean hasExecute(List<SqlPreparedStatements.Command> commands) {
+        for (SqlPreparedStatements.Command command : commands) {
+            if (command instanceof SqlPreparedStatements.Execute
+                    || command instanceof SqlPreparedStatements.Unreadable unreadable
+                    && unreadable.keyword().equals("EXECUTE")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * An EXECUTE runs a statement prepared earlier, which the policy decided when it was
+     * prepared; the rules in force now decide its text again (a reload, or rules that read the
+     * clock, may deny it since). A name the proxy knows no text for is refused, as a Bind of it
+     * is. A statement prepared earlier in the same message was decided with it. Runs on a
+     * decision worker ({@link #tryDecideNow} leaves EXECUTE to one): analysing the text may block.
+     */
+    private Optional<Ruling> refuseExecution(SessionInfo session, SessionState state, String message,
+            String statementName, String sql, Instant receivedAt, long receivedNanos, LivePolicy.Loaded loaded,
+            QueryAnalysis analysis, Decision decision, PrincipalClass principal,
+            List<SqlPreparedStatements.Command> commands) {
+        PolicySet set = loaded.set();
+        Map<String, String> preparedHere = new java.util.HashMap<>();
+        Set<String> droppedHere = new HashSet<>();
+        boolean allDroppedHere = false;
+        for (SqlPreparedStatements.Command command : commands) {
+            ErrorResponse refusal = null;
+            Decision denied = null;
+            if (command instanceof SqlPreparedStatements.Prepare prepare) {
+                preparedHere.put(prepare.name(), prepare.text());
+                droppedHere.remove(prepare.name());
+            } else if (command instanceof SqlPreparedStatements.Deallocate deallocate) {
+                preparedHere.remove(deallocate.name());
+                droppedHere.add(deallocate.name());
+            } else if (command instanceof SqlPreparedStatements.Unreadable unreadable
+                    && unreadable.keyword().equals("EXECUTE")) {
+                refusal = ErrorResponse.of(ErrorResponse.SEVERITY_ERROR, SqlState.INVALID_SQL_STATEMENT_NAME,
+                        "pgpolicy: the prepared statement this EXECUTE runs cannot be told from its text",
+                        "name the statement with an identifier");
+            } else if (command instanceof SqlPreparedStatements.Execute execute) {
+                String name = execute.name();
+                if (preparedHere.containsKey(name)) {
+                    continue;
+                }
+                PreparedText text;
+                if (allDroppedHere || droppedHere.contains(name)) {
+                    text = new PreparedText(null, statementNameRefusal(name, "an earlier statement of the same"
+                            + " message deallocates it", "prepare it again before executing it"));
+                } else {
+                    PreparedDecision parsed = state.statements.get(name);
+                    text = preparedText(state, name, parsed == null ? Optional.empty() : Optional.of(parsed.sql()));
+                }
+                if (text.refusal() != null) {
+                    refusal = text.refusal();
+                } else {
+                    QueryAnalysis executed = analyze(session, text.text());
+                    Decision now = evaluate(set, principal, executed,
+                            liveNames.resolve(session, state.searchPath, executed));
+                    if (!now.allowed()) {
+                        denied = now;
+                        refusal = denial(now);
+                    }
+                }
+            } else {
+                // DEALLOCATE ALL, DISCARD ALL, or a PREPARE or DEALLOCATE naming what cannot be read.
+                preparedHere.clear();
+                allDroppedHere = true;
+            }
+            if (refusal != null) {
+                LOG.info("session {}: denied {} for user={}: {} [fingerprint {}]", session.id(), message,
+                        session.user().orElse(""), refusal.message(), fingerprints(analysis));
+                Decision recorded = denied != null ? denied : decision;
+                listener.record(new DecisionListener.Decided(session, message, statementName, sql, analysis, recorded,
+                        DecisionListener.Outcome.DENIED, loaded.revision(),
+                        recorded.auditLevel().atLeast(dev.pgpolicy.policy.AuditLevel.STATEMENTS),
+                        denied != null ? null : refusal.message(), receivedAt, receivedNanos));
+                return Optional.of(new Ruling(Verdict.deny(refusal), DecisionListener.GO_AHEAD));
+            }
+        }
+        return Optional.empty();
+    }
+
     private static String fingerprints(QueryAnalysis analysis) {
         return analysis.statements().stream().map(StatementFacts::fingerprint).collect(Collectors.joining(","));
     }
@@ -818,14 +1004,6 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     // ------------------------------------------------------------------ masking
 
     /** FETCH and EXECUTE return rows of a query decided earlier, whose shape this message does not show. */
-    private Decision evaluate(PolicySet set, PrincipalClass principal, LiveNames.Resolution names, QueryAnalysis analysis) {
-        if (principal.timeDependent()) {
-            return set.evaluate(principal, analysis, names.resolver());
-        }
-        DecisionKey key = DecisionKey.of(principal, names.cacheKey(), analysis);
-        return decisions.get(key, k -> set.evaluate(principal, analysis, names.resolver()));
-    }
-
     /**
      * Which statements of the text name a masked column, so that the computed columns of their
      * results are NULL (a set operation could carry the masked value in one) and those of the
@@ -844,7 +1022,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         boolean found = false;
         for (int i = 0; i < named.length; i++) {
             StatementFacts facts = statements.get(i);
-            Decision alone = evaluate(set, principal, names, new QueryAnalysis(List.of(facts), analysis.findings()));
+            Decision alone = evaluate(set, principal, new QueryAnalysis(List.of(facts), analysis.findings()), names);
             // A statement the policy would not allow on its own is not understood here: fail closed.
             named[i] = readsElsewhere(List.of(facts)) || !alone.masks().isEmpty() || !alone.allowed();
             found |= named[i];
@@ -921,7 +1099,8 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     @Override
     public boolean followsCompletions() {
         // Always: the completions of a multi-statement Query tell which statement a result
-        // answers, and so whether its computed columns are masked.
+        // answers, and so whether its computed columns are masked; those of PREPARE, DEALLOCATE
+        // and DISCARD tell which SQL-prepared statements exist.
         return true;
     }
 
@@ -934,12 +1113,22 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
 
     @Override
     public void onReply(SessionInfo session, InFlightRequest request, dev.pgpolicy.proxy.session.ServerReply reply) {
-        if (request.kind() == InFlightRequest.Kind.SIMPLE_QUERY
-                && reply.kind() == dev.pgpolicy.proxy.session.ServerReply.Kind.COMMAND_COMPLETE) {
-            state(session).statementCompleted(request);
-        }
         if (listener.followsCompletions()) {
             listener.replied(session, request, reply);
+        }
+        if (reply.kind() != dev.pgpolicy.proxy.session.ServerReply.Kind.COMMAND_COMPLETE) {
+            return;
+        }
+        SessionState state = sessions.getIfPresent(session);
+        if (state == null) {
+            return;
+        }
+        if (request.kind() == InFlightRequest.Kind.SIMPLE_QUERY) {
+            state.statementCompleted(request);
+        }
+        if (SqlPreparedStatements.changesStatements(reply.commandTag().orElse(""))) {
+            state.sqlPrepared.completed(request, reply.commandTag().get(), standardConformingStrings(session),
+                    state.statements);
         }
     }
 
@@ -1141,6 +1330,10 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     /** What one session's decisions need to remember; touched by its event loop and one worker at a time. */
     private static final class SessionState {
         final Map<String, PreparedDecision> statements = new ConcurrentHashMap<>();
+        /** Statements prepared with SQL PREPARE, as the server confirmed them. */
+        final SqlPreparedStatements sqlPrepared = new SqlPreparedStatements();
+        /** The prepared-statement commands of the message decided last (read right after, as lastStatementCount). */
+        volatile List<SqlPreparedStatements.Command> lastCommands = List.of();
         final SearchPathTracker searchPath = new SearchPathTracker();
         volatile PrincipalClass principal;
         volatile SessionContext principalContext;

@@ -53,7 +53,8 @@ import org.slf4j.LoggerFactory;
  *   simple Query, allowed          one pending record per statement; each CommandComplete (in
  *                                  order) or ErrorResponse completes the next one with rows,
  *                                  duration and SQLSTATE; ReadyForQuery ends the Query
- *   Parse                          remembers the decision under the statement name
+ *   Parse, Bind of a SQL-PREPAREd  remembers the decision under the statement name
+ *   statement (decided on its text)
  *   Bind + Execute                 the Bind's parameters wait with its portal; each Execute
  *                                  completing (in order) writes a record
  *   audit.fail_closed              every allowed statement's record is written at decision
@@ -171,8 +172,8 @@ public final class StatementAudit implements DecisionListener {
         Trail trail = trail(session);
         Draft draft = trail.statements.get(bind.statementName());
         if (draft == null || draft.level() == null) {
-            // Not a statement this session's Parse was decided for (a SQL-level PREPARE, audited
-            // when it ran), or not audited at this level.
+            // No decision recorded under this name (the policy hooks decide every Bind of a
+            // statement prepared by Parse or SQL PREPARE before this), or not audited at this level.
             trail.portals.remove(bind.portalName());
             return GO_AHEAD;
         }

@@ -8,6 +8,8 @@ import dev.pgpolicy.proxy.embedded.ProcessResult;
 import dev.pgpolicy.proxy.testing.PgClient;
 import dev.pgpolicy.proxy.testing.PostgresExtension;
 import dev.pgpolicy.proxy.testing.ServeProcess;
+import dev.pgpolicy.proxy.testing.WireSession;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,6 +18,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -28,9 +32,11 @@ import org.junit.jupiter.api.io.TempDir;
  * is killed by SIGKILL under load: pgbench inserts rows that each carry a random token into a
  * ledger table through {@code serve}, which is killed three times on the same audit directory,
  * once per way of sending statements (multi-statement simple Queries, pipelined extended-protocol
- * Bind/Execute, prepared statements). Every row the database holds afterwards is an executed
- * statement, and every one of them must have a statement record in the verified chain that names
- * its token, in the text (simple protocol) or in the Bind parameters (level {@code full}).
+ * Bind/Execute, prepared statements). During the round of prepared statements, raw protocol
+ * clients also run an INSERT prepared with SQL {@code PREPARE}, by protocol Bind naming it and by
+ * {@code EXECUTE}. Every row the database holds afterwards is an executed statement, and every
+ * one of them must have a statement record in the verified chain that names its token, in the
+ * text (simple protocol, EXECUTE) or in the Bind parameters (level {@code full}).
  */
 @ExtendWith(PostgresExtension.class)
 class ServeSigkillFailClosedTest {
@@ -41,9 +47,18 @@ class ServeSigkillFailClosedTest {
     private static final List<String> QUICK_START = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
     /** The tokens are 13 to 19 digits long; nothing else in the records' text or parameters is. */
     private static final Pattern TOKEN = Pattern.compile("\\d{13,19}");
+    /** Rows the SQL-PREPAREd clients insert before the kill, alongside pgbench's prepared round. */
+    private static final int SQL_PREPARED_ROWS_BEFORE_KILL = 60;
+    private static final String SQL_PREPARED = "sqlprepared";
 
-    /** One round per way of sending statements: pgbench's protocol mode and its script. */
-    private record Round(String via, String mode, String script) {
+    /**
+     * One round per way of sending statements: pgbench's protocol mode and its script, and
+     * whether SQL-PREPAREd clients run beside it.
+     */
+    private record Round(String via, String mode, String script, boolean withSqlPrepared) {
+        Round(String via, String mode, String script) {
+            this(via, mode, script, false);
+        }
     }
 
     private static final List<Round> ROUNDS = List.of(
@@ -65,7 +80,7 @@ class ServeSigkillFailClosedTest {
             new Round("prepared", "prepared", """
                     \\set a random(1000000000000, 9000000000000000000)
                     INSERT INTO ledger (token, via) VALUES (:a, 'prepared');
-                    """));
+                    """, true));
 
     @Test
     void everyRowInsertedBeforeAKillHasItsRecordInTheVerifiedChain(EmbeddedPostgres postgres, @TempDir Path work)
@@ -86,8 +101,10 @@ class ServeSigkillFailClosedTest {
             Path script = work.resolve(round.via() + ".pgbench");
             Files.writeString(script, round.script());
             long rowsAtStart = rows(postgres, round.via());
+            long sqlPreparedAtStart = rows(postgres, SQL_PREPARED);
             int port = ServeProcess.freePort();
             ProcessResult load;
+            SqlPreparedClients sqlPrepared = null;
             try (ServeProcess serve = ServeProcess.start(work.resolve("serve-" + round.via() + ".log"), QUICK_START,
                     serveArguments(postgres, port, policies, config))) {
                 PgClient client = PgClient.to("127.0.0.1", port).user(postgres.superuser())
@@ -95,19 +112,31 @@ class ServeSigkillFailClosedTest {
                         .timeout(Duration.ofSeconds(90));
                 CompletableFuture<ProcessResult> pgbench = CompletableFuture.supplyAsync(() -> client.pgbench(
                         "-n", "-M", round.mode(), "-f", script.toString(), "-c", "4", "-j", "2", "-T", "60", DB));
+                if (round.withSqlPrepared()) {
+                    sqlPrepared = SqlPreparedClients.start(port, postgres);
+                }
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                while (rows(postgres, round.via()) < rowsAtStart + ROWS_BEFORE_KILL && System.nanoTime() < deadline
-                        && !pgbench.isDone()) {
+                while ((rows(postgres, round.via()) < rowsAtStart + ROWS_BEFORE_KILL || round.withSqlPrepared()
+                        && rows(postgres, SQL_PREPARED) < sqlPreparedAtStart + SQL_PREPARED_ROWS_BEFORE_KILL)
+                        && System.nanoTime() < deadline && !pgbench.isDone()) {
                     Thread.sleep(10);
                 }
                 assertThat(pgbench.isDone()).as("pgbench ended before the kill: %s",
                         pgbench.isDone() ? pgbench.join().describe() : "").isFalse();
                 assertThat(rows(postgres, round.via())).as("rows inserted through the proxy; serve log:\n%s",
                         String.join("\n", serve.logLines())).isGreaterThanOrEqualTo(rowsAtStart + ROWS_BEFORE_KILL);
+                if (sqlPrepared != null) {
+                    assertThat(rows(postgres, SQL_PREPARED)).as("rows inserted by SQL-PREPAREd statements")
+                            .isGreaterThanOrEqualTo(sqlPreparedAtStart + SQL_PREPARED_ROWS_BEFORE_KILL);
+                }
                 assertThat(serve.kill()).isEqualTo(ServeProcess.KILLED);
                 load = pgbench.get(90, TimeUnit.SECONDS);
             }
             assertThat(load.succeeded()).as("the kill landed mid-run: %s", load.describe()).isFalse();
+            if (sqlPrepared != null) {
+                // Nothing refused before the kill: every Bind and EXECUTE of the statement ran.
+                assertThat(sqlPrepared.awaitEnd()).isEmpty();
+            }
 
             VerifyReport report = AuditFiles.verify(audit);
             assertThat(report.chainBreak()).as(report.summary()).isNull();
@@ -165,9 +194,67 @@ class ServeSigkillFailClosedTest {
                 executed.size(), recorded.size()).isEmpty();
     }
 
+    /** Statement records of the ledger's INSERTs, run directly or by EXECUTE of a prepared one. */
     private static List<JsonNode> ledgerRecords(List<JsonNode> records) {
         return records.stream().filter(r -> r.get("event").asText().equals("statement")
-                && r.get("kind").asText().equals("insert")).toList();
+                && (r.get("kind").asText().equals("insert") || r.get("kind").asText().equals("execute"))).toList();
+    }
+
+    /**
+     * Two raw protocol clients that {@code PREPARE} an INSERT with SQL and run it until the proxy
+     * dies: three times by a protocol Bind naming it (the token in the Bind parameters), once by
+     * {@code EXECUTE} (the token in the text). No driver binds a statement prepared with SQL.
+     */
+    private static final class SqlPreparedClients {
+        private final List<Thread> threads = new ArrayList<>();
+        /** What went wrong other than the connection ending with the proxy. */
+        private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+
+        static SqlPreparedClients start(int port, EmbeddedPostgres postgres) {
+            SqlPreparedClients clients = new SqlPreparedClients();
+            for (int i = 0; i < 2; i++) {
+                Thread thread = new Thread(() -> clients.run(port, postgres), "sql-prepared-client-" + i);
+                thread.setDaemon(true);
+                clients.threads.add(thread);
+                thread.start();
+            }
+            return clients;
+        }
+
+        private void run(int port, EmbeddedPostgres postgres) {
+            try (WireSession session = WireSession.login("127.0.0.1", port, postgres.superuser(),
+                    postgres.superuserPassword(), DB)) {
+                WireSession.Reply prepared = session.query("PREPARE ins (bigint) AS INSERT INTO ledger (token, via)"
+                        + " VALUES ($1, '" + SQL_PREPARED + "')");
+                if (prepared.sqlState() != null) {
+                    failures.add("PREPARE: " + prepared.messages());
+                    return;
+                }
+                for (long n = 0; ; n++) {
+                    String token = Long.toString(
+                            ThreadLocalRandom.current().nextLong(1_000_000_000_000L, 9_000_000_000_000_000_000L));
+                    WireSession.Reply reply = n % 4 == 3 ? session.query("EXECUTE ins(" + token + ")")
+                            : session.bindAndExecute("ins", token);
+                    if (reply.sqlState() != null) {
+                        failures.add("execution " + n + ": " + reply.messages());
+                        return;
+                    }
+                }
+            } catch (UncheckedIOException e) {
+                // The proxy was killed: the connection ends, and so does the client.
+            } catch (IllegalStateException e) {
+                failures.add("login: " + e.getMessage());
+            }
+        }
+
+        /** The failures, once every client has ended (they do when the proxy dies). */
+        List<String> awaitEnd() throws InterruptedException {
+            for (Thread thread : threads) {
+                thread.join(TimeUnit.SECONDS.toMillis(90));
+                assertThat(thread.isAlive()).as("%s ended with the proxy", thread.getName()).isFalse();
+            }
+            return List.copyOf(failures);
+        }
     }
 
     private static long rows(EmbeddedPostgres postgres, String via) {
