@@ -37,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * directory and every subdirectory, including ones created later. A directory is registered
  * before it is listed, so a subdirectory created meanwhile is either listed or reported by an
  * event of its own; and once a burst has settled, before the digest is read, the whole tree is
- * registered again, which also watches what a lost event ({@code OVERFLOW}) or a directory renamed
- * inside the tree left out. Any event in the tree only
+ * registered again, which also watches a directory whose creation event was lost
+ * ({@code OVERFLOW}). Any event in the tree only
  * marks the directory dirty; what decides a reload is the digest of the {@code *.pgpolicy} and
  * {@code *.pgtest} files, compared once the tree has been quiet for {@link #QUIET_PERIOD}. So an
  * editor's temporary files and swap files reload nothing, a file saved in several steps (truncate,
@@ -248,9 +248,9 @@ public final class PolicyDirectoryWatcher implements AutoCloseable {
     /**
      * Registers every directory of the tree again. Registering a directory already watched costs
      * one system call and keeps its key, so this is cheap; what it adds is a directory that has no
-     * watch (its creation event lost in an {@code OVERFLOW}) and the current name of one renamed
-     * inside the tree (the kernel's watch follows the directory; its events were resolved against
-     * the old name). A directory moved out of the tree stops being watched.
+     * watch (its creation event lost in an {@code OVERFLOW}, or missed in a way not foreseen here,
+     * which the log then shows). A directory moved out of the tree stops being watched, so changes
+     * outside the tree no longer count as changes to it.
      */
     private void registerAgain() throws IOException {
         int before = watched.size();
@@ -258,7 +258,7 @@ public final class PolicyDirectoryWatcher implements AutoCloseable {
         replaceWatches();
         long added = watched.keySet().stream().filter(key -> !previous.containsKey(key)).count();
         if (added > 0) {
-            LOG.info("policy watch on {}: {} of {} director{} had no watch (events lost or a directory renamed); "
+            LOG.info("policy watch on {}: {} of {} director{} had no watch (events lost); "
                     + "watching them now", PolicySources.display(directory), added, watched.size(),
                     watched.size() == 1 ? "y" : "ies");
         } else if (watched.size() != before) {

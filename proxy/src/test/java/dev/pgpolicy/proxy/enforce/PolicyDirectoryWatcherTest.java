@@ -169,8 +169,8 @@ class PolicyDirectoryWatcherTest {
     }
 
     /**
-     * The kernel's watch follows a directory renamed inside the tree, but its events used to be
-     * resolved against the old name, so a directory created in the renamed one was not watched.
+     * The kernel's watch follows a directory renamed inside the tree, while the events name
+     * entries relative to it: a directory created in the renamed one is found under the new name.
      */
     @Test
     void aDirectoryCreatedInARenamedDirectoryIsWatched() throws Exception {
