@@ -7,6 +7,7 @@ import dev.pgpolicy.proxy.session.SessionInfo;
 import dev.pgpolicy.proxy.testing.BackendMessage;
 import dev.pgpolicy.proxy.testing.Frames;
 import dev.pgpolicy.proxy.testing.RawSocket;
+import dev.pgpolicy.proxy.testing.Resources;
 import dev.pgpolicy.proxy.wire.Bind;
 import dev.pgpolicy.proxy.wire.Execute;
 import dev.pgpolicy.proxy.wire.Parse;
@@ -70,15 +71,7 @@ class ConcurrentSlotPipelineTest {
 
     @AfterAll
     void stop() {
-        try {
-            if (proxy != null) {
-                proxy.close();
-            }
-        } finally {
-            if (postgres != null) {
-                postgres.close();
-            }
-        }
+        Resources.closeAll(proxy, postgres);
     }
 
     @BeforeEach

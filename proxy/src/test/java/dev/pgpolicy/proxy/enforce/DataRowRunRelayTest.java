@@ -7,6 +7,7 @@ import dev.pgpolicy.proxy.testing.BackendMessage;
 import dev.pgpolicy.proxy.testing.Frames;
 import dev.pgpolicy.proxy.testing.LeakReports;
 import dev.pgpolicy.proxy.testing.RawSocket;
+import dev.pgpolicy.proxy.testing.Resources;
 import dev.pgpolicy.proxy.wire.Bind;
 import dev.pgpolicy.proxy.wire.Describe;
 import dev.pgpolicy.proxy.wire.Execute;
@@ -68,15 +69,7 @@ class DataRowRunRelayTest {
 
     @AfterAll
     void stop() {
-        try {
-            if (proxy != null) {
-                proxy.close();
-            }
-        } finally {
-            if (postgres != null) {
-                postgres.close();
-            }
-        }
+        Resources.closeAll(proxy, postgres);
     }
 
     private RawSocket session(String user) {

@@ -6,6 +6,7 @@ import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
 import dev.pgpolicy.proxy.testing.BackendMessage;
 import dev.pgpolicy.proxy.testing.Frames;
 import dev.pgpolicy.proxy.testing.RawSocket;
+import dev.pgpolicy.proxy.testing.Resources;
 import dev.pgpolicy.proxy.wire.Bind;
 import dev.pgpolicy.proxy.wire.Execute;
 import dev.pgpolicy.proxy.wire.Parse;
@@ -52,15 +53,7 @@ class RowLimitProtocolTest {
 
     @AfterAll
     void stop() {
-        try {
-            if (proxy != null) {
-                proxy.close();
-            }
-        } finally {
-            if (postgres != null) {
-                postgres.close();
-            }
-        }
+        Resources.closeAll(proxy, postgres);
     }
 
     private RawSocket session() {

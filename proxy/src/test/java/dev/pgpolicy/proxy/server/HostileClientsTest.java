@@ -8,6 +8,7 @@ import dev.pgpolicy.proxy.testing.BackendMessage;
 import dev.pgpolicy.proxy.testing.Frames;
 import dev.pgpolicy.proxy.testing.HexDump;
 import dev.pgpolicy.proxy.testing.LeakReports;
+import dev.pgpolicy.proxy.testing.Resources;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -91,12 +92,7 @@ class HostileClientsTest {
 
     @AfterContainer
     static void stop() {
-        if (fixture != null) {
-            fixture.close();
-        }
-        if (postgres != null) {
-            postgres.close();
-        }
+        Resources.closeAll(fixture, postgres);
     }
 
     @BeforeProperty

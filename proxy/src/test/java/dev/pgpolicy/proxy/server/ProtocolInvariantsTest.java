@@ -6,6 +6,7 @@ import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
 import dev.pgpolicy.proxy.testing.BackendMessage;
 import dev.pgpolicy.proxy.testing.Frames;
 import dev.pgpolicy.proxy.testing.RawSocket;
+import dev.pgpolicy.proxy.testing.Resources;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -48,12 +49,7 @@ class ProtocolInvariantsTest {
 
     @AfterAll
     void stop() {
-        if (fixture != null) {
-            fixture.close();
-        }
-        if (postgres != null) {
-            postgres.close();
-        }
+        Resources.closeAll(fixture, postgres);
     }
 
     private RawSocket connect(ProxyFixture proxy) {

@@ -9,6 +9,7 @@ import dev.pgpolicy.proxy.testing.BackendMessage;
 import dev.pgpolicy.proxy.testing.Frames;
 import dev.pgpolicy.proxy.testing.PgClient;
 import dev.pgpolicy.proxy.testing.RawSocket;
+import dev.pgpolicy.proxy.testing.Resources;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -54,12 +55,7 @@ class UpstreamFaultsTest {
 
     @AfterAll
     void stop() {
-        if (fixture != null) {
-            fixture.close();
-        }
-        if (postgres != null) {
-            postgres.close();
-        }
+        Resources.closeAll(fixture, postgres);
     }
 
     @Test
