@@ -92,6 +92,8 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     private final Clock clock;
     /** Resolves result columns for masking; null when no metadata connection is configured. */
     private final CatalogCache catalog;
+    /** The mask plans of result layouts seen before (built by {@link #buildPlan}). */
+    private final RowPlanCache rowPlans = new RowPlanCache();
     /** Resolves unqualified names: search_path, "$user" and placements through the catalog. */
     private final LiveNames liveNames;
     /** The key of hash() masks: configured (masking.hash_key_file) or random per process. */
@@ -1207,12 +1209,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
 
     /** The audit record of the statement names the columns its result has masked. */
     private void reportMasks(SessionInfo session, InFlightRequest request, MaskPlan plan) {
-        List<String> columns = new ArrayList<>();
-        for (MaskPlan.ColumnAction action : plan.actions()) {
-            if (action instanceof MaskPlan.Mask mask) {
-                columns.add(mask.column());
-            }
-        }
+        List<String> columns = plan.maskedColumns();
         if (!columns.isEmpty()) {
             listener.masked(session, request, columns);
         }
@@ -1261,6 +1258,24 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
      */
     private MaskPlan plan(SessionInfo session, MaskSet masks, RowDescription description, boolean namesMasked) {
         String database = session.database().orElse("");
+        String clientEncoding = session.serverParameter("client_encoding").orElse("UTF8");
+        RowPlanCache.Key key = RowPlanCache.key(description, masks, namesMasked, database, clientEncoding,
+                catalog == null ? 0 : catalog.generation());
+        MaskPlan cached = rowPlans.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        boolean[] lookupFailed = new boolean[1];
+        MaskPlan plan = buildPlan(session, masks, description, namesMasked, database, clientEncoding, lookupFailed);
+        if (!lookupFailed[0]) {
+            rowPlans.put(key, plan);
+        }
+        return plan;
+    }
+
+    /** {@link #plan} without the cache; sets {@code lookupFailed[0]} when the catalog could not be asked. */
+    private MaskPlan buildPlan(SessionInfo session, MaskSet masks, RowDescription description, boolean namesMasked,
+            String database, String clientEncoding, boolean[] lookupFailed) {
         List<MaskPlan.ColumnAction> actions = new ArrayList<>(description.fields().size());
         for (RowDescription.Field field : description.fields()) {
             if (field.tableOid() == 0) {
@@ -1278,6 +1293,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                 LOG.warn("session {}: catalog lookup of table OID {} failed ({}); the column is NULL", session.id(),
                         field.tableOid(), e.getMessage());
                 column = null;
+                lookupFailed[0] = true;
             }
             if (column == null) {
                 actions.add(new MaskPlan.Nullify("catalog unavailable"));
@@ -1299,7 +1315,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         }
         // The server sends text values in the client encoding, in text and binary format alike.
         return MaskPlan.of(actions, hashKey,
-                CopyEncodings.charset(session.serverParameter("client_encoding").orElse("UTF8")).orElse(null));
+                CopyEncodings.charset(clientEncoding).orElse(null));
     }
 
     private SessionState state(SessionInfo session) {
