@@ -1179,9 +1179,15 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     /** The {@code rows N per query} limit in force for the session (the smallest, when several rules set one). */
     private Optional<dev.pgpolicy.policy.EffectiveLimit> rowLimit(SessionInfo session, SessionState state) {
         PolicySet set = policy.current().set();
-        return set.limits(state.principal(set, session, this::context)).stream()
-                .filter(limit -> limit.kind() == dev.pgpolicy.lang.LimitKind.ROWS_PER_QUERY)
-                .min(java.util.Comparator.comparingLong(dev.pgpolicy.policy.EffectiveLimit::amount));
+        // A loop, not a stream: this runs for every result.
+        dev.pgpolicy.policy.EffectiveLimit smallest = null;
+        for (dev.pgpolicy.policy.EffectiveLimit limit : set.limits(state.principal(set, session, this::context))) {
+            if (limit.kind() == dev.pgpolicy.lang.LimitKind.ROWS_PER_QUERY
+                    && (smallest == null || limit.amount() < smallest.amount())) {
+                smallest = limit;
+            }
+        }
+        return Optional.ofNullable(smallest);
     }
 
     private RowFilter maskingOfExecute(SessionInfo session, SessionState state, InFlightRequest request) {
