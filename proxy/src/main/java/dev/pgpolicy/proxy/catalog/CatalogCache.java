@@ -26,6 +26,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -119,8 +120,16 @@ public final class CatalogCache implements AutoCloseable {
     }
 
     private final Connector connector;
+    /**
+     * Moves after every change of {@link #tables} (a load, an invalidation, an eviction): what was
+     * derived from the cached columns under one value is still what they say while it stays.
+     * Changes bump it after they happen, so a reader that saw a value read columns no older than it.
+     */
+    private final AtomicLong generation = new AtomicLong();
     private final Cache<TableKey, Map<Integer, Column>> tables =
-            Caffeine.newBuilder().maximumSize(CACHED_TABLES).executor(Runnable::run).build();
+            Caffeine.newBuilder().maximumSize(CACHED_TABLES).executor(Runnable::run)
+                    .<TableKey, Map<Integer, Column>>evictionListener((key, columns, cause) -> generation.incrementAndGet())
+                    .build();
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
     /** Per database, the System.nanoTime() before which a failed metadata connection is not retried. */
     /** Per database, when a failed metadata connection may be tried again, and why it failed. */
@@ -205,6 +214,7 @@ public final class CatalogCache implements AutoCloseable {
         Map<Integer, Column> columns = tables.getIfPresent(new TableKey(database, tableOid));
         if (columns == null) {
             tables.put(new TableKey(database, tableOid), Map.of()); // no such relation (a dropped table)
+            generation.incrementAndGet();
             return Optional.empty();
         }
         return Optional.ofNullable(columns.get(attributeNumber));
@@ -371,6 +381,7 @@ public final class CatalogCache implements AutoCloseable {
         userSchemas.asMap().keySet().removeIf(key -> key.database().equals(database));
         placements.asMap().keySet().removeIf(key -> key.database().equals(database));
         prefetched.asMap().keySet().removeIf(key -> key.database().equals(database));
+        generation.incrementAndGet();
     }
 
     /** Forgets everything (policy reload). */
@@ -379,6 +390,15 @@ public final class CatalogCache implements AutoCloseable {
         userSchemas.invalidateAll();
         placements.invalidateAll();
         prefetched.invalidateAll();
+        generation.incrementAndGet();
+    }
+
+    /**
+     * The table columns' generation: equal values mean {@link #cached} and {@link #column} answer
+     * as they did (the same cached columns), so results derived from them may be reused.
+     */
+    public long generation() {
+        return generation.get();
     }
 
     private void discard(String database, Connection connection) {
@@ -433,6 +453,7 @@ public final class CatalogCache implements AutoCloseable {
                 throw e;
             }
             found.forEach((oid, columns) -> tables.put(new TableKey(database, oid), Map.copyOf(columns)));
+            generation.incrementAndGet();
         }
     }
 

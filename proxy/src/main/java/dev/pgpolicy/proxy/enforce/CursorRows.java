@@ -38,6 +38,9 @@ final class CursorRows {
         if (sql == null) {
             return Optional.empty();
         }
+        if (!startsWithFetch(sql)) {
+            return Optional.empty(); // every result passes here: most are not FETCH, and need no regex to say so
+        }
         Matcher matcher = FETCH.matcher(sql);
         if (!matcher.matches()) {
             return Optional.empty();
@@ -46,6 +49,15 @@ final class CursorRows {
             fetched.clear(); // a session cycling through thousands of cursor names; counts start again
         }
         return Optional.of(fetched.computeIfAbsent(name(matcher.group(1)), k -> new AtomicLong()));
+    }
+
+    /** Whether the text's first word could be FETCH (what {@link #FETCH} requires first), without a regex. */
+    private static boolean startsWithFetch(String sql) {
+        int i = 0;
+        while (i < sql.length() && Character.isWhitespace(sql.charAt(i))) {
+            i++;
+        }
+        return sql.regionMatches(true, i, "FETCH", 0, 5);
     }
 
     /** As PostgreSQL folds names: quoted ones keep their case, unquoted ones are lower-cased. */

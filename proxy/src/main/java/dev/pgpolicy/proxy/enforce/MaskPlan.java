@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -72,6 +73,10 @@ final class MaskPlan {
      * some mask does depend on the value (hash, partial, ...), whose rows take the decoded path.
      */
     private final byte[][] fixedReplacements;
+    /** The masked columns' names ({@code schema.table.column}), for the statement's audit record. */
+    private final List<String> maskedColumns;
+    /** The one filter of this plan: it holds no state of its own, so every result it masks shares it. */
+    private final RowFilter filter;
 
     private MaskPlan(List<ColumnAction> actions, boolean nullifyAll, MaskingKey hashKey, Charset valueCharset) {
         this.actions = List.copyOf(actions);
@@ -87,6 +92,16 @@ final class MaskPlan {
             }
         }
         this.fixedReplacements = fixedReplacements(byColumn, constantBytes, valueCharset);
+        List<String> masked = new ArrayList<>();
+        boolean keepsAll = !nullifyAll;
+        for (ColumnAction action : byColumn) {
+            keepsAll &= action instanceof Keep;
+            if (action instanceof Mask mask) {
+                masked.add(mask.column());
+            }
+        }
+        this.maskedColumns = List.copyOf(masked);
+        this.filter = keepsAll ? RowFilter.UNCHANGED : new PlanFilter();
     }
 
     private static byte[][] fixedReplacements(ColumnAction[] byColumn, byte[][] constantBytes, Charset valueCharset) {
@@ -126,7 +141,12 @@ final class MaskPlan {
     }
 
     boolean changesNothing() {
-        return !nullifyAll && actions.stream().allMatch(action -> action instanceof Keep);
+        return filter == RowFilter.UNCHANGED;
+    }
+
+    /** The names ({@code schema.table.column}) of the columns this plan masks, in column order. */
+    List<String> maskedColumns() {
+        return maskedColumns;
     }
 
     List<ColumnAction> actions() {
@@ -139,26 +159,25 @@ final class MaskPlan {
     }
 
     RowFilter filter() {
-        if (changesNothing()) {
-            return RowFilter.UNCHANGED;
-        }
-        return new RowFilter() {
-            @Override
-            public DataRow filter(DataRow row, ByteBufAllocator alloc) {
-                return apply(row, alloc);
-            }
+        return filter;
+    }
 
-            @Override
-            public FrameOutcome filterFrame(ByteBuf frames, int frameIndex, ByteBufAllocator alloc, ByteBuf out) {
-                if (nullifyAll || fixedReplacements != null) {
-                    FrameOutcome outcome = applyFixed(frames, frameIndex, out);
-                    if (outcome != null) {
-                        return outcome;
-                    }
+    private final class PlanFilter implements RowFilter {
+        @Override
+        public DataRow filter(DataRow row, ByteBufAllocator alloc) {
+            return apply(row, alloc);
+        }
+
+        @Override
+        public FrameOutcome filterFrame(ByteBuf frames, int frameIndex, ByteBufAllocator alloc, ByteBuf out) {
+            if (nullifyAll || fixedReplacements != null) {
+                FrameOutcome outcome = applyFixed(frames, frameIndex, out);
+                if (outcome != null) {
+                    return outcome;
                 }
-                return RowFilter.super.filterFrame(frames, frameIndex, alloc, out);
             }
-        };
+            return RowFilter.super.filterFrame(frames, frameIndex, alloc, out);
+        }
     }
 
     /**

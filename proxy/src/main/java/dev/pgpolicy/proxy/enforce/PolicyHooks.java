@@ -92,6 +92,8 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     private final Clock clock;
     /** Resolves result columns for masking; null when no metadata connection is configured. */
     private final CatalogCache catalog;
+    /** The mask plans of result layouts seen before (built by {@link #buildPlan}). */
+    private final RowPlanCache rowPlans = new RowPlanCache();
     /** Resolves unqualified names: search_path, "$user" and placements through the catalog. */
     private final LiveNames liveNames;
     /** The key of hash() masks: configured (masking.hash_key_file) or random per process. */
@@ -1177,9 +1179,15 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     /** The {@code rows N per query} limit in force for the session (the smallest, when several rules set one). */
     private Optional<dev.pgpolicy.policy.EffectiveLimit> rowLimit(SessionInfo session, SessionState state) {
         PolicySet set = policy.current().set();
-        return set.limits(state.principal(set, session, this::context)).stream()
-                .filter(limit -> limit.kind() == dev.pgpolicy.lang.LimitKind.ROWS_PER_QUERY)
-                .min(java.util.Comparator.comparingLong(dev.pgpolicy.policy.EffectiveLimit::amount));
+        // A loop, not a stream: this runs for every result.
+        dev.pgpolicy.policy.EffectiveLimit smallest = null;
+        for (dev.pgpolicy.policy.EffectiveLimit limit : set.limits(state.principal(set, session, this::context))) {
+            if (limit.kind() == dev.pgpolicy.lang.LimitKind.ROWS_PER_QUERY
+                    && (smallest == null || limit.amount() < smallest.amount())) {
+                smallest = limit;
+            }
+        }
+        return Optional.ofNullable(smallest);
     }
 
     private RowFilter maskingOfExecute(SessionInfo session, SessionState state, InFlightRequest request) {
@@ -1207,12 +1215,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
 
     /** The audit record of the statement names the columns its result has masked. */
     private void reportMasks(SessionInfo session, InFlightRequest request, MaskPlan plan) {
-        List<String> columns = new ArrayList<>();
-        for (MaskPlan.ColumnAction action : plan.actions()) {
-            if (action instanceof MaskPlan.Mask mask) {
-                columns.add(mask.column());
-            }
-        }
+        List<String> columns = plan.maskedColumns();
         if (!columns.isEmpty()) {
             listener.masked(session, request, columns);
         }
@@ -1261,6 +1264,24 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
      */
     private MaskPlan plan(SessionInfo session, MaskSet masks, RowDescription description, boolean namesMasked) {
         String database = session.database().orElse("");
+        String clientEncoding = session.serverParameter("client_encoding").orElse("UTF8");
+        RowPlanCache.Key key = RowPlanCache.key(description, masks, namesMasked, database, clientEncoding,
+                catalog == null ? 0 : catalog.generation());
+        MaskPlan cached = rowPlans.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        boolean[] lookupFailed = new boolean[1];
+        MaskPlan plan = buildPlan(session, masks, description, namesMasked, database, clientEncoding, lookupFailed);
+        if (!lookupFailed[0]) {
+            rowPlans.put(key, plan);
+        }
+        return plan;
+    }
+
+    /** {@link #plan} without the cache; sets {@code lookupFailed[0]} when the catalog could not be asked. */
+    private MaskPlan buildPlan(SessionInfo session, MaskSet masks, RowDescription description, boolean namesMasked,
+            String database, String clientEncoding, boolean[] lookupFailed) {
         List<MaskPlan.ColumnAction> actions = new ArrayList<>(description.fields().size());
         for (RowDescription.Field field : description.fields()) {
             if (field.tableOid() == 0) {
@@ -1278,6 +1299,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                 LOG.warn("session {}: catalog lookup of table OID {} failed ({}); the column is NULL", session.id(),
                         field.tableOid(), e.getMessage());
                 column = null;
+                lookupFailed[0] = true;
             }
             if (column == null) {
                 actions.add(new MaskPlan.Nullify("catalog unavailable"));
@@ -1299,7 +1321,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         }
         // The server sends text values in the client encoding, in text and binary format alike.
         return MaskPlan.of(actions, hashKey,
-                CopyEncodings.charset(session.serverParameter("client_encoding").orElse("UTF8")).orElse(null));
+                CopyEncodings.charset(clientEncoding).orElse(null));
     }
 
     private SessionState state(SessionInfo session) {
