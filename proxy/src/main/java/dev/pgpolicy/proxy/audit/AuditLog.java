@@ -61,6 +61,8 @@ public final class AuditLog implements AutoCloseable {
      * pause short, so fail_closed statements are not delayed by it.
      */
     static final long LINGER_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(5);
+    /** The largest batch written from the writer's kept buffer (see {@code batchBuffer}). */
+    static final int KEPT_BATCH_BUFFER_BYTES = 1024 * 1024;
     static final String LOCK_FILE = "audit.lock";
     private static final Set<Path> LOCKED_IN_THIS_JVM = ConcurrentHashMap.newKeySet();
 
@@ -91,6 +93,8 @@ public final class AuditLog implements AutoCloseable {
     private String lastRecordFile;
     private Path currentFile;
     private FileChannel channel;
+    /** See {@link #batchBuffer}; writer thread only. */
+    private ByteBuffer keptBatchBuffer;
     private long confirmedBytes;
     private long recordsInFile;
     private Instant fileCreated;
@@ -478,7 +482,7 @@ public final class AuditLog implements AutoCloseable {
         if (entries.isEmpty()) {
             return;
         }
-        ByteBuffer buffer = ByteBuffer.allocate(Math.toIntExact(bytes));
+        ByteBuffer buffer = batchBuffer(Math.toIntExact(bytes));
         for (byte[] line : lines) {
             buffer.put(line);
         }
@@ -500,6 +504,23 @@ public final class AuditLog implements AutoCloseable {
                 entry.written().complete(null);
             }
         }
+    }
+
+    /**
+     * A cleared buffer for a batch of {@code bytes}: the writer's own direct buffer, kept between
+     * batches, when the batch fits {@link #KEPT_BATCH_BUFFER_BYTES}. A new heap buffer per batch cost
+     * an allocation and, inside {@code FileChannel.write}, a copy into a temporary direct buffer;
+     * a rare larger batch still gets a buffer of its own so that the kept one stays small.
+     */
+    private ByteBuffer batchBuffer(int bytes) {
+        if (bytes > KEPT_BATCH_BUFFER_BYTES) {
+            return ByteBuffer.allocate(bytes);
+        }
+        if (keptBatchBuffer == null || keptBatchBuffer.capacity() < bytes) {
+            keptBatchBuffer = ByteBuffer.allocateDirect(Math.min(KEPT_BATCH_BUFFER_BYTES,
+                    Math.max(bytes, keptBatchBuffer == null ? 64 * 1024 : 2 * keptBatchBuffer.capacity())));
+        }
+        return keptBatchBuffer.clear();
     }
 
     private void rotate(LogStart.Reason reason) throws IOException {
