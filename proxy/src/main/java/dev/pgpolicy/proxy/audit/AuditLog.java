@@ -425,19 +425,22 @@ public final class AuditLog implements AutoCloseable {
         String tentativeHash = lastHash;
         long pendingBytes = 0;
         int index = 0;
-        // One reading of the clock for the batch's rotation checks: the batch is encoded in well
-        // under a millisecond, and a reading per record was a tenth of the writer's time. A file
-        // started inside the batch is created at a later reading, so it is not rotated again here.
+        // One reading of the clock, and one rotation deadline, for the batch's rotation checks:
+        // the batch is encoded in well under a millisecond, and a reading and an Instant.plus per
+        // record were a sixth of the writer's samples. A file started inside the batch is created
+        // at a later reading, so the deadline is taken again after each rotation.
         Instant now = clock.instant();
+        boolean rotationDue = !now.isBefore(fileCreated.plus(config.rotationInterval()));
         try {
             for (; index < batch.size(); index++) {
                 Entry entry = batch.get(index);
-                if (recordsInFile + pending.size() > 1 && !now.isBefore(fileCreated.plus(config.rotationInterval()))) {
+                if (rotationDue && recordsInFile + pending.size() > 1) {
                     commit(pendingLines, pending, pendingBytes, tentativeSeq, tentativeHash);
                     pendingLines.clear();
                     pending.clear();
                     pendingBytes = 0;
                     rotate(LogStart.Reason.ROTATION_TIME);
+                    rotationDue = !now.isBefore(fileCreated.plus(config.rotationInterval()));
                     tentativeSeq = seq;
                     tentativeHash = lastHash;
                 }
@@ -458,6 +461,7 @@ public final class AuditLog implements AutoCloseable {
                     pending.clear();
                     pendingBytes = 0;
                     rotate(LogStart.Reason.ROTATION_SIZE);
+                    rotationDue = !now.isBefore(fileCreated.plus(config.rotationInterval()));
                     tentativeSeq = seq;
                     tentativeHash = lastHash;
                     line = json.encode(entry.record(), tentativeSeq + 1, tentativeHash);
