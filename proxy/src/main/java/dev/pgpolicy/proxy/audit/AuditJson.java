@@ -1,15 +1,6 @@
 package dev.pgpolicy.proxy.audit;
 
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.SerializableString;
-import com.fasterxml.jackson.core.StreamWriteFeature;
-import com.fasterxml.jackson.core.io.SerializedString;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
+import dev.pgpolicy.proxy.audit.JsonLine.Surrogates;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,7 +22,11 @@ import java.util.Map;
  * Fields come in a fixed order per event; absent values are written as {@code null} so every line
  * of an event has the same fields.
  *
- * <p>Owned by one thread (it reuses its buffer).
+ * <p>The bytes are written by {@link JsonLine}, which reproduces the Jackson generator that wrote the
+ * first logs byte for byte; the chain value is computed over the line's buffer in place and its hex
+ * written straight into the line.
+ *
+ * <p>Owned by one thread (it reuses its buffers and its chain function).
  */
 final class AuditJson {
     static final byte[] HASH_PREFIX = ",\"hash\":\"".getBytes(StandardCharsets.US_ASCII);
@@ -43,17 +38,18 @@ final class AuditJson {
     static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
 
-    private static final JsonFactory JSON = JsonFactory.builder()
-            .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
-            // The object is left open: the canonical bytes end before the hash field.
-            .disable(StreamWriteFeature.AUTO_CLOSE_CONTENT)
-            .build();
+    private static final byte[] SUCCESS = quoted("success");
+    private static final byte[] FAILURE = quoted("failure");
+    /** What follows the hash's hex digits: its closing quote, the object's brace, the newline. */
+    private static final byte[] LINE_END = {'"', '}', '\n'};
 
     /** Sessions whose connection fields are kept rendered; past it the map starts again. */
     private static final int RENDERED_CONNECTIONS = 4096;
 
     private final ChainKey key;
-    private final LineBuffer buffer = new LineBuffer(1024);
+    private final byte[] algorithm;
+    private final JsonLine line = new JsonLine(1024);
+    private final JsonLine scratch = new JsonLine(256);
     private final Timestamps timestamps = new Timestamps();
     /**
      * The connection fields of a session, rendered once: they repeat in every record of the
@@ -63,7 +59,7 @@ final class AuditJson {
      * A connection equal to one rendered before, but another instance, is rendered again: the same
      * text, so only the work is repeated.
      */
-    private final Map<AuditConnection, String> renderedConnections = new IdentityHashMap<>();
+    private final Map<AuditConnection, byte[]> renderedConnections = new IdentityHashMap<>();
 
     /** A finished line (with its newline) and its chain value. */
     record Line(byte[] bytes, long seq, String hash) {
@@ -71,101 +67,101 @@ final class AuditJson {
 
     AuditJson(ChainKey key) {
         this.key = key;
+        this.algorithm = quoted(key.algorithm());
     }
 
     Line encode(AuditRecord record, long seq, String prev) {
-        return finish(seq, prev, generator -> {
-            header(generator, seq, record.time(), record.event().jsonName());
-            string(generator, Field.SESSION, record.sessionId());
-            // Raw text after a field: the generator writes the comma before the next field itself.
-            // Connection events come once each per session: keeping their text would only push
-            // out the statement records' connections.
-            generator.writeRaw(record.event() == AuditEvent.STATEMENT ? renderedConnection(record.connection())
-                    : render(record.connection()));
-            switch (record.event()) {
-                case CONNECTION_OPEN -> { }
-                case AUTH -> {
-                    string(generator, Field.AUTH_METHOD, record.authMethod());
-                    string(generator, Field.OUTCOME, record.authSucceeded() ? "success" : "failure");
-                    string(generator, Field.REASON, record.reason());
-                }
-                case CONNECTION_CLOSE -> {
-                    micros(generator, Field.DURATION_US, record.duration());
-                    string(generator, Field.REASON, record.reason());
-                }
-                case STATEMENT -> statement(generator, record.statement());
-                case LOG_START -> throw new AssertionError("log_start is not an AuditRecord");
+        header(seq, record.time(), record.event().jsonName());
+        line.raw(Field.SESSION);
+        line.string(record.sessionId(), Surrogates.ESCAPED);
+        // Connection events come once each per session: keeping their text would only push out
+        // the statement records' connections.
+        if (record.event() == AuditEvent.STATEMENT) {
+            line.raw(renderedConnection(record.connection()));
+        } else {
+            connection(line, record.connection());
+        }
+        switch (record.event()) {
+            case CONNECTION_OPEN -> { }
+            case AUTH -> {
+                string(Field.AUTH_METHOD, record.authMethod());
+                line.raw(Field.OUTCOME);
+                line.raw(record.authSucceeded() ? SUCCESS : FAILURE);
+                string(Field.REASON, record.reason());
             }
-            string(generator, Field.POLICY_REVISION, record.policyRevision());
-        });
+            case CONNECTION_CLOSE -> {
+                micros(Field.DURATION_US, record.duration());
+                string(Field.REASON, record.reason());
+            }
+            case STATEMENT -> statement(record.statement());
+            case LOG_START -> throw new AssertionError("log_start is not an AuditRecord");
+        }
+        string(Field.POLICY_REVISION, record.policyRevision());
+        return finish(seq, prev);
     }
 
     Line encode(LogStart start, Instant time, long seq, String prev) {
-        return finish(seq, prev, generator -> {
-            header(generator, seq, time, AuditEvent.LOG_START.jsonName());
-            string(generator, Field.FORMAT, FORMAT);
-            string(generator, Field.REASON, start.reason().jsonName());
-            string(generator, Field.PREV_FILE, start.prevFile());
-            if (start.torn() == null) {
-                nullField(generator, Field.TORN);
-            } else {
-                generator.writeFieldName(Field.TORN);
-                generator.writeStartObject();
-                string(generator, Field.FILE, start.torn().file());
-                number(generator, Field.OFFSET, start.torn().offset());
-                number(generator, Field.LENGTH, start.torn().length());
-                generator.writeEndObject();
-            }
-            number(generator, Field.LOST, start.lost());
-            string(generator, Field.DETAIL, start.detail());
-        });
-    }
-
-    private interface Fields {
-        void write(JsonGenerator generator) throws IOException;
-    }
-
-    private Line finish(long seq, String prev, Fields fields) {
-        buffer.reset();
-        try (JsonGenerator generator = JSON.createGenerator(buffer, JsonEncoding.UTF8)) {
-            generator.writeStartObject();
-            fields.write(generator);
-            string(generator, Field.ALG, key.algorithm());
-            string(generator, Field.PREV, prev);
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing JSON to memory", e);
+        header(seq, time, AuditEvent.LOG_START.jsonName());
+        string(Field.FORMAT, FORMAT);
+        string(Field.REASON, start.reason().jsonName());
+        string(Field.PREV_FILE, start.prevFile());
+        line.raw(Field.TORN);
+        if (start.torn() == null) {
+            line.nullValue();
+        } else {
+            line.raw(Field.FIRST_FILE);
+            line.string(start.torn().file(), Surrogates.ESCAPED);
+            number(Field.OFFSET, start.torn().offset());
+            number(Field.LENGTH, start.torn().length());
+            line.raw((byte) '}');
         }
-        byte[] body = buffer.bytes();
-        int length = buffer.size();
-        if (body[length - 1] != '"') {
+        number(Field.LOST, start.lost());
+        string(Field.DETAIL, start.detail());
+        return finish(seq, prev);
+    }
+
+    private static byte[] quoted(String ascii) {
+        return ("\"" + ascii + "\"").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private Line finish(long seq, String prev) {
+        line.raw(Field.ALG);
+        line.raw(algorithm);
+        line.raw(Field.PREV);
+        line.string(prev, Surrogates.ESCAPED);
+        int canonical = line.size();
+        if (line.bytes()[canonical - 1] != '"') {
             throw new AssertionError("canonical bytes must end with the prev value");
         }
-        String hash = key.chain(body, 0, length);
-        byte[] line = Arrays.copyOf(body, length + HASH_SUFFIX_LENGTH + 1);
-        int at = length;
-        System.arraycopy(HASH_PREFIX, 0, line, at, HASH_PREFIX.length);
-        at += HASH_PREFIX.length;
-        byte[] hex = hash.getBytes(StandardCharsets.US_ASCII);
-        System.arraycopy(hex, 0, line, at, hex.length);
-        at += hex.length;
-        line[at++] = '"';
-        line[at++] = '}';
-        line[at] = '\n';
-        return new Line(line, seq, hash);
+        line.raw(HASH_PREFIX);
+        int hashAt = line.size();
+        line.ensure(HASH_HEX_LENGTH + LINE_END.length);
+        // The chain value covers bytes[0, canonical); its hex goes after them in the same buffer.
+        key.chainHex(line.bytes(), 0, canonical, line.bytes(), hashAt);
+        byte[] bytes = Arrays.copyOf(line.bytes(), hashAt + HASH_HEX_LENGTH + LINE_END.length);
+        System.arraycopy(LINE_END, 0, bytes, hashAt + HASH_HEX_LENGTH, LINE_END.length);
+        return new Line(bytes, seq, new String(bytes, hashAt, HASH_HEX_LENGTH, StandardCharsets.ISO_8859_1));
     }
 
-    private void header(JsonGenerator generator, long seq, Instant time, String event) throws IOException {
-        number(generator, Field.SEQ, seq);
-        generator.writeFieldName(Field.TIME);
-        generator.writeString(timestamps.format(time));
-        string(generator, Field.EVENT, event);
+    /** {@code {"seq":N,"time":"...","event":"..."}, without the closing brace. */
+    private void header(long seq, Instant time, String event) {
+        line.reset();
+        line.raw(Field.FIRST_SEQ);
+        line.number(seq);
+        line.raw(Field.TIME);
+        line.raw((byte) '"');
+        timestamps.write(time, line);
+        line.raw((byte) '"');
+        string(Field.EVENT, event);
     }
 
-    /** {@code ,"user":...,"tls":...}: the connection's fields as {@link #connection} writes them, with a leading comma. */
-    private String renderedConnection(AuditConnection connection) {
-        String rendered = renderedConnections.get(connection);
+    /** {@code ,"user":...,"tls":...}: the connection's fields as {@link #connection} writes them. */
+    private byte[] renderedConnection(AuditConnection connection) {
+        byte[] rendered = renderedConnections.get(connection);
         if (rendered == null) {
-            rendered = render(connection);
+            scratch.reset();
+            connection(scratch, connection);
+            rendered = scratch.copy();
             if (renderedConnections.size() >= RENDERED_CONNECTIONS) {
                 renderedConnections.clear();
             }
@@ -174,136 +170,90 @@ final class AuditJson {
         return rendered;
     }
 
-    private static String render(AuditConnection connection) {
-        StringWriter out = new StringWriter(256);
-        try (JsonGenerator generator = JSON.createGenerator(out)) {
-            generator.writeStartObject();
-            connection(generator, connection);
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing JSON to memory", e);
-        }
-        // The generator wrote "{" and the fields; the record needs "," in place of the "{".
-        return "," + out.getBuffer().substring(1);
-    }
-
-    private static void connection(JsonGenerator generator, AuditConnection connection) throws IOException {
-        string(generator, Field.USER, connection.user());
-        strings(generator, Field.GROUPS, connection.groups());
-        string(generator, Field.DB_USER, connection.dbUser());
-        string(generator, Field.DATABASE, connection.database());
-        string(generator, Field.APPLICATION_NAME, connection.applicationName());
-        string(generator, Field.CLIENT_ADDR, connection.clientAddress());
-        number(generator, Field.CLIENT_PORT, connection.clientPort());
-        bool(generator, Field.TLS, connection.tls());
-    }
-
-    private static void statement(JsonGenerator generator, AuditStatement statement) throws IOException {
-        string(generator, Field.KIND, statement.kind());
-        generator.writeFieldName(Field.OBJECTS);
-        generator.writeStartArray();
-        for (AuditObject object : statement.objects()) {
-            generator.writeStartObject();
-            string(generator, Field.NAME, object.name());
-            string(generator, Field.ACTION, object.action());
-            generator.writeEndObject();
-        }
-        generator.writeEndArray();
-        string(generator, Field.FINGERPRINT, statement.fingerprint());
-        string(generator, Field.LEVEL, statement.level().jsonName());
-        string(generator, Field.TEXT, statement.text());
-        if (statement.level() == AuditLevel.FULL) {
-            strings(generator, Field.PARAMETERS, statement.parameters());
-        } else {
-            nullField(generator, Field.PARAMETERS);
-        }
-        string(generator, Field.DECISION, statement.decision().jsonName());
-        strings(generator, Field.RULES, statement.rules());
-        strings(generator, Field.MASKS, statement.masks());
-        if (statement.rows() == null) {
-            nullField(generator, Field.ROWS);
-        } else {
-            number(generator, Field.ROWS, statement.rows());
-        }
-        micros(generator, Field.DURATION_US, statement.duration());
-        string(generator, Field.REASON, statement.reason());
-        string(generator, Field.SQLSTATE, statement.sqlState());
-        number(generator, Field.PART, statement.part());
-        number(generator, Field.PARTS, statement.parts());
-    }
-
-    private static void string(JsonGenerator generator, SerializableString field, String value) throws IOException {
-        generator.writeFieldName(field);
-        generator.writeString(value == null ? null : wellFormed(value));
-    }
-
     /**
-     * Replaces unpaired UTF-16 surrogates with U+FFFD: they have no UTF-8 encoding (RFC 3629,
-     * section 3), and one odd character in a client's SQL must not stop a record from being written.
+     * The connection's fields. Surrogate pairs are written as UTF-8 here, not escaped: these fields
+     * were first rendered by a character generator and copied into the line raw, and the lines of
+     * every log written since then say so.
      */
-    static String wellFormed(String value) {
-        StringBuilder fixed = null;
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            boolean paired = Character.isHighSurrogate(c) && i + 1 < value.length()
-                    && Character.isLowSurrogate(value.charAt(i + 1));
-            if (paired) {
-                if (fixed != null) {
-                    fixed.append(c).append(value.charAt(i + 1));
-                }
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                if (fixed == null) {
-                    fixed = new StringBuilder(value.length()).append(value, 0, i);
-                }
-                fixed.append('\uFFFD');
-            } else if (fixed != null) {
-                fixed.append(c);
+    private static void connection(JsonLine out, AuditConnection connection) {
+        out.raw(Field.USER);
+        out.string(connection.user(), Surrogates.UTF8);
+        out.raw(Field.GROUPS);
+        out.strings(connection.groups(), Surrogates.UTF8);
+        out.raw(Field.DB_USER);
+        out.string(connection.dbUser(), Surrogates.UTF8);
+        out.raw(Field.DATABASE);
+        out.string(connection.database(), Surrogates.UTF8);
+        out.raw(Field.APPLICATION_NAME);
+        out.string(connection.applicationName(), Surrogates.UTF8);
+        out.raw(Field.CLIENT_ADDR);
+        out.string(connection.clientAddress(), Surrogates.UTF8);
+        out.raw(Field.CLIENT_PORT);
+        out.number(connection.clientPort());
+        out.raw(Field.TLS);
+        out.bool(connection.tls());
+    }
+
+    private void statement(AuditStatement statement) {
+        string(Field.KIND, statement.kind());
+        line.raw(Field.OBJECTS);
+        line.raw((byte) '[');
+        List<AuditObject> objects = statement.objects();
+        for (int i = 0; i < objects.size(); i++) {
+            AuditObject object = objects.get(i);
+            if (i > 0) {
+                line.raw((byte) ',');
             }
+            line.raw(Field.FIRST_NAME);
+            line.string(object.name(), Surrogates.ESCAPED);
+            string(Field.ACTION, object.action());
+            line.raw((byte) '}');
         }
-        return fixed == null ? value : fixed.toString();
-    }
-
-    private static void strings(JsonGenerator generator, SerializableString field, List<String> values) throws IOException {
-        generator.writeFieldName(field);
-        generator.writeStartArray();
-        for (String value : values) {
-            generator.writeString(value == null ? null : wellFormed(value));
-        }
-        generator.writeEndArray();
-    }
-
-    private static void micros(JsonGenerator generator, SerializableString field, Duration duration) throws IOException {
-        if (duration == null) {
-            nullField(generator, field);
+        line.raw((byte) ']');
+        string(Field.FINGERPRINT, statement.fingerprint());
+        string(Field.LEVEL, statement.level().jsonName());
+        string(Field.TEXT, statement.text());
+        line.raw(Field.PARAMETERS);
+        if (statement.level() == AuditLevel.FULL) {
+            line.strings(statement.parameters(), Surrogates.ESCAPED);
         } else {
-            number(generator, field, duration.toNanos() / 1_000);
+            line.nullValue();
+        }
+        string(Field.DECISION, statement.decision().jsonName());
+        line.raw(Field.RULES);
+        line.strings(statement.rules(), Surrogates.ESCAPED);
+        line.raw(Field.MASKS);
+        line.strings(statement.masks(), Surrogates.ESCAPED);
+        line.raw(Field.ROWS);
+        if (statement.rows() == null) {
+            line.nullValue();
+        } else {
+            line.number(statement.rows());
+        }
+        micros(Field.DURATION_US, statement.duration());
+        string(Field.REASON, statement.reason());
+        string(Field.SQLSTATE, statement.sqlState());
+        number(Field.PART, statement.part());
+        number(Field.PARTS, statement.parts());
+    }
+
+    private void string(byte[] field, String value) {
+        line.raw(field);
+        line.string(value, Surrogates.ESCAPED);
+    }
+
+    private void micros(byte[] field, Duration duration) {
+        line.raw(field);
+        if (duration == null) {
+            line.nullValue();
+        } else {
+            line.number(duration.toNanos() / 1_000);
         }
     }
 
-    private static void number(JsonGenerator generator, SerializableString field, long value) throws IOException {
-        generator.writeFieldName(field);
-        generator.writeNumber(value);
-    }
-
-    private static void nullField(JsonGenerator generator, SerializableString field) throws IOException {
-        generator.writeFieldName(field);
-        generator.writeNull();
-    }
-
-    private static void bool(JsonGenerator generator, SerializableString field, boolean value) throws IOException {
-        generator.writeFieldName(field);
-        generator.writeBoolean(value);
-    }
-
-    /** A ByteArrayOutputStream whose bytes are read in place: a line is copied once, not twice. */
-    private static final class LineBuffer extends ByteArrayOutputStream {
-        LineBuffer(int size) {
-            super(size);
-        }
-
-        byte[] bytes() {
-            return buf;
-        }
+    private void number(byte[] field, long value) {
+        line.raw(field);
+        line.number(value);
     }
 
     /**
@@ -313,72 +263,80 @@ final class AuditJson {
      */
     static final class Timestamps {
         private long second = Long.MIN_VALUE;
-        private String upToSeconds;
+        /** {@code uuuu-MM-dd'T'HH:mm:ss.} of {@link #second}. */
+        private byte[] upToSeconds;
+        private final byte[] fraction = new byte[7];
 
         String format(Instant time) {
+            JsonLine out = new JsonLine(32);
+            write(time, out);
+            return new String(out.bytes(), 0, out.size(), StandardCharsets.US_ASCII);
+        }
+
+        void write(Instant time, JsonLine out) {
             if (time.getEpochSecond() != second) {
                 second = time.getEpochSecond();
                 String whole = TIME.format(Instant.ofEpochSecond(second));
-                upToSeconds = whole.substring(0, whole.length() - "000000Z".length());
+                upToSeconds = whole.substring(0, whole.length() - "000000Z".length()).getBytes(StandardCharsets.US_ASCII);
             }
             int micros = time.getNano() / 1_000;
-            char[] fraction = new char[7];
             for (int i = 5; i >= 0; i--) {
-                fraction[i] = (char) ('0' + micros % 10);
+                fraction[i] = (byte) ('0' + micros % 10);
                 micros /= 10;
             }
             fraction[6] = 'Z';
-            return upToSeconds + new String(fraction);
+            out.raw(upToSeconds);
+            out.raw(fraction);
         }
     }
 
     /**
-     * Field names, quoted and encoded once: written as strings, each name would be escaped again
-     * for every record, which cost as much as writing the values.
+     * Field names with the comma (or brace) before them and the colon after, encoded once: the
+     * bytes Jackson wrote between two values.
      */
     private static final class Field {
-        static final SerializableString ACTION = new SerializedString("action");
-        static final SerializableString ALG = new SerializedString("alg");
-        static final SerializableString APPLICATION_NAME = new SerializedString("application_name");
-        static final SerializableString AUTH_METHOD = new SerializedString("auth_method");
-        static final SerializableString CLIENT_ADDR = new SerializedString("client_addr");
-        static final SerializableString CLIENT_PORT = new SerializedString("client_port");
-        static final SerializableString DATABASE = new SerializedString("database");
-        static final SerializableString DB_USER = new SerializedString("db_user");
-        static final SerializableString DECISION = new SerializedString("decision");
-        static final SerializableString DETAIL = new SerializedString("detail");
-        static final SerializableString DURATION_US = new SerializedString("duration_us");
-        static final SerializableString EVENT = new SerializedString("event");
-        static final SerializableString FILE = new SerializedString("file");
-        static final SerializableString FINGERPRINT = new SerializedString("fingerprint");
-        static final SerializableString FORMAT = new SerializedString("format");
-        static final SerializableString GROUPS = new SerializedString("groups");
-        static final SerializableString KIND = new SerializedString("kind");
-        static final SerializableString LENGTH = new SerializedString("length");
-        static final SerializableString LEVEL = new SerializedString("level");
-        static final SerializableString LOST = new SerializedString("lost");
-        static final SerializableString MASKS = new SerializedString("masks");
-        static final SerializableString NAME = new SerializedString("name");
-        static final SerializableString OBJECTS = new SerializedString("objects");
-        static final SerializableString OFFSET = new SerializedString("offset");
-        static final SerializableString OUTCOME = new SerializedString("outcome");
-        static final SerializableString PARAMETERS = new SerializedString("parameters");
-        static final SerializableString PART = new SerializedString("part");
-        static final SerializableString PARTS = new SerializedString("parts");
-        static final SerializableString POLICY_REVISION = new SerializedString("policy_revision");
-        static final SerializableString PREV = new SerializedString("prev");
-        static final SerializableString PREV_FILE = new SerializedString("prev_file");
-        static final SerializableString REASON = new SerializedString("reason");
-        static final SerializableString ROWS = new SerializedString("rows");
-        static final SerializableString RULES = new SerializedString("rules");
-        static final SerializableString SEQ = new SerializedString("seq");
-        static final SerializableString SESSION = new SerializedString("session");
-        static final SerializableString SQLSTATE = new SerializedString("sqlstate");
-        static final SerializableString TEXT = new SerializedString("text");
-        static final SerializableString TIME = new SerializedString("time");
-        static final SerializableString TLS = new SerializedString("tls");
-        static final SerializableString TORN = new SerializedString("torn");
-        static final SerializableString USER = new SerializedString("user");
+        static final byte[] ACTION = JsonLine.field("action", false);
+        static final byte[] ALG = JsonLine.field("alg", false);
+        static final byte[] APPLICATION_NAME = JsonLine.field("application_name", false);
+        static final byte[] AUTH_METHOD = JsonLine.field("auth_method", false);
+        static final byte[] CLIENT_ADDR = JsonLine.field("client_addr", false);
+        static final byte[] CLIENT_PORT = JsonLine.field("client_port", false);
+        static final byte[] DATABASE = JsonLine.field("database", false);
+        static final byte[] DB_USER = JsonLine.field("db_user", false);
+        static final byte[] DECISION = JsonLine.field("decision", false);
+        static final byte[] DETAIL = JsonLine.field("detail", false);
+        static final byte[] DURATION_US = JsonLine.field("duration_us", false);
+        static final byte[] EVENT = JsonLine.field("event", false);
+        static final byte[] FIRST_FILE = JsonLine.field("file", true);
+        static final byte[] FINGERPRINT = JsonLine.field("fingerprint", false);
+        static final byte[] FORMAT = JsonLine.field("format", false);
+        static final byte[] GROUPS = JsonLine.field("groups", false);
+        static final byte[] KIND = JsonLine.field("kind", false);
+        static final byte[] LENGTH = JsonLine.field("length", false);
+        static final byte[] LEVEL = JsonLine.field("level", false);
+        static final byte[] LOST = JsonLine.field("lost", false);
+        static final byte[] MASKS = JsonLine.field("masks", false);
+        static final byte[] FIRST_NAME = JsonLine.field("name", true);
+        static final byte[] OBJECTS = JsonLine.field("objects", false);
+        static final byte[] OFFSET = JsonLine.field("offset", false);
+        static final byte[] OUTCOME = JsonLine.field("outcome", false);
+        static final byte[] PARAMETERS = JsonLine.field("parameters", false);
+        static final byte[] PART = JsonLine.field("part", false);
+        static final byte[] PARTS = JsonLine.field("parts", false);
+        static final byte[] POLICY_REVISION = JsonLine.field("policy_revision", false);
+        static final byte[] PREV = JsonLine.field("prev", false);
+        static final byte[] PREV_FILE = JsonLine.field("prev_file", false);
+        static final byte[] REASON = JsonLine.field("reason", false);
+        static final byte[] ROWS = JsonLine.field("rows", false);
+        static final byte[] RULES = JsonLine.field("rules", false);
+        static final byte[] FIRST_SEQ = JsonLine.field("seq", true);
+        static final byte[] SESSION = JsonLine.field("session", false);
+        static final byte[] SQLSTATE = JsonLine.field("sqlstate", false);
+        static final byte[] TEXT = JsonLine.field("text", false);
+        static final byte[] TIME = JsonLine.field("time", false);
+        static final byte[] TLS = JsonLine.field("tls", false);
+        static final byte[] TORN = JsonLine.field("torn", false);
+        static final byte[] USER = JsonLine.field("user", false);
 
         private Field() {
         }

@@ -13,7 +13,10 @@ public enum AuditLevel {
     STATEMENTS,
     FULL;
 
+    /** Computed once: the writer asks for it on every statement record. */
+    private final String jsonName = name().toLowerCase(Locale.ROOT);
+
     public String jsonName() {
-        return name().toLowerCase(Locale.ROOT);
+        return jsonName;
     }
 }

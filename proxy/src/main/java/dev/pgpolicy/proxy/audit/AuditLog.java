@@ -61,6 +61,8 @@ public final class AuditLog implements AutoCloseable {
      * pause short, so fail_closed statements are not delayed by it.
      */
     static final long LINGER_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(5);
+    /** The largest batch written from the writer's kept buffer (see {@code batchBuffer}). */
+    static final int KEPT_BATCH_BUFFER_BYTES = 1024 * 1024;
     static final String LOCK_FILE = "audit.lock";
     private static final Set<Path> LOCKED_IN_THIS_JVM = ConcurrentHashMap.newKeySet();
 
@@ -91,6 +93,8 @@ public final class AuditLog implements AutoCloseable {
     private String lastRecordFile;
     private Path currentFile;
     private FileChannel channel;
+    /** See {@link #batchBuffer}; writer thread only. */
+    private ByteBuffer keptBatchBuffer;
     private long confirmedBytes;
     private long recordsInFile;
     private Instant fileCreated;
@@ -421,16 +425,22 @@ public final class AuditLog implements AutoCloseable {
         String tentativeHash = lastHash;
         long pendingBytes = 0;
         int index = 0;
+        // One reading of the clock, and one rotation deadline, for the batch's rotation checks:
+        // the batch is encoded in well under a millisecond, and a reading and an Instant.plus per
+        // record were a sixth of the writer's samples. A file started inside the batch is created
+        // at a later reading, so the deadline is taken again after each rotation.
+        Instant now = clock.instant();
+        boolean rotationDue = !now.isBefore(fileCreated.plus(config.rotationInterval()));
         try {
             for (; index < batch.size(); index++) {
                 Entry entry = batch.get(index);
-                Instant now = clock.instant();
-                if (recordsInFile + pending.size() > 1 && !now.isBefore(fileCreated.plus(config.rotationInterval()))) {
+                if (rotationDue && recordsInFile + pending.size() > 1) {
                     commit(pendingLines, pending, pendingBytes, tentativeSeq, tentativeHash);
                     pendingLines.clear();
                     pending.clear();
                     pendingBytes = 0;
                     rotate(LogStart.Reason.ROTATION_TIME);
+                    rotationDue = !now.isBefore(fileCreated.plus(config.rotationInterval()));
                     tentativeSeq = seq;
                     tentativeHash = lastHash;
                 }
@@ -451,6 +461,7 @@ public final class AuditLog implements AutoCloseable {
                     pending.clear();
                     pendingBytes = 0;
                     rotate(LogStart.Reason.ROTATION_SIZE);
+                    rotationDue = !now.isBefore(fileCreated.plus(config.rotationInterval()));
                     tentativeSeq = seq;
                     tentativeHash = lastHash;
                     line = json.encode(entry.record(), tentativeSeq + 1, tentativeHash);
@@ -475,7 +486,7 @@ public final class AuditLog implements AutoCloseable {
         if (entries.isEmpty()) {
             return;
         }
-        ByteBuffer buffer = ByteBuffer.allocate(Math.toIntExact(bytes));
+        ByteBuffer buffer = batchBuffer(Math.toIntExact(bytes));
         for (byte[] line : lines) {
             buffer.put(line);
         }
@@ -497,6 +508,23 @@ public final class AuditLog implements AutoCloseable {
                 entry.written().complete(null);
             }
         }
+    }
+
+    /**
+     * A cleared buffer for a batch of {@code bytes}: the writer's own direct buffer, kept between
+     * batches, when the batch fits {@link #KEPT_BATCH_BUFFER_BYTES}. A new heap buffer per batch cost
+     * an allocation and, inside {@code FileChannel.write}, a copy into a temporary direct buffer;
+     * a rare larger batch still gets a buffer of its own so that the kept one stays small.
+     */
+    private ByteBuffer batchBuffer(int bytes) {
+        if (bytes > KEPT_BATCH_BUFFER_BYTES) {
+            return ByteBuffer.allocate(bytes);
+        }
+        if (keptBatchBuffer == null || keptBatchBuffer.capacity() < bytes) {
+            keptBatchBuffer = ByteBuffer.allocateDirect(Math.min(KEPT_BATCH_BUFFER_BYTES,
+                    Math.max(bytes, keptBatchBuffer == null ? 64 * 1024 : 2 * keptBatchBuffer.capacity())));
+        }
+        return keptBatchBuffer.clear();
     }
 
     private void rotate(LogStart.Reason reason) throws IOException {

@@ -38,10 +38,13 @@ public final class ChainKey implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ChainKey.class);
     private static final byte[] GENESIS_LABEL = "pgpolicy audit chain v1 genesis".getBytes(StandardCharsets.US_ASCII);
     private static final HexFormat HEX = HexFormat.of();
+    private static final byte[] LOWER_HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     private final byte[] key;
     private final MessageDigest digest;
     private final Mac mac;
+    /** The last chain value computed by {@link #chainHex}; SHA-256 and HMAC-SHA256 both give 32 bytes. */
+    private final byte[] value = new byte[32];
 
     private ChainKey(byte[] key) {
         this.key = key;
@@ -117,6 +120,30 @@ public final class ChainKey implements AutoCloseable {
             value = digest.digest();
         }
         return HEX.formatHex(value);
+    }
+
+    /**
+     * Writes the chain value of {@code bytes[offset, offset + length)} as 64 lowercase hex digits
+     * at {@code hex[hexOffset]}: what {@link #chain} returns, without the String, the digest array
+     * and the hex array per line that the writer thread would otherwise make.
+     */
+    void chainHex(byte[] bytes, int offset, int length, byte[] hex, int hexOffset) {
+        try {
+            if (mac != null) {
+                mac.update(bytes, offset, length);
+                mac.doFinal(value, 0);
+            } else {
+                digest.update(bytes, offset, length);
+                digest.digest(value, 0, value.length);
+            }
+        } catch (GeneralSecurityException e) {
+            // Only a too small output array gets here, and value is sized for SHA-256.
+            throw new IllegalStateException("chain value does not fit its buffer", e);
+        }
+        for (int i = 0; i < value.length; i++) {
+            hex[hexOffset + 2 * i] = LOWER_HEX[value[i] >> 4 & 0xF];
+            hex[hexOffset + 2 * i + 1] = LOWER_HEX[value[i] & 0xF];
+        }
     }
 
     /**

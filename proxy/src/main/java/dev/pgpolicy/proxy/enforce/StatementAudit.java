@@ -350,14 +350,14 @@ public final class StatementAudit implements DecisionListener {
         if (space < 0 || space == tag.length() - 1) {
             return null;
         }
-        String last = tag.substring(space + 1);
-        for (int i = 0; i < last.length(); i++) {
-            if (!Character.isDigit(last.charAt(i))) {
+        // Read in place: no substring for every statement that completes.
+        for (int i = space + 1; i < tag.length(); i++) {
+            if (!Character.isDigit(tag.charAt(i))) {
                 return null;
             }
         }
         try {
-            return Long.parseLong(last);
+            return Long.parseLong(tag, space + 1, tag.length(), 10);
         } catch (NumberFormatException e) {
             return null;
         }
