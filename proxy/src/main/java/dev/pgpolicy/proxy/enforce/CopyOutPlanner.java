@@ -32,6 +32,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.IntPredicate;
 import java.util.stream.Collectors;
 
 /**
@@ -102,14 +103,21 @@ final class CopyOutPlanner {
      * empty when it has none. Throws {@link Refusal} when one of its COPY statements cannot be
      * masked for a principal with {@code masks}.
      *
-     * @param namesMasked whether the statement names a masked column; computed columns are then NULL
+     * @param namesMasked by the index of a statement in {@code analysis}, whether it names a masked
+     *     column; the computed columns of its output are then NULL (in a multi-statement text each
+     *     COPY is judged by its own statement, not by the others')
      */
     List<CopyOutPlan> plan(SessionInfo session, String sql, boolean standardConformingStrings, QueryAnalysis analysis,
-            MaskSet masks, NameResolver resolver, Optional<String> searchPathSetting, boolean namesMasked)
+            MaskSet masks, NameResolver resolver, Optional<String> searchPathSetting, IntPredicate namesMasked)
             throws Refusal {
-        List<StatementFacts> copyFacts = analysis.statements().stream()
-                .filter(facts -> facts.kind() == StatementKind.COPY).toList();
-        if (copyFacts.isEmpty()) {
+        List<StatementFacts> statements = analysis.statements();
+        List<Integer> copyIndexes = new ArrayList<>();
+        for (int i = 0; i < statements.size(); i++) {
+            if (statements.get(i).kind() == StatementKind.COPY) {
+                copyIndexes.add(i);
+            }
+        }
+        if (copyIndexes.isEmpty()) {
             return List.of();
         }
         List<CopyStatement> copies;
@@ -119,13 +127,14 @@ final class CopyOutPlanner {
             throw refusal(null, "pgpolicy could not read the COPY statement (" + e.getMessage()
                     + "), so it cannot mask its output");
         }
-        if (copies.size() != copyFacts.size()) {
+        if (copies.size() != copyIndexes.size()) {
             throw refusal(null, "pgpolicy could not tell the COPY statements of this message apart");
         }
         List<CopyOutPlan> plans = new ArrayList<>();
         for (int i = 0; i < copies.size(); i++) {
             CopyStatement copy = copies.get(i);
-            StatementFacts facts = copyFacts.get(i);
+            int statement = copyIndexes.get(i);
+            StatementFacts facts = statements.get(statement);
             if (copy.from()) {
                 continue;
             }
@@ -153,7 +162,8 @@ final class CopyOutPlanner {
                 continue;
             }
             checkEncoding(session, copy.options());
-            plans.add(columnActions(session, copy, masks, searchPathSetting, namesMasked, masked.orElse(null), what));
+            plans.add(columnActions(session, copy, masks, searchPathSetting, namesMasked.test(statement),
+                    masked.orElse(null), what));
         }
         return List.copyOf(plans);
     }

@@ -768,11 +768,14 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             }
         }
         MaskSet masks = set.masks(principal);
-        state.rememberNamedMasks(sql, namesMaskedColumns(set, principal, names, analysis, decision, masks));
-        if ((decision.allowed() || decision.wouldDeny()) && !masks.isEmpty()) {
+        NamedMasks named = namesMaskedColumns(set, principal, names, analysis, decision, masks);
+        state.rememberNamedMasks(sql, named);
+        // Only an allowed statement needs its COPY output planned (a denied one is refused below,
+        // with its own rule), and a text without COPY never has a plan to make or replace.
+        if (decision.allowed() && !masks.isEmpty() && hasCopy(analysis)) {
             try {
                 state.plannedCopies(sql, copyOut.plan(session, sql, standardConformingStrings(session), analysis, masks, resolver,
-                        state.searchPath.setting(session), !decision.masks().isEmpty()));
+                        state.searchPath.setting(session), named::names));
             } catch (CopyOutPlanner.Refusal refusal) {
                 LOG.info("session {}: denied {} for user={}: {} [fingerprint {}]", session.id(), message,
                         session.user().orElse(""), refusal.getMessage(), fingerprints(analysis));
@@ -783,7 +786,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                 return new Ruling(Verdict.deny(refusal.error()), DecisionListener.GO_AHEAD);
             }
         }
-        if (decision.allowed() || decision.wouldDeny()) {
+        if (decision.allowed()) {
             afterAllowed(session, state, principal, set, analysis, mayBlock);
             for (StatementFacts facts : analysis.statements()) {
                 if (facts.kind() == StatementKind.DECLARE_CURSOR) {

@@ -64,4 +64,16 @@ class MultiStatementMaskingTest {
         assertThat(psql("SELECT ssn, 'computed' FROM payments.customers WHERE id = 1")).isEqualTo("***-**-****|");
         assertThat(psql("SELECT length(name) FROM payments.customers WHERE id = 1")).isEqualTo("12");
     }
+
+    @Test
+    void aCopyIsJudgedByItsOwnStatementNotByTheOthersOfTheQuery() {
+        // The first statement names the masked column; the COPY does not, so its computed column keeps its value.
+        assertThat(psql("SELECT ssn FROM payments.customers WHERE id = 1; "
+                + "COPY (SELECT name, length(name) FROM payments.customers WHERE id = 1) TO STDOUT"))
+                .isEqualTo("***-**-****\nAda Lovelace\t12");
+        // The COPY that names it loses its computed column, whatever the other statements do.
+        assertThat(psql("SELECT 40 + 2; "
+                + "COPY (SELECT ssn, length(name) FROM payments.customers WHERE id = 1) TO STDOUT"))
+                .isEqualTo("42\n***-**-****\t\\N");
+    }
 }
