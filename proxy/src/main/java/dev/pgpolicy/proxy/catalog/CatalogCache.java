@@ -110,13 +110,54 @@ public final class CatalogCache implements AutoCloseable {
     }
 
     private record TableKey(String database, int tableOid) {
+        // Written out: a record's generated equals and hashCode run through method-handle chains
+        // (ObjectMethods) that showed in the statement path's profile; these keys are looked up
+        // for every statement.
+        @Override
+        public boolean equals(Object other) {
+            return other == this || other instanceof TableKey that
+                    && Objects.equals(database, that.database) && tableOid == that.tableOid;
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hashCode(database) * 31 + Integer.hashCode(tableOid);
+        }
     }
 
     private record RoleKey(String database, String role) {
+        // Written out: a record's generated equals and hashCode run through method-handle chains
+        // (ObjectMethods) that showed in the statement path's profile; these keys are looked up
+        // for every statement.
+        @Override
+        public boolean equals(Object other) {
+            return other == this || other instanceof RoleKey that
+                    && Objects.equals(database, that.database) && Objects.equals(role, that.role);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hashCode(database) * 31 + Objects.hashCode(role);
+        }
     }
 
     /** {@code kind} is 'r' for relations, 'f' for functions. */
     private record NameKey(String database, String role, char kind, String name) {
+        // Written out: a record's generated equals and hashCode run through method-handle chains
+        // (ObjectMethods) that showed in the statement path's profile; these keys are looked up
+        // for every statement.
+        @Override
+        public boolean equals(Object other) {
+            return other == this || other instanceof NameKey that
+                    && Objects.equals(database, that.database) && Objects.equals(role, that.role) && kind == that.kind
+                    && Objects.equals(name, that.name);
+        }
+
+        @Override
+        public int hashCode() {
+            return ((Objects.hashCode(database) * 31 + Objects.hashCode(role)) * 31 + Character.hashCode(kind)) * 31
+                    + Objects.hashCode(name);
+        }
     }
 
     private final Connector connector;
@@ -152,6 +193,19 @@ public final class CatalogCache implements AutoCloseable {
             .expireAfterWrite(NAME_LOOKUP_LIFETIME).executor(Runnable::run).build();
 
     private record TableName(String database, String name) {
+        // Written out: a record's generated equals and hashCode run through method-handle chains
+        // (ObjectMethods) that showed in the statement path's profile; these keys are looked up
+        // for every statement.
+        @Override
+        public boolean equals(Object other) {
+            return other == this || other instanceof TableName that
+                    && Objects.equals(database, that.database) && Objects.equals(name, that.name);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hashCode(database) * 31 + Objects.hashCode(name);
+        }
     }
 
     /**

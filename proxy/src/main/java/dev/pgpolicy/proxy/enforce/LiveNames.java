@@ -13,6 +13,7 @@ import dev.pgpolicy.sql.StatementFacts;
 import dev.pgpolicy.sql.TableAccess;
 import java.sql.SQLException;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.Set;
@@ -127,6 +128,19 @@ final class LiveNames {
     private static final int PATH_ALONE_ENTRIES = 1024;
 
     private record PathKey(String setting, UserSchema userSchema) {
+        // Written out: a record's generated equals and hashCode run through method-handle chains
+        // (ObjectMethods) that showed in the statement path's profile; these keys are looked up
+        // for every statement.
+        @Override
+        public boolean equals(Object other) {
+            return other == this || other instanceof PathKey that
+                    && Objects.equals(setting, that.setting) && Objects.equals(userSchema, that.userSchema);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hashCode(setting) * 31 + Objects.hashCode(userSchema);
+        }
     }
 
     private static final Resolution UNCERTAIN_PATH = new Resolution(SearchPathTracker.UNCERTAIN, "uncertain");

@@ -1495,18 +1495,76 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
      * beyond it (heuristics that read constants, parse success), so two messages share a decision
      * only when they cannot be told apart by the engine.
      */
-    private record DecisionKey(PrincipalClass principal, String searchPath, List<Object> statements,
-            Set<Heuristic> messageFindings) {
+    /**
+     * The decision cache's key: everything a decision depends on besides the policy set (whose
+     * revision the principal class carries). A final class rather than a record, so that its hash
+     * is computed once per statement and compared before the parts: a record's generated equals
+     * and hashCode run through method-handle chains (ObjectMethods) that showed in the statement
+     * path's profile, and this key is hashed and compared for every statement.
+     */
+    private static final class DecisionKey {
+        private final PrincipalClass principal;
+        private final String searchPath;
+        private final List<StatementKey> statements;
+        private final Set<Heuristic> messageFindings;
+        private final int hash;
+
+        private DecisionKey(PrincipalClass principal, String searchPath, List<StatementKey> statements,
+                Set<Heuristic> messageFindings) {
+            this.principal = principal;
+            this.searchPath = searchPath;
+            this.statements = statements;
+            this.messageFindings = messageFindings;
+            this.hash = Objects.hash(principal, searchPath, statements, messageFindings);
+        }
 
         static DecisionKey of(PrincipalClass principal, String searchPath, QueryAnalysis analysis) {
-            List<Object> statements = new ArrayList<>(analysis.statements().size());
+            List<StatementKey> statements = new ArrayList<>(analysis.statements().size());
             for (StatementFacts facts : analysis.statements()) {
                 statements.add(new StatementKey(facts.kind(), facts.normalized(), facts.parsed(), facts.findings()));
             }
             return new DecisionKey(principal, searchPath, statements, analysis.findings());
         }
+
+        @Override
+        public boolean equals(Object other) {
+            return other == this || other instanceof DecisionKey that && hash == that.hash
+                    && Objects.equals(principal, that.principal) && Objects.equals(searchPath, that.searchPath)
+                    && statements.equals(that.statements) && Objects.equals(messageFindings, that.messageFindings);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
     }
 
-    private record StatementKey(StatementKind kind, String normalized, boolean parsed, Set<Heuristic> findings) {
+    /** One statement's part of a {@link DecisionKey}; hand-written equals and hashCode for the same reason. */
+    private static final class StatementKey {
+        private final StatementKind kind;
+        private final String normalized;
+        private final boolean parsed;
+        private final Set<Heuristic> findings;
+        private final int hash;
+
+        StatementKey(StatementKind kind, String normalized, boolean parsed, Set<Heuristic> findings) {
+            this.kind = kind;
+            this.normalized = normalized;
+            this.parsed = parsed;
+            this.findings = findings;
+            this.hash = Objects.hash(kind, normalized, parsed, findings);
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other == this || other instanceof StatementKey that && hash == that.hash && kind == that.kind
+                    && parsed == that.parsed && Objects.equals(normalized, that.normalized)
+                    && Objects.equals(findings, that.findings);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
     }
 }
