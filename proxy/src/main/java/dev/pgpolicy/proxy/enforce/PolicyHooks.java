@@ -1493,14 +1493,11 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
      * Decisions depend on (revision, principal class, search path, statement) only (see
      * {@link PolicySet}); the statement is its normalized text plus whatever the analysis found
      * beyond it (heuristics that read constants, parse success), so two messages share a decision
-     * only when they cannot be told apart by the engine.
-     */
-    /**
-     * The decision cache's key: everything a decision depends on besides the policy set (whose
-     * revision the principal class carries). A final class rather than a record, so that its hash
-     * is computed once per statement and compared before the parts: a record's generated equals
-     * and hashCode run through method-handle chains (ObjectMethods) that showed in the statement
-     * path's profile, and this key is hashed and compared for every statement.
+     * only when they cannot be told apart by the engine (the revision is the principal class's).
+     * A final class rather than a record, so that its hash is computed once per statement and
+     * compared before the parts: a record's generated equals and hashCode run through
+     * method-handle chains (ObjectMethods) that showed in the statement path's profile, and this
+     * key is hashed and compared for every statement.
      */
     private static final class DecisionKey {
         private final PrincipalClass principal;
