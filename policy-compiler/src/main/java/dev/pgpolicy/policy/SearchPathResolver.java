@@ -82,7 +82,35 @@ public final class SearchPathResolver implements NameResolver {
 
     /** Whether a search_path setting has a {@code "$user"} entry, whose meaning depends on the role. */
     public static boolean mentionsUserSchema(String setting) {
-        return splitSetting(setting).stream().map(String::trim).anyMatch(SearchPathResolver::isUserEntry);
+        // Read in place, entry by entry as splitSetting cuts them: the proxy asks this for every
+        // statement, and splitting allocated a list and a string per entry each time.
+        boolean quoted = false;
+        int entryStart = 0;
+        for (int i = 0; i < setting.length(); i++) {
+            char c = setting.charAt(i);
+            if (c == '"') {
+                quoted = !quoted;
+            } else if (c == ',' && !quoted) {
+                if (isUserEntry(setting, entryStart, i)) {
+                    return true;
+                }
+                entryStart = i + 1;
+            }
+        }
+        return isUserEntry(setting, entryStart, setting.length());
+    }
+
+    /** {@link #isUserEntry(String)} of {@code setting}'s characters from {@code start} to {@code end}, trimmed as String.trim does. */
+    private static boolean isUserEntry(String setting, int start, int end) {
+        while (start < end && setting.charAt(start) <= ' ') {
+            start++;
+        }
+        while (end > start && setting.charAt(end - 1) <= ' ') {
+            end--;
+        }
+        int length = end - start;
+        return length == 5 && setting.startsWith("$user", start)
+                || length == 7 && setting.startsWith("\"$user\"", start);
     }
 
     private static boolean isUserEntry(String entry) {

@@ -8,6 +8,7 @@ import dev.pgpolicy.sql.QueryAnalysis;
 import dev.pgpolicy.sql.StatementKind;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class SearchPathResolverTest {
@@ -59,6 +60,30 @@ class SearchPathResolverTest {
         assertThat(SearchPathResolver.mentionsUserSchema("$user")).isTrue();
         assertThat(SearchPathResolver.mentionsUserSchema("public, \"My, $user\"")).isFalse();
         assertThat(SearchPathResolver.mentionsUserSchema("public")).isFalse();
+        assertThat(SearchPathResolver.mentionsUserSchema(" \t\"$user\"\n")).isTrue();
+        assertThat(SearchPathResolver.mentionsUserSchema("\"$user\"\"")).isFalse();
+        assertThat(SearchPathResolver.mentionsUserSchema("public,")).isFalse();
+    }
+
+    /** The in-place reading agrees with splitting the setting and trimming each entry, on settings built to confuse it. */
+    @Test
+    void userSchemaMentionAgreesWithTheSplitSetting() {
+        String[] pieces = {"$user", "\"$user\"", "$use", "$users", "\"", ",", " ", "\t", "public", "\"a,b\"", "x", ""};
+        Random random = new Random(20261205);
+        int mentioned = 0;
+        for (int round = 0; round < 50_000; round++) {
+            StringBuilder setting = new StringBuilder();
+            int count = random.nextInt(7);
+            for (int i = 0; i < count; i++) {
+                setting.append(pieces[random.nextInt(pieces.length)]);
+            }
+            String text = setting.toString();
+            boolean split = SearchPathResolver.splitSetting(text).stream().map(String::trim)
+                    .anyMatch(entry -> entry.equals("$user") || entry.equals("\"$user\""));
+            assertThat(SearchPathResolver.mentionsUserSchema(text)).as("setting [%s]", text).isEqualTo(split);
+            mentioned += split ? 1 : 0;
+        }
+        assertThat(mentioned).as("settings that mention $user, so that both answers were tried").isGreaterThan(1_000);
     }
 
     @Test

@@ -11,6 +11,7 @@ import dev.pgpolicy.policy.SourceFile;
 import dev.pgpolicy.proxy.audit.AuditConfig;
 import dev.pgpolicy.proxy.audit.AuditLog;
 import dev.pgpolicy.proxy.session.Phase;
+import dev.pgpolicy.proxy.session.SessionAttachments;
 import dev.pgpolicy.proxy.session.SessionInfo;
 import dev.pgpolicy.sql.QueryAnalysis;
 import dev.pgpolicy.sql.SqlAnalyzer;
@@ -109,6 +110,7 @@ public class AuditRecordBenchmark {
 
     /** A logged-in session as the proxy's own hands its fields out: the same instances until one changes. */
     private static final class BenchSession implements SessionInfo {
+        private final SessionAttachments attachments = new SessionAttachments();
         private final InetSocketAddress client = new InetSocketAddress("10.1.2.3", 51_234);
         private final Optional<String> user = Optional.of("bench");
         private final Optional<String> database = Optional.of("bench");
@@ -118,6 +120,11 @@ public class AuditRecordBenchmark {
         @Override
         public String id() {
             return "5e55b3c4";
+        }
+
+        @Override
+        public SessionAttachments attachments() {
+            return attachments;
         }
 
         @Override

@@ -16,6 +16,7 @@ import dev.pgpolicy.proxy.catalog.CatalogCache;
 import dev.pgpolicy.proxy.session.CopyFilter;
 import dev.pgpolicy.proxy.session.InFlightRequest;
 import dev.pgpolicy.proxy.session.RowFilter;
+import dev.pgpolicy.proxy.session.SessionAttachments;
 import dev.pgpolicy.proxy.session.SessionHooks;
 import dev.pgpolicy.proxy.session.SessionInfo;
 import dev.pgpolicy.proxy.session.Verdict;
@@ -119,7 +120,13 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     // is a thread wake-up costing more than the maintenance itself.
     private final Cache<DecisionKey, Decision> decisions =
             Caffeine.newBuilder().maximumSize(DECISION_CACHE_ENTRIES).executor(Runnable::run).build();
-    /** Per-session state, dropped with the session object (weak keys compare by identity). */
+    /** Per-session state, kept with the session ({@link #state}): looked up several times per statement. */
+    private final SessionAttachments.Key<SessionState> stateKey = new SessionAttachments.Key<>("policy hooks");
+    /**
+     * The sessions that have state, for the idle check, which walks them all; dropped with the
+     * session object (weak keys compare by identity). Written once per session, never read on the
+     * statement path.
+     */
     private final Cache<SessionInfo, SessionState> sessions =
             Caffeine.newBuilder().weakKeys().executor(Runnable::run).build();
 
@@ -316,7 +323,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     @Override
     public void onSessionClosed(SessionInfo session) {
         listener.sessionClosed(session);
-        SessionState state = sessions.getIfPresent(session);
+        SessionState state = session.attachments().get(stateKey);
         if (state != null) {
             state.closed = true;
             state.connectionReleases.forEach(Runnable::run);
@@ -335,7 +342,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
      */
     @Override
     public void onReadyForQuery(SessionInfo session) {
-        SessionState state = sessions.getIfPresent(session);
+        SessionState state = session.attachments().get(stateKey);
         if (state != null && session.idleSinceNanos() >= 0) {
             state.runningSlots.release();
             state.sqlPrepared.settle(); // every PREPARE, DEALLOCATE and DISCARD sent has been answered
@@ -637,9 +644,14 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
                 analysis.get(), names.get(), false));
     }
 
+    // The loops over statements, tables and findings below run for every statement and are
+    // indexed: the lists are of several immutable classes, and their iterators were allocated for
+    // each loop (escape analysis gave up on them), as the allocation profile showed.
+
     private static boolean hasCopy(QueryAnalysis analysis) {
-        for (StatementFacts facts : analysis.statements()) {
-            if (facts.kind() == StatementKind.COPY) {
+        List<StatementFacts> statements = analysis.statements();
+        for (int i = 0; i < statements.size(); i++) {
+            if (statements.get(i).kind() == StatementKind.COPY) {
                 return true;
             }
         }
@@ -647,11 +659,16 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     }
 
     /** The relation names of the statement's tables, as {@link CatalogCache#prefetch} takes them. */
-    private static Set<String> tableNames(QueryAnalysis analysis) {
-        Set<String> names = new HashSet<>();
-        for (StatementFacts facts : analysis.statements()) {
-            for (TableAccess table : facts.tables()) {
-                names.add(table.table().name());
+    private static List<String> tableNames(QueryAnalysis analysis) {
+        List<StatementFacts> statements = analysis.statements();
+        List<String> names = new ArrayList<>(4);
+        for (int i = 0; i < statements.size(); i++) {
+            List<TableAccess> tables = statements.get(i).tables();
+            for (int j = 0; j < tables.size(); j++) {
+                String name = tables.get(j).table().name();
+                if (!names.contains(name)) {
+                    names.add(name);
+                }
             }
         }
         return names;
@@ -830,7 +847,9 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     }
 
     private static void logFindings(SessionInfo session, Decision decision, QueryAnalysis analysis) {
-        for (GuardFinding finding : decision.findings()) {
+        List<GuardFinding> findings = decision.findings();
+        for (int i = 0; i < findings.size(); i++) {
+            GuardFinding finding = findings.get(i);
             if (finding.action() == GuardAction.WARN || (finding.action() == GuardAction.DENY && finding.detect())) {
                 LOG.warn("session {}: guard {} for user={}: {} [fingerprint {}]", session.id(),
                         finding.action() == GuardAction.WARN ? "warning" : "would deny (detect mode)",
@@ -855,8 +874,9 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
      */
     private static List<SqlPreparedStatements.Command> preparedCommands(SessionInfo session, QueryAnalysis analysis,
             String sql) {
-        for (StatementFacts facts : analysis.statements()) {
-            switch (facts.kind()) {
+        List<StatementFacts> statements = analysis.statements();
+        for (int i = 0; i < statements.size(); i++) {
+            switch (statements.get(i).kind()) {
                 case PREPARE, EXECUTE, DEALLOCATE, DISCARD, EXPLAIN, DDL, UNKNOWN -> {
                     return SqlPreparedStatements.commands(sql, standardConformingStrings(session));
                 }
@@ -1124,7 +1144,7 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         if (reply.kind() != dev.pgpolicy.proxy.session.ServerReply.Kind.COMMAND_COMPLETE) {
             return;
         }
-        SessionState state = sessions.getIfPresent(session);
+        SessionState state = session.attachments().get(stateKey);
         if (state == null) {
             return;
         }
@@ -1328,7 +1348,11 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     }
 
     private SessionState state(SessionInfo session) {
-        return sessions.get(session, s -> new SessionState());
+        return session.attachments().computeIfAbsent(stateKey, () -> {
+            SessionState created = new SessionState();
+            sessions.put(session, created);
+            return created;
+        });
     }
 
     @Override

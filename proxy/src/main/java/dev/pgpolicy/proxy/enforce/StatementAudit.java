@@ -1,7 +1,5 @@
 package dev.pgpolicy.proxy.enforce;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.pgpolicy.policy.Decision;
 import dev.pgpolicy.policy.GuardAction;
 import dev.pgpolicy.policy.GuardFinding;
@@ -15,6 +13,7 @@ import dev.pgpolicy.proxy.audit.AuditStatement;
 import dev.pgpolicy.proxy.audit.AuditUnavailableException;
 import dev.pgpolicy.proxy.session.InFlightRequest;
 import dev.pgpolicy.proxy.session.ServerReply;
+import dev.pgpolicy.proxy.session.SessionAttachments;
 import dev.pgpolicy.proxy.session.SessionInfo;
 import dev.pgpolicy.proxy.wire.Bind;
 import dev.pgpolicy.proxy.wire.Bytes;
@@ -79,8 +78,8 @@ public final class StatementAudit implements DecisionListener {
     private static final int DECISIONS_KEPT = 1024;
 
     private final AuditLog log;
-    /** Maintenance on the calling thread: the default wakes a ForkJoinPool worker every few statements. */
-    private final Cache<SessionInfo, Trail> trails = Caffeine.newBuilder().weakKeys().executor(Runnable::run).build();
+    /** Each session's trail, kept with the session: looked up for every decision and every reply. */
+    private final SessionAttachments.Key<Trail> trailKey = new SessionAttachments.Key<>("statement audit");
     /** {@link #verdict}: what each recently seen decision says for the audit. */
     private final IdentityMemo<Decision, Verdict> verdicts = new IdentityMemo<>(DECISIONS_KEPT);
     /** {@link #described}: recently seen statements' facts as records show them. */
@@ -221,7 +220,7 @@ public final class StatementAudit implements DecisionListener {
 
     @Override
     public void masked(SessionInfo session, InFlightRequest request, List<String> columns) {
-        Trail trail = trails.getIfPresent(session);
+        Trail trail = session.attachments().get(trailKey);
         if (trail == null) {
             return;
         }
@@ -243,7 +242,7 @@ public final class StatementAudit implements DecisionListener {
     @Override
     public void replied(SessionInfo session, InFlightRequest request, ServerReply reply) {
         try {
-            Trail trail = trails.getIfPresent(session);
+            Trail trail = session.attachments().get(trailKey);
             if (trail == null) {
                 return;
             }
@@ -318,11 +317,10 @@ public final class StatementAudit implements DecisionListener {
 
     @Override
     public void sessionClosed(SessionInfo session) {
-        Trail trail = trails.getIfPresent(session);
+        Trail trail = session.attachments().remove(trailKey);
         if (trail == null) {
             return;
         }
-        trails.invalidate(session);
         try {
             AuditConnection connection = trail.connection.of(session);
             PendingQuery query;
@@ -377,7 +375,7 @@ public final class StatementAudit implements DecisionListener {
     }
 
     private Trail trail(SessionInfo session) {
-        return trails.get(session, s -> new Trail());
+        return session.attachments().computeIfAbsent(trailKey, Trail::new);
     }
 
     // ------------------------------------------------------------------ what a decision says, kept with the decision

@@ -137,6 +137,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final SocketChannel client;
     private final TrafficCounter traffic;
     private final String id;
+    private final SessionAttachments attachments = new SessionAttachments();
     private final long openedNanos = System.nanoTime();
     private final Instant openedAt = Instant.now();
     private final InFlightRequests inFlight = new InFlightRequests();
@@ -224,6 +225,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public String id() {
         return id;
+    }
+
+    @Override
+    public SessionAttachments attachments() {
+        return attachments;
     }
 
     @Override

@@ -15,6 +15,12 @@ public interface SessionInfo {
     /** Short hexadecimal id used in logs and, later, audit records. */
     String id();
 
+    /**
+     * Where components keep their state of this session (the enforcement hooks', the statement
+     * audit's): the same object for the session's whole life, gone with it.
+     */
+    SessionAttachments attachments();
+
     InetSocketAddress clientAddress();
 
     /**

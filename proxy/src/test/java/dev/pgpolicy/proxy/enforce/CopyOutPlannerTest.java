@@ -7,6 +7,7 @@ import dev.pgpolicy.policy.MaskFunction;
 import dev.pgpolicy.policy.MaskSpec;
 import dev.pgpolicy.proxy.session.CopyFilter;
 import dev.pgpolicy.proxy.session.Phase;
+import dev.pgpolicy.proxy.session.SessionAttachments;
 import dev.pgpolicy.proxy.session.SessionException;
 import dev.pgpolicy.proxy.session.SessionInfo;
 import dev.pgpolicy.proxy.wire.CopyOutResponse;
@@ -34,9 +35,16 @@ class CopyOutPlannerTest {
     /** A session that only reports its client_encoding. */
     private static SessionInfo session(String clientEncoding) {
         return new SessionInfo() {
+            private final SessionAttachments attachments = new SessionAttachments();
+
             @Override
             public String id() {
                 return "test";
+            }
+
+            @Override
+            public SessionAttachments attachments() {
+                return attachments;
             }
 
             @Override

@@ -16,6 +16,7 @@ import dev.pgpolicy.proxy.audit.AuditConfig;
 import dev.pgpolicy.proxy.audit.AuditConnection;
 import dev.pgpolicy.proxy.audit.AuditLog;
 import dev.pgpolicy.proxy.session.Phase;
+import dev.pgpolicy.proxy.session.SessionAttachments;
 import dev.pgpolicy.proxy.session.SessionInfo;
 import dev.pgpolicy.sql.QueryAnalysis;
 import dev.pgpolicy.sql.SqlAnalyzer;
@@ -189,6 +190,7 @@ class StatementAuditRecordsTest {
 
     /** A session whose fields a test changes between statements, as SET and login change a real one's. */
     private static final class Session implements SessionInfo {
+        private final SessionAttachments attachments = new SessionAttachments();
         private final InetSocketAddress client = new InetSocketAddress("127.0.0.1", 50_123);
         String user = "ana";
         List<String> groups = List.of();
@@ -203,6 +205,11 @@ class StatementAuditRecordsTest {
         @Override
         public String id() {
             return "5e55";
+        }
+
+        @Override
+        public SessionAttachments attachments() {
+            return attachments;
         }
 
         @Override
