@@ -1,6 +1,7 @@
 package dev.pgpolicy.sql;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -15,13 +16,15 @@ public final class LexedStatement {
     LexedStatement(String message, List<Token> tokens) {
         this.message = message;
         this.tokens = List.copyOf(tokens);
-        List<Token> words = new ArrayList<>(tokens.size());
-        for (Token token : tokens) {
+        List<Token> words = new ArrayList<>(this.tokens.size());
+        for (int i = 0; i < this.tokens.size(); i++) {
+            Token token = this.tokens.get(i);
             if (!token.isTrivia()) {
                 words.add(token);
             }
         }
-        this.significant = List.copyOf(words);
+        // Wrapped, not copied again: nothing else holds the list.
+        this.significant = Collections.unmodifiableList(words);
     }
 
     /** The statement's tokens including comments and white space, without the closing semicolon. */

@@ -24,7 +24,10 @@ public final class Normalizer {
     }
 
     static String normalize(List<Token> words) {
-        StringBuilder out = new StringBuilder(words.size() * 6);
+        // Sized from the source text, which the normalized text rarely outgrows (constants shrink
+        // to "?"): a builder sized by token count grew, and copied itself, for most statements.
+        int sourceLength = words.isEmpty() ? 0 : words.get(words.size() - 1).end() - words.get(0).start();
+        StringBuilder out = new StringBuilder(Math.max(16, sourceLength + 8));
         Token previous = null;
         for (int i = 0; i < words.size(); i++) {
             Token token = words.get(i);

@@ -2,6 +2,7 @@ package dev.pgpolicy.sql;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -25,12 +26,15 @@ public final class SqlLexer {
 
     private final String sql;
     private final boolean standardConformingStrings;
-    private final List<Token> tokens = new ArrayList<>();
+    private final List<Token> tokens;
     private int pos;
 
     private SqlLexer(String sql, boolean standardConformingStrings) {
         this.sql = sql;
         this.standardConformingStrings = standardConformingStrings;
+        // About one token per four characters in typical SQL (words, blanks, punctuation): sized
+        // so that the list rarely grows, as growing copied it several times per statement.
+        this.tokens = new ArrayList<>(Math.max(10, sql.length() / 4));
     }
 
     /** Tokens as the server sees them with {@code standard_conforming_strings = on}, the default. */
@@ -47,7 +51,8 @@ public final class SqlLexer {
     public static List<Token> tokenize(String sql, boolean standardConformingStrings) {
         SqlLexer lexer = new SqlLexer(sql, standardConformingStrings);
         lexer.run();
-        return List.copyOf(lexer.tokens);
+        // Wrapped, not copied: the lexer is discarded, so nothing else holds the list.
+        return Collections.unmodifiableList(lexer.tokens);
     }
 
     private void run() {
@@ -59,7 +64,8 @@ public final class SqlLexer {
                 while (pos < length && isWhitespace(sql.charAt(pos))) {
                     pos++;
                 }
-                add(TokenType.WHITESPACE, start, sql.substring(start, pos), true);
+                // Most white space between words is one blank: share its text.
+                add(TokenType.WHITESPACE, start, pos - start == 1 && c == ' ' ? " " : sql.substring(start, pos), true);
             } else if (c == '-' && peek(1) == '-') {
                 while (pos < length && sql.charAt(pos) != '\n' && sql.charAt(pos) != '\r') {
                     pos++;
@@ -95,7 +101,7 @@ public final class SqlLexer {
                 while (pos < length && isIdentContinue(sql.charAt(pos))) {
                     pos++;
                 }
-                add(TokenType.WORD, start, truncateIdentifier(foldCase(sql.substring(start, pos))), true);
+                add(TokenType.WORD, start, truncateIdentifier(foldedWord(start, pos)), true);
             } else if (isDigit(c) || (c == '.' && isDigit(peek(1)))) {
                 number(start);
             } else if (c == ':' && peek(1) == ':') {
@@ -137,7 +143,41 @@ public final class SqlLexer {
 
     private void single(TokenType type, int start) {
         pos++;
-        add(type, start, sql.substring(start, pos), true);
+        add(type, start, SINGLE_CHARACTER_TEXTS[type.ordinal()], true);
+    }
+
+    /**
+     * The text of each single-character token type ({@link #single}), shared by all its tokens:
+     * punctuation is a good part of every statement's tokens, and the lexer runs on every message.
+     */
+    private static final String[] SINGLE_CHARACTER_TEXTS = new String[TokenType.values().length];
+
+    static {
+        SINGLE_CHARACTER_TEXTS[TokenType.LEFT_PAREN.ordinal()] = "(";
+        SINGLE_CHARACTER_TEXTS[TokenType.RIGHT_PAREN.ordinal()] = ")";
+        SINGLE_CHARACTER_TEXTS[TokenType.LEFT_BRACKET.ordinal()] = "[";
+        SINGLE_CHARACTER_TEXTS[TokenType.RIGHT_BRACKET.ordinal()] = "]";
+        SINGLE_CHARACTER_TEXTS[TokenType.COMMA.ordinal()] = ",";
+        SINGLE_CHARACTER_TEXTS[TokenType.SEMICOLON.ordinal()] = ";";
+        SINGLE_CHARACTER_TEXTS[TokenType.DOT.ordinal()] = ".";
+    }
+
+    /** {@link #foldCase} of the word from {@code start} to {@code end}, copied from the text once rather than twice. */
+    private String foldedWord(int start, int end) {
+        for (int i = start; i < end; i++) {
+            char c = sql.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                char[] chars = new char[end - start];
+                sql.getChars(start, end, chars, 0);
+                for (int j = i - start; j < chars.length; j++) {
+                    if (chars[j] >= 'A' && chars[j] <= 'Z') {
+                        chars[j] = (char) (chars[j] + ('a' - 'A'));
+                    }
+                }
+                return new String(chars);
+            }
+        }
+        return sql.substring(start, end);
     }
 
     private void add(TokenType type, int start, String value, boolean wellFormed) {

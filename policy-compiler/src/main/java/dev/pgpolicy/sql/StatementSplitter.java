@@ -27,26 +27,33 @@ public final class StatementSplitter {
     }
 
     static List<LexedStatement> split(String message, List<Token> tokens) {
-        List<LexedStatement> statements = new ArrayList<>();
-        List<Token> current = new ArrayList<>();
+        List<LexedStatement> statements = new ArrayList<>(2);
+        // The current statement is tokens[from, i): cut as a view when it ends, not copied token
+        // by token into a list of its own.
+        int from = 0;
+        Token first = null;
         int parens = 0;
         int atomicDepth = 0;
         boolean routineDefinition = false;
         Token previousWord = null;
         int significantCount = 0;
-        for (Token token : tokens) {
+        for (int i = 0; i < tokens.size(); i++) {
+            Token token = tokens.get(i);
             if (token.is(TokenType.SEMICOLON) && parens == 0 && atomicDepth == 0) {
-                addIfNotEmpty(statements, message, current);
-                current = new ArrayList<>();
+                addIfNotEmpty(statements, message, tokens.subList(from, i));
+                from = i + 1;
+                first = null;
                 parens = 0;
                 routineDefinition = false;
                 previousWord = null;
                 significantCount = 0;
                 continue;
             }
-            current.add(token);
             if (token.isTrivia()) {
                 continue;
+            }
+            if (first == null) {
+                first = token;
             }
             significantCount++;
             switch (token.type()) {
@@ -58,7 +65,7 @@ public final class StatementSplitter {
                     break;
                 case WORD:
                     if (significantCount <= 4 && (token.isWord("function") || token.isWord("procedure"))
-                            && startsWithCreate(current)) {
+                            && first.isWord("create")) {
                         routineDefinition = true;
                     }
                     if (routineDefinition) {
@@ -76,17 +83,8 @@ public final class StatementSplitter {
             }
             previousWord = token;
         }
-        addIfNotEmpty(statements, message, current);
+        addIfNotEmpty(statements, message, tokens.subList(from, tokens.size()));
         return statements;
-    }
-
-    private static boolean startsWithCreate(List<Token> tokens) {
-        for (Token token : tokens) {
-            if (!token.isTrivia()) {
-                return token.isWord("create");
-            }
-        }
-        return false;
     }
 
     private static void addIfNotEmpty(List<LexedStatement> statements, String message, List<Token> tokens) {
