@@ -10,6 +10,7 @@ import java.util.Set;
 public record QueryAnalysis(List<StatementFacts> statements, Set<Heuristic> findings) {
     public QueryAnalysis {
         statements = List.copyOf(statements);
-        findings = Set.copyOf(findings);
+        // Most messages have no finding: Set.copyOf of an empty EnumSet still builds a HashSet.
+        findings = findings.isEmpty() ? Set.of() : Set.copyOf(findings);
     }
 }

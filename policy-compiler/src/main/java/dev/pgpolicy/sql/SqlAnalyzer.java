@@ -209,11 +209,8 @@ public final class SqlAnalyzer implements AutoCloseable {
             statements.clear();
             statements.add(failed(sql));
         }
-        Set<Heuristic> findings = EnumSet.noneOf(Heuristic.class);
-        if (statements.size() > 1) {
-            findings.add(Heuristic.STACKED_STATEMENTS);
-        }
-        return new QueryAnalysis(statements, findings);
+        return new QueryAnalysis(statements,
+                statements.size() > 1 ? Set.of(Heuristic.STACKED_STATEMENTS) : Set.of());
     }
 
     /** Number of cached statements, for metrics. */
@@ -263,7 +260,7 @@ public final class SqlAnalyzer implements AutoCloseable {
             facts = new FactsBuilder().build(kind, fingerprint, normalized, false);
         }
         Set<Heuristic> tokenFindings = TokenHeuristics.scan(statement, kind);
-        if (facts.findings().containsAll(tokenFindings)) {
+        if (tokenFindings.isEmpty() || facts.findings().containsAll(tokenFindings)) {
             return facts;
         }
         Set<Heuristic> findings = EnumSet.noneOf(Heuristic.class);
