@@ -12,17 +12,22 @@ public final class LexedStatement {
     private final String message;
     private final List<Token> tokens;
     private final List<Token> significant;
+    private final boolean wellFormed;
 
     LexedStatement(String message, List<Token> tokens) {
         this.message = message;
         this.tokens = List.copyOf(tokens);
         List<Token> words = new ArrayList<>(this.tokens.size());
+        boolean allWellFormed = true;
         for (int i = 0; i < this.tokens.size(); i++) {
             Token token = this.tokens.get(i);
+            allWellFormed &= token.wellFormed();
             if (!token.isTrivia()) {
                 words.add(token);
             }
         }
+        // Read for every statement the proxy analyses: found in the same pass, not in one of its own.
+        this.wellFormed = allWellFormed;
         // Wrapped, not copied again: nothing else holds the list.
         this.significant = Collections.unmodifiableList(words);
     }
@@ -51,11 +56,6 @@ public final class LexedStatement {
 
     /** True when every token is one PostgreSQL's lexer would accept. */
     public boolean wellFormed() {
-        for (Token token : tokens) {
-            if (!token.wellFormed()) {
-                return false;
-            }
-        }
-        return true;
+        return wellFormed;
     }
 }

@@ -167,30 +167,30 @@ public final class CatalogCache implements AutoCloseable {
      * Changes bump it after they happen, so a reader that saw a value read columns no older than it.
      */
     private final AtomicLong generation = new AtomicLong();
+    // Maintenance (eviction) on the calling thread: Caffeine's default hands it to the common
+    // ForkJoinPool, a thread wake-up every few lookups on the statement path.
     private final Cache<TableKey, Map<Integer, Column>> tables =
             Caffeine.newBuilder().maximumSize(CACHED_TABLES).executor(Runnable::run)
                     .<TableKey, Map<Integer, Column>>evictionListener((key, columns, cause) -> generation.incrementAndGet())
                     .build();
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
-    /** Per database, the System.nanoTime() before which a failed metadata connection is not retried. */
     /** Per database, when a failed metadata connection may be tried again, and why it failed. */
     private final Map<String, FailedConnect> retryConnectAt = new ConcurrentHashMap<>();
 
     private record FailedConnect(long retryAtNanos, String cause) {
     }
-    // Maintenance (eviction, expiry) on the calling thread: Caffeine's default hands it to the
-    // common ForkJoinPool, a thread wake-up every few lookups on the statement path.
-    private final Cache<RoleKey, Boolean> userSchemas = Caffeine.newBuilder().maximumSize(CACHED_TABLES)
-            .expireAfterWrite(NAME_LOOKUP_LIFETIME).executor(Runnable::run).build();
-    private final Cache<NameKey, List<String>> placements = Caffeine.newBuilder().maximumSize(CACHED_TABLES)
-            .expireAfterWrite(NAME_LOOKUP_LIFETIME).executor(Runnable::run).build();
+    /** Name lookups, read for every statement: see {@link ExpiringLookups} for why not Caffeine. */
+    private final ExpiringLookups<RoleKey, Boolean> userSchemas =
+            new ExpiringLookups<>(NAME_LOOKUP_LIFETIME, CACHED_TABLES);
+    private final ExpiringLookups<NameKey, List<String>> placements =
+            new ExpiringLookups<>(NAME_LOOKUP_LIFETIME, CACHED_TABLES);
     /**
      * Table names {@link #prefetch} already asked the server about, per database: asking again
      * for every statement would cost a catalog round trip each. A table created under such a
      * name over another connection is still found by {@link #column} (by OID, on a miss).
      */
-    private final Cache<TableName, Boolean> prefetched = Caffeine.newBuilder().maximumSize(CACHED_TABLES)
-            .expireAfterWrite(NAME_LOOKUP_LIFETIME).executor(Runnable::run).build();
+    private final ExpiringLookups<TableName, Boolean> prefetched =
+            new ExpiringLookups<>(NAME_LOOKUP_LIFETIME, CACHED_TABLES);
 
     private record TableName(String database, String name) {
         // Written out: a record's generated equals and hashCode run through method-handle chains
@@ -281,7 +281,7 @@ public final class CatalogCache implements AutoCloseable {
     public void prefetch(String database, Collection<String> names) throws SQLException {
         List<String> missing = new ArrayList<>(names.size());
         for (String name : names) {
-            if (prefetched.getIfPresent(new TableName(database, name)) == null) {
+            if (prefetched.get(new TableName(database, name)) == null) {
                 missing.add(name);
             }
         }
@@ -300,7 +300,7 @@ public final class CatalogCache implements AutoCloseable {
     /** Whether {@link #prefetch} of {@code names} would not ask the server. Never blocks. */
     public boolean prefetched(String database, Collection<String> names) {
         for (String name : names) {
-            if (prefetched.getIfPresent(new TableName(database, name)) == null) {
+            if (prefetched.get(new TableName(database, name)) == null) {
                 return false;
             }
         }
@@ -309,7 +309,7 @@ public final class CatalogCache implements AutoCloseable {
 
     /** {@link #hasUserSchema}'s answer when it is cached; empty otherwise. Never blocks. */
     public Optional<Boolean> cachedUserSchema(String database, String role) {
-        return Optional.ofNullable(userSchemas.getIfPresent(new RoleKey(database, role)));
+        return Optional.ofNullable(userSchemas.get(new RoleKey(database, role)));
     }
 
     /** {@link #placements}' answer when every name is cached; empty otherwise. Never blocks. */
@@ -327,7 +327,7 @@ public final class CatalogCache implements AutoCloseable {
     private boolean cachedInto(String database, String role, char kind, Collection<String> names,
             Map<String, List<String>> into) {
         for (String name : names) {
-            List<String> cached = placements.getIfPresent(new NameKey(database, role, kind, name));
+            List<String> cached = placements.get(new NameKey(database, role, kind, name));
             if (cached == null) {
                 return false;
             }
@@ -343,7 +343,7 @@ public final class CatalogCache implements AutoCloseable {
      */
     public boolean hasUserSchema(String database, String role) throws SQLException {
         RoleKey key = new RoleKey(database, role);
-        Boolean cached = userSchemas.getIfPresent(key);
+        Boolean cached = userSchemas.get(key);
         if (cached != null) {
             return cached;
         }
@@ -376,7 +376,7 @@ public final class CatalogCache implements AutoCloseable {
         Set<String> missingRelations = new HashSet<>();
         Set<String> missingFunctions = new HashSet<>();
         for (String name : relations) {
-            List<String> cached = placements.getIfPresent(new NameKey(database, role, 'r', name));
+            List<String> cached = placements.get(new NameKey(database, role, 'r', name));
             if (cached == null) {
                 missingRelations.add(name);
             } else {
@@ -384,7 +384,7 @@ public final class CatalogCache implements AutoCloseable {
             }
         }
         for (String name : functions) {
-            List<String> cached = placements.getIfPresent(new NameKey(database, role, 'f', name));
+            List<String> cached = placements.get(new NameKey(database, role, 'f', name));
             if (cached == null) {
                 missingFunctions.add(name);
             } else {
@@ -432,18 +432,18 @@ public final class CatalogCache implements AutoCloseable {
     /** Forgets one database's tables and name lookups (after DDL or DCL there). */
     public void invalidate(String database) {
         tables.asMap().keySet().removeIf(key -> key.database().equals(database));
-        userSchemas.asMap().keySet().removeIf(key -> key.database().equals(database));
-        placements.asMap().keySet().removeIf(key -> key.database().equals(database));
-        prefetched.asMap().keySet().removeIf(key -> key.database().equals(database));
+        userSchemas.removeIf(key -> key.database().equals(database));
+        placements.removeIf(key -> key.database().equals(database));
+        prefetched.removeIf(key -> key.database().equals(database));
         generation.incrementAndGet();
     }
 
     /** Forgets everything (policy reload). */
     public void invalidateAll() {
         tables.invalidateAll();
-        userSchemas.invalidateAll();
-        placements.invalidateAll();
-        prefetched.invalidateAll();
+        userSchemas.clear();
+        placements.clear();
+        prefetched.clear();
         generation.incrementAndGet();
     }
 
