@@ -786,7 +786,11 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         }
         MaskSet masks = set.masks(principal);
         NamedMasks named = namesMaskedColumns(set, principal, names, analysis, decision, masks);
-        state.rememberNamedMasks(sql, named);
+        if (!mayBlock && message.equals("Query")) {
+            state.rememberQueryOnEventLoop(sql, named); // not mayBlock: called on the event loop
+        } else {
+            state.rememberNamedMasks(sql, named);
+        }
         // Only an allowed statement needs its COPY output planned (a denied one is refused below,
         // with its own rule), and a text without COPY never has a plan to make or replace.
         if (decision.allowed() && !masks.isEmpty() && hasCopy(analysis)) {
@@ -1144,6 +1148,13 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         if (listener.followsCompletions()) {
             listener.replied(session, request, reply);
         }
+        if (reply.kind() == dev.pgpolicy.proxy.session.ServerReply.Kind.READY
+                && request.kind() == InFlightRequest.Kind.SIMPLE_QUERY) {
+            SessionState state = session.attachments().get(stateKey);
+            if (state != null) {
+                state.queryAnswered(request.sql().orElse(null));
+            }
+        }
         if (reply.kind() != dev.pgpolicy.proxy.session.ServerReply.Kind.COMMAND_COMPLETE) {
             return;
         }
@@ -1403,6 +1414,10 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         private final Map<String, List<RowDescription>> descriptions = new ConcurrentHashMap<>();
         private final Map<String, String> parsedPath = new ConcurrentHashMap<>();
         private final Map<String, NamedMasks> namedMasks = new ConcurrentHashMap<>();
+        /** Event loop only: see {@link #rememberQueryOnEventLoop}. */
+        private final String[] queryTexts = new String[IN_FLIGHT_QUERY_SLOTS];
+        private final NamedMasks[] queryMasks = new NamedMasks[IN_FLIGHT_QUERY_SLOTS];
+        private int nextSpilled;
         /** The COPY ... TO STDOUT plans of each statement text, in statement order. */
         private final Map<String, List<CopyOutPlanner.CopyOutPlan>> copyPlans = new ConcurrentHashMap<>();
         /** Event loop only: the request whose CopyOutResponses are being counted, and how many came. */
@@ -1413,6 +1428,8 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         private int statementsCompleted;
 
         private static final int REMEMBERED_STATEMENTS = 4096;
+        /** Simple Queries a client usually has in flight at once: one, or a short pipeline. */
+        private static final int IN_FLIGHT_QUERY_SLOTS = 8;
 
         void described(String sql, RowDescription description) {
             if (descriptions.size() > REMEMBERED_STATEMENTS) {
@@ -1477,8 +1494,57 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
             namedMasks.put(sql, named);
         }
 
-        /** Unknown texts count as naming a masked column (fail closed). */
+        /**
+         * Event loop only: a simple Query decided on the event loop, whose results will name the
+         * very String it was decided on (the in-flight request carries the Query's own text).
+         * Kept in a few slots until its ReadyForQuery ({@link #queryAnswered}) rather than in
+         * {@link #namedMasks}: with literals in the text, nearly every Query is a new key there, and
+         * its insertion (and the map's clearing every few thousand) was 3% of the event loops'
+         * samples. With every slot taken (a deep pipeline, or Queries refused after their decision
+         * that never get their ReadyForQuery here), the oldest moves to {@link #namedMasks}, where
+         * it is found by equality as before.
+         */
+        void rememberQueryOnEventLoop(String sql, NamedMasks named) {
+            int slot = -1;
+            for (int i = 0; i < queryTexts.length; i++) {
+                if (queryTexts[i] == sql) {
+                    slot = i; // the same Query decided again: its latest flags replace the earlier ones
+                    break;
+                }
+                if (slot < 0 && queryTexts[i] == null) {
+                    slot = i;
+                }
+            }
+            if (slot < 0) {
+                slot = nextSpilled;
+                nextSpilled = (nextSpilled + 1) % queryTexts.length;
+                rememberNamedMasks(queryTexts[slot], queryMasks[slot]);
+            }
+            queryTexts[slot] = sql;
+            queryMasks[slot] = named;
+        }
+
+        /** Event loop only: the simple Query with this text (the same String) has been answered in full. */
+        void queryAnswered(String sql) {
+            if (sql == null) {
+                return;
+            }
+            for (int i = 0; i < queryTexts.length; i++) {
+                if (queryTexts[i] == sql) {
+                    queryTexts[i] = null;
+                    queryMasks[i] = null;
+                    return;
+                }
+            }
+        }
+
+        /** Event loop only. Unknown texts count as naming a masked column (fail closed). */
         boolean namesMaskedColumn(String sql, int statement) {
+            for (int i = 0; i < queryTexts.length; i++) {
+                if (queryTexts[i] == sql) {
+                    return queryMasks[i].names(statement);
+                }
+            }
             NamedMasks named = namedMasks.get(sql);
             return named == null || named.names(statement);
         }

@@ -6,8 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
 import dev.pgpolicy.proxy.embedded.ProcessResult;
 import dev.pgpolicy.proxy.testing.PostgresExtension;
+import dev.pgpolicy.proxy.testing.WireSession;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -63,6 +65,32 @@ class MultiStatementMaskingTest {
     void aSingleStatementNamingAMaskedColumnStillLosesItsComputedColumns() {
         assertThat(psql("SELECT ssn, 'computed' FROM payments.customers WHERE id = 1")).isEqualTo("***-**-****|");
         assertThat(psql("SELECT length(name) FROM payments.customers WHERE id = 1")).isEqualTo("12");
+    }
+
+    /**
+     * Forty Queries in one write: far more in flight than the few a session tracks on its own, so
+     * most results are matched with their statement's flag after it moved to the per-text map.
+     * Each text differs, and each result must keep, or lose, its computed column by its own text.
+     */
+    @Test
+    void aLongPipelineOfQueriesKeepsEachResultsOwnFlag() {
+        String[] queries = new String[40];
+        for (int i = 0; i < queries.length; i++) {
+            queries[i] = (i % 3 == 0 ? "SELECT ssn, length(name)" : "SELECT name, length(name)")
+                    + " FROM payments.customers WHERE id = 1 AND " + i + " = " + i;
+        }
+        try (WireSession session = WireSession.login("127.0.0.1", fixture.port(), APP, EnforcementFixture.PASSWORD,
+                EnforcementFixture.DB)) {
+            List<WireSession.Reply> replies = session.pipelined(queries);
+            for (int i = 0; i < queries.length; i++) {
+                assertThat(replies.get(i).rows()).as(queries[i]).containsExactly(i % 3 == 0
+                        ? java.util.Arrays.asList("***-**-****", null)
+                        : List.of("Ada Lovelace", "12"));
+            }
+            // And again one at a time, after the pipeline's Queries were all answered.
+            assertThat(session.query(queries[1]).rows()).containsExactly(List.of("Ada Lovelace", "12"));
+            assertThat(session.query(queries[0]).rows()).containsExactly(java.util.Arrays.asList("***-**-****", null));
+        }
     }
 
     @Test

@@ -80,6 +80,23 @@ public final class WireSession implements AutoCloseable {
         return readReply();
     }
 
+    /**
+     * Several simple Queries in one write, as a pipelining client sends them; the replies in
+     * order, each up to its ReadyForQuery.
+     */
+    public List<Reply> pipelined(String... sqls) {
+        java.io.ByteArrayOutputStream frames = new java.io.ByteArrayOutputStream();
+        for (String sql : sqls) {
+            frames.writeBytes(Frames.query(sql));
+        }
+        socket.write(frames.toByteArray());
+        List<Reply> replies = new ArrayList<>();
+        for (int i = 0; i < sqls.length; i++) {
+            replies.add(readReply());
+        }
+        return replies;
+    }
+
     /** {@code messages} followed by a Sync, in one write; returns what came back up to the ReadyForQuery. */
     public Reply extended(WireMessage... messages) {
         WireMessage[] withSync = java.util.Arrays.copyOf(messages, messages.length + 1);
