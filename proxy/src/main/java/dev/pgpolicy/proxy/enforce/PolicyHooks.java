@@ -773,7 +773,11 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         state.lastRevision = set.revision();
         PrincipalClass principal = state.principal(set, session, this::context);
         NameResolver resolver = names.resolver();
-        Decision decision = evaluate(set, principal, analysis, names);
+        Decision decision = state.repeatedDecision(principal, names.cacheKey(), analysis);
+        if (decision == null) {
+            decision = evaluate(set, principal, analysis, names);
+            state.decided(principal, names.cacheKey(), analysis, decision);
+        }
         logFindings(session, decision, analysis);
         List<SqlPreparedStatements.Command> commands = preparedCommands(session, analysis, sql);
         state.lastCommands = commands;
@@ -1561,6 +1565,45 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
         /** Which statement of {@code request}'s text the result now starting answers: 0 for the first. */
         int statementAnswered(InFlightRequest request) {
             return resultRequest == request ? statementsCompleted : 0;
+        }
+
+        /**
+         * The session's last single-statement decision, for {@link #repeatedDecision}: one
+         * immutable holder, so that a worker and the event loop never see a mix of two.
+         */
+        private volatile LastDecision lastDecision;
+
+        private record LastDecision(PrincipalClass principal, String searchPath, StatementFacts facts,
+                Decision decision) {
+        }
+
+        /**
+         * The decision of the session's previous statement when this one cannot differ from it,
+         * else null. A session tends to repeat one statement shape with new literals, and the
+         * analyzer hands out the same {@link StatementFacts} instance for the same normalized text
+         * (from its cache) when the literals raise no finding of their own; with the same principal
+         * class (which carries the revision) and the same search-path key, the {@link DecisionKey}
+         * would be equal, so the decision is the cached one, without building the key and looking
+         * it up. Single statements without message findings only; never for a time-dependent class.
+         */
+        Decision repeatedDecision(PrincipalClass principal, String searchPath, QueryAnalysis analysis) {
+            LastDecision last = lastDecision;
+            if (last == null || last.principal != principal || analysis.statements().size() != 1
+                    || last.facts != analysis.statements().get(0) || !analysis.findings().isEmpty()
+                    || !last.searchPath.equals(searchPath)) {
+                return null;
+            }
+            return last.decision;
+        }
+
+        void decided(PrincipalClass principal, String searchPath, QueryAnalysis analysis, Decision decision) {
+            if (principal.timeDependent() || analysis.statements().size() != 1 || !analysis.findings().isEmpty()) {
+                return;
+            }
+            LastDecision last = lastDecision;
+            if (last == null || last.decision != decision || last.facts != analysis.statements().get(0)) {
+                lastDecision = new LastDecision(principal, searchPath, analysis.statements().get(0), decision);
+            }
         }
 
         /** The principal class, recomputed when the set or the session's attributes changed, or when it reads time. */
