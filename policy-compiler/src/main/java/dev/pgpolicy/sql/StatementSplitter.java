@@ -26,6 +26,7 @@ public final class StatementSplitter {
         return split(message, SqlLexer.tokenize(message, standardConformingStrings));
     }
 
+    /** @param tokens as {@link SqlLexer#tokenize} returns them: unmodifiable, and nobody changes them */
     static List<LexedStatement> split(String message, List<Token> tokens) {
         List<LexedStatement> statements = new ArrayList<>(2);
         // The current statement is tokens[from, i): cut as a view when it ends, not copied token
@@ -83,7 +84,7 @@ public final class StatementSplitter {
             }
             previousWord = token;
         }
-        addIfNotEmpty(statements, message, tokens.subList(from, tokens.size()));
+        addIfNotEmpty(statements, message, from == 0 ? tokens : tokens.subList(from, tokens.size()));
         return statements;
     }
 

@@ -1366,6 +1366,10 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     }
 
     private SessionState state(SessionInfo session) {
+        SessionState state = session.attachments().get(stateKey);
+        if (state != null) {
+            return state; // without building the capturing supplier below
+        }
         return session.attachments().computeIfAbsent(stateKey, () -> {
             SessionState created = new SessionState();
             sessions.put(session, created);

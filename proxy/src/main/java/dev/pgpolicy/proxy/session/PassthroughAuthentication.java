@@ -62,7 +62,12 @@ final class PassthroughAuthentication {
 
     /** {@code scram-sha-256}, {@code md5}, {@code password} or {@code trust}; empty until done. */
     Optional<String> method() {
-        return stage == Stage.DONE ? Optional.of(method) : Optional.empty();
+        return Optional.ofNullable(methodOrNull());
+    }
+
+    /** {@link #method()} without an Optional: the session asks for it several times per statement. */
+    String methodOrNull() {
+        return stage == Stage.DONE ? method : null;
     }
 
     /**
