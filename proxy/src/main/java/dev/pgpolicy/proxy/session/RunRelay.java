@@ -146,7 +146,10 @@ final class RunRelay {
      * stops being read until {@code target} drains, so the proxy never buffers without bound.
      */
     static boolean writeHoldingBack(Channel target, Channel source, ByteBuf bytes) {
-        target.write(bytes);
+        // Nobody waits for a relayed write: a void promise saves a promise per frame, allocated
+        // and completed for nothing. A write that fails reaches the target's exceptionCaught,
+        // which ends the session as the failed connection's next read would.
+        target.write(bytes, target.voidPromise());
         if (!target.isWritable()) {
             source.config().setAutoRead(false);
         }

@@ -30,6 +30,9 @@ final class WriteCoalescer extends ChannelOutboundHandlerAdapter {
     private ByteBuf first;
     private long start;
     private int length;
+    /** Writes in the run. */
+    private int writes;
+    /** The run's writers' promises, void ones left out: nobody waits on those. */
     private final List<ChannelPromise> promises = new ArrayList<>();
 
     @Override
@@ -44,7 +47,7 @@ final class WriteCoalescer extends ChannelOutboundHandlerAdapter {
         long address = buf.memoryAddress() + buf.readerIndex();
         if (root == parent && address == start + length) {
             length += buf.readableBytes();
-            promises.add(promise);
+            joined(promise);
             buf.release(); // the first slice's reference keeps the shared buffer alive
             return;
         }
@@ -53,7 +56,14 @@ final class WriteCoalescer extends ChannelOutboundHandlerAdapter {
         first = buf;
         start = address;
         length = buf.readableBytes();
-        promises.add(promise);
+        joined(promise);
+    }
+
+    private void joined(ChannelPromise promise) {
+        writes++;
+        if (!promise.isVoid()) {
+            promises.add(promise);
+        }
     }
 
     /**
@@ -92,16 +102,18 @@ final class WriteCoalescer extends ChannelOutboundHandlerAdapter {
         if (root == null) {
             return;
         }
-        if (promises.size() == 1) {
+        if (writes == 1) {
             ByteBuf run = first;
-            ChannelPromise promise = promises.get(0);
+            ChannelPromise promise = promises.isEmpty() ? ctx.voidPromise() : promises.get(0);
             clear();
             ctx.write(run, promise);
             return;
         }
         ByteBuf run = root.retainedSlice((int) (start - root.memoryAddress()), length);
         ChannelPromise promise = ctx.newPromise();
-        promise.addListener(new PromiseNotifier<>(false, promises.toArray(new ChannelPromise[0])));
+        if (!promises.isEmpty()) {
+            promise.addListener(new PromiseNotifier<>(false, promises.toArray(new ChannelPromise[0])));
+        }
         // The run is a slice of the bare buffer, below the leak detector's wrapper, so releasing
         // it never reaches the wrapper. Were it the last reference, the wrapper would never see
         // the count reach zero and would report a leak of memory already back in the pool. The
@@ -129,6 +141,7 @@ final class WriteCoalescer extends ChannelOutboundHandlerAdapter {
         root = null;
         first = null;
         length = 0;
+        writes = 0;
         promises.clear();
     }
 }

@@ -44,6 +44,24 @@ class WriteCoalescerTest {
     }
 
     @Test
+    void writesNobodyWaitsForAreJoinedAlikeAndTheOthersStillComplete() {
+        channel.write(received.retainedSlice(0, 8), channel.voidPromise());
+        ChannelFuture awaited = channel.write(received.retainedSlice(8, 8));
+        channel.write(received.retainedSlice(16, 8), channel.voidPromise());
+        channel.flush();
+        channel.write(received.retainedSlice(24, 7), channel.voidPromise());
+        channel.flush();
+
+        List<String> writes = new ArrayList<>();
+        for (ByteBuf out = channel.readOutbound(); out != null; out = channel.readOutbound()) {
+            writes.add(out.toString(StandardCharsets.US_ASCII));
+            out.release();
+        }
+        assertThat(writes).containsExactly("D-row-1|D-row-2|D-row-3|", "C-done|");
+        assertThat(awaited.isSuccess()).isTrue();
+    }
+
+    @Test
     void aGapAnotherBufferOrAnEncodedMessageSendsTheRunOnFirstSoBytesKeepTheirOrder() {
         channel.write(received.retainedSlice(0, 8));
         channel.write(received.retainedSlice(8, 8));
