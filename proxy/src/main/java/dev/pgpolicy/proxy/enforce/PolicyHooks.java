@@ -1509,8 +1509,8 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
          * {@link #namedMasks}: with literals in the text, nearly every Query is a new key there, and
          * its insertion (and the map's clearing every few thousand) was 3% of the event loops'
          * samples. With every slot taken (a deep pipeline, or Queries refused after their decision
-         * that never get their ReadyForQuery here), the oldest moves to {@link #namedMasks}, where
-         * it is found by equality as before.
+         * that never get their ReadyForQuery here), the slots' entries move to {@link #namedMasks}
+         * in turn, where they are found by equality as before.
          */
         void rememberQueryOnEventLoop(String sql, NamedMasks named) {
             int slot = -1;
