@@ -419,8 +419,8 @@ public final class PolicyHooks implements SessionHooks, AutoCloseable {
     }
 
     private static boolean standardConformingStrings(SessionInfo session) {
-        return !session.serverParameter("standard_conforming_strings")
-                .map(value -> value.equalsIgnoreCase("off")).orElse(false);
+        String value = session.serverParameter("standard_conforming_strings").orElse(null);
+        return value == null || !value.equalsIgnoreCase("off");
     }
 
     @Override
