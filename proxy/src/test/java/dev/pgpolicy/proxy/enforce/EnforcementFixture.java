@@ -51,8 +51,13 @@ final class EnforcementFixture implements AutoCloseable {
     }
 
     static Path policyDirectory() {
+        return policyDirectory("enforce-policies");
+    }
+
+    /** The test resource directory {@code name}, which holds a {@code policy.pgpolicy}. */
+    static Path policyDirectory(String name) {
         try {
-            return Path.of(EnforcementFixture.class.getResource("/enforce-policies/policy.pgpolicy").toURI()).getParent();
+            return Path.of(EnforcementFixture.class.getResource("/" + name + "/policy.pgpolicy").toURI()).getParent();
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }

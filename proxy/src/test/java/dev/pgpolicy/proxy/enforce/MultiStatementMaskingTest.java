@@ -7,8 +7,6 @@ import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
 import dev.pgpolicy.proxy.embedded.ProcessResult;
 import dev.pgpolicy.proxy.testing.PostgresExtension;
 import dev.pgpolicy.proxy.testing.WireSession;
-import java.net.URISyntaxException;
-import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,9 +27,8 @@ class MultiStatementMaskingTest {
     private EnforcementFixture fixture;
 
     @BeforeAll
-    void start(EmbeddedPostgres postgres) throws URISyntaxException {
-        Path policies = Path.of(getClass().getResource("/multi-statement-policies/policy.pgpolicy").toURI()).getParent();
-        fixture = EnforcementFixture.start(postgres, policies);
+    void start(EmbeddedPostgres postgres) {
+        fixture = EnforcementFixture.start(postgres, EnforcementFixture.policyDirectory("multi-statement-policies"));
     }
 
     @AfterAll

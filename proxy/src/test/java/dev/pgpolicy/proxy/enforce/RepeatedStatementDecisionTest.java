@@ -8,8 +8,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
 import dev.pgpolicy.proxy.testing.PostgresExtension;
 import dev.pgpolicy.proxy.testing.WireSession;
-import java.net.URISyntaxException;
-import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,10 +29,8 @@ class RepeatedStatementDecisionTest {
     private EnforcementFixture fixture;
 
     @BeforeAll
-    void start(EmbeddedPostgres postgres) throws URISyntaxException {
-        Path policies = Path.of(getClass().getResource("/repeated-statement-policies/policy.pgpolicy").toURI())
-                .getParent();
-        fixture = EnforcementFixture.start(postgres, policies);
+    void start(EmbeddedPostgres postgres) {
+        fixture = EnforcementFixture.start(postgres, EnforcementFixture.policyDirectory("repeated-statement-policies"));
     }
 
     @AfterAll
