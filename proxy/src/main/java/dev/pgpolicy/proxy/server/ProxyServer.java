@@ -198,8 +198,8 @@ public final class ProxyServer implements AutoCloseable {
                 ? new EpollEventLoopGroup(1, new DefaultThreadFactory("pgpolicy-accept"))
                 : new NioEventLoopGroup(1, new DefaultThreadFactory("pgpolicy-accept"));
         EventLoopGroup workers = epoll
-                ? new EpollEventLoopGroup(config.ioThreads(), new DefaultThreadFactory("pgpolicy-io"))
-                : new NioEventLoopGroup(config.ioThreads(), new DefaultThreadFactory("pgpolicy-io"));
+                ? new EpollEventLoopGroup(config.eventLoops(), new DefaultThreadFactory("pgpolicy-io"))
+                : new NioEventLoopGroup(config.eventLoops(), new DefaultThreadFactory("pgpolicy-io"));
         Class<? extends ServerChannel> serverChannelClass =
                 epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         Class<? extends SocketChannel> socketChannelClass =

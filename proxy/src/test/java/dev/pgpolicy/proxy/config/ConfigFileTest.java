@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.pgpolicy.proxy.identity.LoginThrottle;
 import dev.pgpolicy.proxy.server.ProxyConfig;
 import dev.pgpolicy.proxy.server.UpstreamPoolConfig;
+import io.netty.util.NettyRuntime;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,13 +76,15 @@ class ConfigFileTest {
         assertThat(defaults.upstreamPool()).isEqualTo(UpstreamPoolConfig.defaults());
         assertThat(defaults.upstreamPool().resetQuery()).isEqualTo("DISCARD ALL");
         assertThat(defaults.ioThreads()).isZero();
+        // One event loop per processor, not Netty's default of two.
+        assertThat(defaults.eventLoops()).isEqualTo(NettyRuntime.availableProcessors());
 
         ProxyConfig config = ConfigFile.load(write("""
                 upstream:
                   host: 127.0.0.1
                   port: 5432
                   pool: { reset_query: "DISCARD ALL; SELECT 1", max_idle_per_key: 3, idle_timeout: 5s }
-                io_threads: 2
+                io_threads: 3
                 """)).build();
         UpstreamPoolConfig pool = config.upstreamPool();
         assertThat(pool.enabled()).isTrue();
@@ -90,7 +93,8 @@ class ConfigFileTest {
         assertThat(pool.maxIdle()).isEqualTo(UpstreamPoolConfig.DEFAULT_MAX_IDLE);
         assertThat(pool.idleTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(pool.maxLifetime()).isEqualTo(UpstreamPoolConfig.DEFAULT_MAX_LIFETIME);
-        assertThat(config.ioThreads()).isEqualTo(2);
+        assertThat(config.ioThreads()).isEqualTo(3);
+        assertThat(config.eventLoops()).isEqualTo(3);
 
         assertThat(ConfigFile.load(write("upstream: { host: h, port: 5432, pool: { enabled: false } }\n")).build()
                 .upstreamPool().enabled()).isFalse();
