@@ -351,9 +351,10 @@ public final class ProxyConfig {
     /**
      * The number of event loops the server runs: {@code io_threads}, or one per processor when it
      * is 0. Not Netty's default of two per processor: an event loop of the proxy never blocks, so
-     * a second loop per processor only adds wake-ups and context switches; measured with
-     * pgbench on two processors, two loops spent less CPU per transaction than four in every
-     * pair of runs (docs/performance.md, run 16). Each loop keeps its own upstream pool, so fewer loops also
+     * a second loop per processor only adds wake-ups and context switches. Measured with
+     * pgbench on two processors, two loops cost the realistic policy 12 to 16% less CPU per
+     * {@code select-prepared} transaction than four, and the plain relay about the same
+     * (docs/performance.md, runs 16 and 17). Each loop keeps its own upstream pool, so fewer loops also
      * mean fewer idle server connections.
      */
     public int eventLoops() {
