@@ -1081,8 +1081,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             case 'C': {
                 Close close = (Close) FrontendMessages.decode(frame);
                 boolean statement = close.kind() == TargetKind.STATEMENT;
-                inFlight.closed(statement, close.name());
-                inFlight.sent(InFlightRequest.of(Kind.CLOSE, close.name(), null));
+                inFlight.sentClose(InFlightRequest.of(Kind.CLOSE, close.name(), null), statement, close.name());
                 return forward(frame);
             }
             case 'S': {
@@ -1200,13 +1199,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean applyToParse(RawFrame frame, Parse parse, Verdict verdict) {
         switch (verdict.action()) {
             case FORWARD:
-                inFlight.statementParsed(parse.statementName(), parse.sql());
-                inFlight.sent(InFlightRequest.of(Kind.PARSE, parse.statementName(), parse.sql()));
+                inFlight.sentParse(InFlightRequest.of(Kind.PARSE, parse.statementName(), parse.sql()),
+                        parse.statementName(), parse.sql());
                 return forward(frame);
             case REWRITE:
                 Parse replacement = requireType(verdict, Parse.class);
-                inFlight.statementParsed(replacement.statementName(), replacement.sql());
-                inFlight.sent(InFlightRequest.of(Kind.PARSE, replacement.statementName(), replacement.sql()));
+                inFlight.sentParse(InFlightRequest.of(Kind.PARSE, replacement.statementName(), replacement.sql()),
+                        replacement.statementName(), replacement.sql());
                 write(upstream, replacement);
                 return false;
             case DENY:
@@ -1222,15 +1221,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean applyToBind(RawFrame frame, Bind bind, Verdict verdict) {
         switch (verdict.action()) {
             case FORWARD:
-                inFlight.portalBound(bind.portalName(), bind.statementName());
-                inFlight.sent(InFlightRequest.of(Kind.BIND, bind.portalName(),
-                        inFlight.statementSql(bind.statementName()).orElse(null)));
+                inFlight.sentBind(InFlightRequest.of(Kind.BIND, bind.portalName(),
+                        inFlight.statementSql(bind.statementName()).orElse(null)), bind.portalName(),
+                        bind.statementName());
                 return forward(frame);
             case REWRITE:
                 Bind replacement = requireType(verdict, Bind.class);
-                inFlight.portalBound(replacement.portalName(), replacement.statementName());
-                inFlight.sent(InFlightRequest.of(Kind.BIND, replacement.portalName(),
-                        inFlight.statementSql(replacement.statementName()).orElse(null)));
+                inFlight.sentBind(InFlightRequest.of(Kind.BIND, replacement.portalName(),
+                        inFlight.statementSql(replacement.statementName()).orElse(null)), replacement.portalName(),
+                        replacement.statementName());
                 write(upstream, replacement);
                 return false;
             case DENY:

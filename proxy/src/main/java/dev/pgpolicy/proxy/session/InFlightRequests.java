@@ -4,9 +4,12 @@ import dev.pgpolicy.proxy.session.InFlightRequest.Kind;
 import dev.pgpolicy.proxy.wire.ProtocolException;
 import dev.pgpolicy.proxy.wire.SqlState;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -24,12 +27,26 @@ import java.util.Optional;
  * the queue does the same with the requests it holds and, until a Sync arrives, with new ones.
  * A reply that does not fit the queue means the proxy no longer knows which statement a row
  * belongs to; that is a protocol error, never a guess.
+ *
+ * <p>The statement and portal names change when a Parse, Bind or Close is sent, not when the
+ * server confirms it, because a pipelined Bind must find the text of the Parse before it. So that
+ * the names still follow what the server holds, each change is taken back when the server does
+ * not make it: the request failed, or was discarded after another one failed. Otherwise a Parse
+ * refused for a name already in use ({@code 42P05}) would leave the proxy deciding and recording
+ * later Binds of that name on the refused text while the server runs the earlier one.
  */
 public final class InFlightRequests {
 
     private final ArrayDeque<InFlightRequest> queue = new ArrayDeque<>();
     private final Map<String, String> statements = new HashMap<>();
     private final Map<String, String> portals = new HashMap<>();
+    /**
+     * The name changes of requests still in the queue, in queue order: the first is the oldest
+     * request not yet confirmed. Only changes that changed something are kept, so a Bind of the
+     * unnamed portal to the statement it was bound to before (every execution of a prepared
+     * statement) adds nothing here.
+     */
+    private final ArrayDeque<Change> changes = new ArrayDeque<>();
     /** PostgreSQL's ignore_till_sync: set by an error in the extended protocol, cleared by Sync. */
     private boolean serverSkippingUntilSync;
 
@@ -44,21 +61,49 @@ public final class InFlightRequests {
         queue.addLast(request);
     }
 
-    public void statementParsed(String name, String sql) {
-        statements.put(name, sql);
+    /** A Parse of {@code sql} as statement {@code name}, on its way upstream. */
+    public void sentParse(InFlightRequest request, String name, String sql) {
+        change(request, statements, name, sql);
+        sent(request);
     }
 
-    public void portalBound(String portal, String statement) {
-        String sql = statements.get(statement);
-        if (sql == null) {
-            portals.remove(portal);
-        } else {
-            portals.put(portal, sql);
+    /** A Bind of {@code statement} into {@code portal}, on its way upstream. */
+    public void sentBind(InFlightRequest request, String portal, String statement) {
+        change(request, portals, portal, statements.get(statement));
+        sent(request);
+    }
+
+    /** A Close of a statement or portal, on its way upstream. */
+    public void sentClose(InFlightRequest request, boolean statement, String name) {
+        change(request, statement ? statements : portals, name, null);
+        sent(request);
+    }
+
+    /**
+     * Forgets a name the server is not asked about: the session refused the Parse or Bind that
+     * would have defined it and answered the client itself.
+     */
+    public void closed(boolean statement, String name) {
+        (statement ? statements : portals).remove(name);
+    }
+
+    private void change(InFlightRequest request, Map<String, String> names, String name, String value) {
+        if (serverSkippingUntilSync) {
+            return; // the server will discard the request: the name stays as it is
+        }
+        String previous = value == null ? names.remove(name) : names.put(name, value);
+        if (!Objects.equals(previous, value)) {
+            changes.addLast(new Change(request, names, name, previous));
         }
     }
 
-    public void closed(boolean statement, String name) {
-        (statement ? statements : portals).remove(name);
+    /** The request that answered successfully no longer needs its change taken back. */
+    private InFlightRequest confirmed(InFlightRequest request) {
+        Change oldest = changes.peekFirst();
+        if (oldest != null && oldest.request() == request) {
+            changes.removeFirst();
+        }
+        return request;
     }
 
     public Optional<String> statementSql(String name) {
@@ -102,11 +147,11 @@ public final class InFlightRequests {
             case 'S': // ParameterStatus
                 return null;
             case '1': // ParseComplete
-                return popExpecting(type, Kind.PARSE);
+                return confirmed(popExpecting(type, Kind.PARSE));
             case '2': // BindComplete
-                return popExpecting(type, Kind.BIND);
+                return confirmed(popExpecting(type, Kind.BIND));
             case '3': // CloseComplete
-                return popExpecting(type, Kind.CLOSE);
+                return confirmed(popExpecting(type, Kind.CLOSE));
             case 't': // ParameterDescription, followed by RowDescription or NoData
                 return expect(type, head, Kind.DESCRIBE_STATEMENT);
             case 'n': // NoData
@@ -152,18 +197,38 @@ public final class InFlightRequests {
             return head;
         }
         queue.removeFirst();
+        List<Change> undone = new ArrayList<>();
+        takeChange(head, undone);
         // The server now ignores every message up to the next Sync.
         Iterator<InFlightRequest> it = queue.iterator();
         boolean syncQueued = false;
         while (it.hasNext()) {
-            if (it.next().kind() == Kind.SYNC) {
+            InFlightRequest discarded = it.next();
+            if (discarded.kind() == Kind.SYNC) {
                 syncQueued = true;
                 break;
             }
+            takeChange(discarded, undone);
             it.remove();
         }
         serverSkippingUntilSync = !syncQueued;
+        // Newest first, so that each name ends as it was before the failed request.
+        for (int i = undone.size() - 1; i >= 0; i--) {
+            undone.get(i).takeBack();
+        }
+        if (head.name().isEmpty() && (head.kind() == Kind.PARSE || head.kind() == Kind.BIND)) {
+            // PostgreSQL drops the unnamed statement (or portal) as a Parse (or Bind) of it
+            // begins, so after a failed one there is none: not the previous one.
+            (head.kind() == Kind.PARSE ? statements : portals).remove("");
+        }
         return head;
+    }
+
+    private void takeChange(InFlightRequest request, List<Change> undone) {
+        Change oldest = changes.peekFirst();
+        if (oldest != null && oldest.request() == request) {
+            undone.add(changes.removeFirst());
+        }
     }
 
     private InFlightRequest readyForQuery(char type, InFlightRequest head) {
@@ -199,5 +264,16 @@ public final class InFlightRequests {
     private static ProtocolException mismatch(char type, InFlightRequest head) {
         return new ProtocolException(SqlState.PROTOCOL_VIOLATION, "server message '" + type
                 + "' does not answer the request in flight (" + (head == null ? "none" : head.kind()) + ")");
+    }
+
+    /** One name change made when {@code request} was sent, and how to take it back. */
+    private record Change(InFlightRequest request, Map<String, String> names, String name, String previous) {
+        void takeBack() {
+            if (previous == null) {
+                names.remove(name);
+            } else {
+                names.put(name, previous);
+            }
+        }
     }
 }
