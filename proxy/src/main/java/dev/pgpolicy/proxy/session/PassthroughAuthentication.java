@@ -60,12 +60,10 @@ final class PassthroughAuthentication {
         return stage;
     }
 
-    /** {@code scram-sha-256}, {@code md5}, {@code password} or {@code trust}; empty until done. */
-    Optional<String> method() {
-        return Optional.ofNullable(methodOrNull());
-    }
-
-    /** {@link #method()} without an Optional: the session asks for it several times per statement. */
+    /**
+     * {@code scram-sha-256}, {@code md5}, {@code password} or {@code trust}; null until done. Not an
+     * Optional: the session asks for it several times per statement.
+     */
     String methodOrNull() {
         return stage == Stage.DONE ? method : null;
     }
