@@ -350,12 +350,13 @@ public final class ProxyConfig {
 
     /**
      * The number of event loops the server runs: {@code io_threads}, or one per processor when it
-     * is 0. Not Netty's default of two per processor: an event loop of the proxy never blocks, so
-     * a second loop per processor only adds wake-ups and context switches. Measured with
-     * pgbench on two processors, two loops cost the realistic policy 12 to 16% less CPU per
-     * {@code select-prepared} transaction than four, and the plain relay about the same
-     * (docs/performance.md, runs 16 and 17). Each loop keeps its own upstream pool, so fewer loops also
-     * mean fewer idle server connections.
+     * is 0. Not Netty's default of two per processor: the proxy's loops are not meant to block (a
+     * statement whose analysis could wait goes to a decision worker), so a second loop per
+     * processor only adds wake-ups and context switches. Measured with pgbench on two processors,
+     * two loops halved the wake-ups per transaction and cost the realistic policy 12 to 16% less
+     * CPU per {@code select-prepared} transaction than four, the plain relay 0 to 11% less
+     * (docs/performance.md, runs 16 and 17). Each loop keeps its own upstream pool, so fewer loops
+     * also mean fewer idle server connections.
      */
     public int eventLoops() {
         return ioThreads > 0 ? ioThreads : NettyRuntime.availableProcessors();
