@@ -3,8 +3,10 @@ package dev.pgpolicy.proxy.enforce;
 import static dev.pgpolicy.proxy.enforce.EnforcementFixture.ANALYST;
 import static dev.pgpolicy.proxy.enforce.EnforcementFixture.APP;
 import static dev.pgpolicy.proxy.enforce.EnforcementFixture.DB;
+import static dev.pgpolicy.proxy.enforce.EnforcementFixture.PASSWORD;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -12,6 +14,8 @@ import ch.qos.logback.core.read.ListAppender;
 import dev.pgpolicy.proxy.embedded.EmbeddedPostgres;
 import dev.pgpolicy.proxy.embedded.ProcessResult;
 import dev.pgpolicy.proxy.testing.PostgresExtension;
+import dev.pgpolicy.proxy.testing.WireSession;
+import dev.pgpolicy.proxy.wire.Parse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.BatchUpdateException;
@@ -19,6 +23,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -32,11 +37,16 @@ import org.slf4j.LoggerFactory;
 /**
  * Blocking through the live proxy with real clients: a denied statement gets 42501 naming the
  * rule with the reason in DETAIL, never runs, and leaves transactions, pipelines and batches in
- * exactly the state a server-side error would.
+ * exactly the state a server-side error would. A Bind is decided on the statement the server
+ * holds under its name, also after the server refused a Parse of that name or skipped one after
+ * an error: the refused text must not stand in for the one that runs.
  */
 @ExtendWith(PostgresExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class BlockingTest {
+
+    private static final String KEPT = "SELECT id FROM payments.orders WHERE id = 1";
+    private static final String REFUSED = "SELECT amount FROM payments.orders WHERE id = 2";
 
     private EnforcementFixture fixture;
 
@@ -217,5 +227,42 @@ class BlockingTest {
         }
         assertThat(appender.list).anySatisfy(event -> assertThat(event.getFormattedMessage())
                 .matches(Pattern.compile("session [0-9a-f]+: guard warning for user=enf_analyst: sleep \\[fingerprint [0-9a-f]+\\]")));
+    }
+
+    @Test
+    void aBindAfterARefusedParseIsDecidedOnTheStatementTheServerKept() {
+        try (WireSession session = WireSession.login("127.0.0.1", fixture.port(), APP, PASSWORD, DB)) {
+            assertThat(session.extended(new Parse("orders_by_id", KEPT, List.of())).sqlState()).isNull();
+            // 42P05: the name is in use, and the server keeps the statement it holds.
+            assertThat(session.extended(new Parse("orders_by_id", REFUSED, List.of())).sqlState())
+                    .isEqualTo("42P05");
+
+            int before = fixture.decisions.size();
+            WireSession.Reply run = session.bindAndExecute("orders_by_id");
+            assertThat(run.sqlState()).isNull();
+            assertThat(run.tags()).containsExactly("SELECT 1");
+            assertThat(fixture.decisions.subList(before, fixture.decisions.size()))
+                    .extracting(EnforcementFixture.Announced::message, EnforcementFixture.Announced::sql)
+                    .containsExactly(tuple("Bind", KEPT));
+        }
+    }
+
+    @Test
+    void aParseTheServerDiscardedAfterAnErrorDefinesNoStatement() {
+        try (WireSession session = WireSession.login("127.0.0.1", fixture.port(), APP, PASSWORD, DB)) {
+            assertThat(session.extended(new Parse("in_use", KEPT, List.of())).sqlState()).isNull();
+            // The first Parse fails, so the server skips the second one up to the Sync.
+            WireSession.Reply failed = session.extended(new Parse("in_use", REFUSED, List.of()),
+                    new Parse("never_made", REFUSED, List.of()));
+            assertThat(failed.sqlState()).isEqualTo("42P05");
+
+            // Refused by the proxy, which knows the server holds no such statement; before, the
+            // proxy forwarded the Bind as if the statement existed and recorded the wrong text.
+            WireSession.Reply bound = session.bindAndExecute("never_made");
+            assertThat(bound.sqlState()).isEqualTo("26000");
+            assertThat(bound.errorMessage()).startsWith("pgpolicy: prepared statement \"never_made\" cannot be used");
+
+            assertThat(session.bindAndExecute("in_use").tags()).containsExactly("SELECT 1");
+        }
     }
 }
