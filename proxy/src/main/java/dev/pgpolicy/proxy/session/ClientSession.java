@@ -165,15 +165,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private String database;
     private String applicationName;
     /**
-     * The Optionals the SessionInfo accessors last returned, reused while they hold the current
-     * value (see {@link #optional}): policy and audit read these several times per statement,
-     * and a new Optional per call was about a tenth of the bytes the event loops allocated.
+     * The Optionals the SessionInfo accessors return, reused while they hold the current value:
+     * policy and audit read these several times per statement, and a new Optional per call was
+     * about a tenth of the bytes the event loops allocated.
      */
-    private Optional<String> heldUser = Optional.empty();
-    private Optional<String> heldDbUser = Optional.empty();
-    private Optional<String> heldDatabase = Optional.empty();
-    private Optional<String> heldApplicationName = Optional.empty();
-    private Optional<String> heldAuthMethod = Optional.empty();
+    private final HeldOptional heldUser = new HeldOptional();
+    private final HeldOptional heldDbUser = new HeldOptional();
+    private final HeldOptional heldDatabase = new HeldOptional();
+    private final HeldOptional heldApplicationName = new HeldOptional();
+    private final HeldOptional heldAuthMethod = new HeldOptional();
     private CancelKeys.Key cancelKey;
     private Map<String, String> startupParameters = Map.of();
     private final Map<String, String> serverParameters = new java.util.concurrent.ConcurrentHashMap<>();
@@ -247,20 +247,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         return client.remoteAddress();
     }
 
-    /**
-     * {@code value} as an Optional: {@code held} itself when it holds that very string. The
-     * Optional carries its value, so a reader on another thread (a decision worker) sees a
-     * matching pair or builds a new one, never a stale one.
-     */
-    private static Optional<String> optional(Optional<String> held, String value) {
-        return held.orElse(null) == value ? held : Optional.ofNullable(value);
-    }
-
     @Override
     public Optional<String> user() {
-        Optional<String> current = optional(heldUser, user);
-        heldUser = current;
-        return current;
+        return heldUser.of(user);
     }
 
     @Override
@@ -268,9 +257,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (clientLogin == null) {
             return user();
         }
-        Optional<String> current = optional(heldDbUser, serviceAccount == null ? null : serviceAccount.user());
-        heldDbUser = current;
-        return current;
+        return heldDbUser.of(serviceAccount == null ? null : serviceAccount.user());
     }
 
     @Override
@@ -280,16 +267,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public Optional<String> database() {
-        Optional<String> current = optional(heldDatabase, database);
-        heldDatabase = current;
-        return current;
+        return heldDatabase.of(database);
     }
 
     @Override
     public Optional<String> applicationName() {
-        Optional<String> current = optional(heldApplicationName, applicationName);
-        heldApplicationName = current;
-        return current;
+        return heldApplicationName.of(applicationName);
     }
 
     @Override
@@ -310,9 +293,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         } else {
             method = authentication.methodOrNull();
         }
-        Optional<String> current = optional(heldAuthMethod, method);
-        heldAuthMethod = current;
-        return current;
+        return heldAuthMethod.of(method);
     }
 
     @Override
@@ -1081,7 +1062,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             case 'C': {
                 Close close = (Close) FrontendMessages.decode(frame);
                 boolean statement = close.kind() == TargetKind.STATEMENT;
-                inFlight.sentClose(InFlightRequest.of(Kind.CLOSE, close.name(), null), statement, close.name());
+                inFlight.sentClose(statement, close.name());
                 return forward(frame);
             }
             case 'S': {
@@ -1199,13 +1180,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean applyToParse(RawFrame frame, Parse parse, Verdict verdict) {
         switch (verdict.action()) {
             case FORWARD:
-                inFlight.sentParse(InFlightRequest.of(Kind.PARSE, parse.statementName(), parse.sql()),
-                        parse.statementName(), parse.sql());
+                inFlight.sentParse(parse.statementName(), parse.sql());
                 return forward(frame);
             case REWRITE:
                 Parse replacement = requireType(verdict, Parse.class);
-                inFlight.sentParse(InFlightRequest.of(Kind.PARSE, replacement.statementName(), replacement.sql()),
-                        replacement.statementName(), replacement.sql());
+                inFlight.sentParse(replacement.statementName(), replacement.sql());
                 write(upstream, replacement);
                 return false;
             case DENY:
@@ -1221,15 +1200,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean applyToBind(RawFrame frame, Bind bind, Verdict verdict) {
         switch (verdict.action()) {
             case FORWARD:
-                inFlight.sentBind(InFlightRequest.of(Kind.BIND, bind.portalName(),
-                        inFlight.statementSql(bind.statementName()).orElse(null)), bind.portalName(),
-                        bind.statementName());
+                inFlight.sentBind(bind.portalName(), bind.statementName());
                 return forward(frame);
             case REWRITE:
                 Bind replacement = requireType(verdict, Bind.class);
-                inFlight.sentBind(InFlightRequest.of(Kind.BIND, replacement.portalName(),
-                        inFlight.statementSql(replacement.statementName()).orElse(null)), replacement.portalName(),
-                        replacement.statementName());
+                inFlight.sentBind(replacement.portalName(), replacement.statementName());
                 write(upstream, replacement);
                 return false;
             case DENY:
@@ -2062,6 +2037,24 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             } else {
                 fail(cause);
             }
+        }
+    }
+
+    /**
+     * The Optional an accessor last returned, handed out again while it holds that very string.
+     * The Optional carries its value, so a reader on another thread (a decision worker) sees a
+     * matching pair or builds a new one, never a stale one.
+     */
+    private static final class HeldOptional {
+        private Optional<String> held = Optional.empty();
+
+        Optional<String> of(String value) {
+            Optional<String> current = held;
+            if (current.orElse(null) != value) {
+                current = Optional.ofNullable(value);
+                held = current;
+            }
+            return current;
         }
     }
 }

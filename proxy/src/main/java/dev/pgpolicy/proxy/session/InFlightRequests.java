@@ -61,20 +61,24 @@ public final class InFlightRequests {
         queue.addLast(request);
     }
 
-    /** A Parse of {@code sql} as statement {@code name}, on its way upstream. */
-    public void sentParse(InFlightRequest request, String name, String sql) {
+    /** Records a Parse of {@code sql} as statement {@code name} on its way upstream. */
+    public void sentParse(String name, String sql) {
+        InFlightRequest request = InFlightRequest.of(Kind.PARSE, name, sql);
         change(request, statements, name, sql);
         sent(request);
     }
 
-    /** A Bind of {@code statement} into {@code portal}, on its way upstream. */
-    public void sentBind(InFlightRequest request, String portal, String statement) {
-        change(request, portals, portal, statements.get(statement));
+    /** Records a Bind of {@code statement} into {@code portal} on its way upstream. */
+    public void sentBind(String portal, String statement) {
+        String sql = statements.get(statement);
+        InFlightRequest request = InFlightRequest.of(Kind.BIND, portal, sql);
+        change(request, portals, portal, sql);
         sent(request);
     }
 
-    /** A Close of a statement or portal, on its way upstream. */
-    public void sentClose(InFlightRequest request, boolean statement, String name) {
+    /** Records a Close of a statement or portal on its way upstream. */
+    public void sentClose(boolean statement, String name) {
+        InFlightRequest request = InFlightRequest.of(Kind.CLOSE, name, null);
         change(request, statement ? statements : portals, name, null);
         sent(request);
     }

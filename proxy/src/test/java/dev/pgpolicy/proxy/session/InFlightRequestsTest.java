@@ -19,19 +19,10 @@ class InFlightRequestsTest {
         return queue.attribute(type).map(InFlightRequest::kind).orElse(null);
     }
 
-    private void parse(String name, String sql) {
-        queue.sentParse(InFlightRequest.of(Kind.PARSE, name, sql), name, sql);
-    }
-
-    private void bind(String portal, String statement) {
-        queue.sentBind(InFlightRequest.of(Kind.BIND, portal, queue.statementSql(statement).orElse(null)), portal,
-                statement);
-    }
-
     @Test
     void pipelinedStatementsAreAttributedInOrder() {
-        parse("s1", "SELECT a FROM t");
-        bind("", "s1");
+        queue.sentParse("s1", "SELECT a FROM t");
+        queue.sentBind("", "s1");
         send(Kind.DESCRIBE_PORTAL, "", "SELECT a FROM t");
         send(Kind.EXECUTE, "", "SELECT a FROM t");
         send(Kind.PARSE, "", "UPDATE t SET a = 1");
@@ -130,12 +121,12 @@ class InFlightRequestsTest {
 
     @Test
     void statementsAndPortalsAreTrackedByName() {
-        parse("s1", "SELECT 1");
-        bind("p1", "s1");
-        bind("p2", "unknown");
+        queue.sentParse("s1", "SELECT 1");
+        queue.sentBind("p1", "s1");
+        queue.sentBind("p2", "unknown");
         assertThat(queue.portalSql("p1")).contains("SELECT 1");
         assertThat(queue.portalSql("p2")).isEmpty();
-        queue.sentClose(InFlightRequest.of(Kind.CLOSE, "s1", null), true, "s1");
+        queue.sentClose(true, "s1");
         assertThat(queue.statementSql("s1")).isEmpty();
         queue.closed(false, "p1");
         assertThat(queue.portalSql("p1")).isEmpty();
@@ -143,14 +134,14 @@ class InFlightRequestsTest {
 
     @Test
     void aParseTheServerRefusesLeavesTheStatementItsNameHeld() {
-        parse("s1", "SELECT 1");
+        queue.sentParse("s1", "SELECT 1");
         send(Kind.SYNC, "", null);
         assertThat(answer('1')).isEqualTo(Kind.PARSE);
         assertThat(answer('Z')).isEqualTo(Kind.SYNC);
 
         // 42P05: the name is in use. The server keeps its statement, and so must the proxy.
-        parse("s1", "SELECT 2");
-        bind("p1", "s1");
+        queue.sentParse("s1", "SELECT 2");
+        queue.sentBind("p1", "s1");
         send(Kind.SYNC, "", null);
         assertThat(queue.statementSql("s1")).contains("SELECT 2"); // as the Bind behind it must see it
         assertThat(answer('E')).isEqualTo(Kind.PARSE);
@@ -161,18 +152,18 @@ class InFlightRequestsTest {
 
     @Test
     void requestsTheServerDiscardsAfterAnErrorChangeNoName() {
-        parse("kept", "SELECT 1");
-        bind("open", "kept");
+        queue.sentParse("kept", "SELECT 1");
+        queue.sentBind("open", "kept");
         send(Kind.SYNC, "", null);
         answer('1');
         answer('2');
         answer('Z');
 
         send(Kind.EXECUTE, "open", "SELECT 1");
-        parse("s2", "SELECT 2");
-        bind("open", "s2");
-        queue.sentClose(InFlightRequest.of(Kind.CLOSE, "kept", null), true, "kept");
-        parse("s3", "SELECT 3");
+        queue.sentParse("s2", "SELECT 2");
+        queue.sentBind("open", "s2");
+        queue.sentClose(true, "kept");
+        queue.sentParse("s3", "SELECT 3");
         send(Kind.SYNC, "", null);
         assertThat(answer('E')).isEqualTo(Kind.EXECUTE);
         assertThat(answer('Z')).isEqualTo(Kind.SYNC);
@@ -187,36 +178,36 @@ class InFlightRequestsTest {
     void aParseSentWhileTheServerSkipsToSyncDefinesNothing() {
         send(Kind.EXECUTE, "", null);
         assertThat(answer('E')).isEqualTo(Kind.EXECUTE); // no Sync queued yet: the server skips what follows
-        parse("late", "SELECT 4");
-        bind("late_portal", "late");
+        queue.sentParse("late", "SELECT 4");
+        queue.sentBind("late_portal", "late");
         assertThat(queue.statementSql("late")).isEmpty();
         assertThat(queue.portalSql("late_portal")).isEmpty();
         send(Kind.SYNC, "", null);
         assertThat(answer('Z')).isEqualTo(Kind.SYNC);
 
-        parse("late", "SELECT 4");
+        queue.sentParse("late", "SELECT 4");
         assertThat(queue.statementSql("late")).contains("SELECT 4");
     }
 
     @Test
     void aFailedParseOrBindOfTheUnnamedOneLeavesNone() {
-        parse("", "SELECT 1");
-        bind("", "");
+        queue.sentParse("", "SELECT 1");
+        queue.sentBind("", "");
         send(Kind.SYNC, "", null);
         answer('1');
         answer('2');
         answer('Z');
 
         // PostgreSQL drops the unnamed statement as the next Parse of it begins, failed or not.
-        parse("", "SELECT nonsense(");
+        queue.sentParse("", "SELECT nonsense(");
         send(Kind.SYNC, "", null);
         assertThat(answer('E')).isEqualTo(Kind.PARSE);
         answer('Z');
         assertThat(queue.statementSql("")).isEmpty();
         assertThat(queue.portalSql("")).contains("SELECT 1");
 
-        parse("", "SELECT 5");
-        bind("", "");
+        queue.sentParse("", "SELECT 5");
+        queue.sentBind("", "");
         send(Kind.SYNC, "", null);
         answer('1');
         assertThat(answer('E')).isEqualTo(Kind.BIND);
