@@ -4,7 +4,7 @@
 #
 #   bench/syscalls.sh [--transactions N] [--rows-transactions N] [--clients N] [--threads N]
 #                     [--warmup S] [--workloads LIST] [--jar FILE] [--io-threads N]
-#                     [--keep-traces DIR]
+#                     [--keep-traces DIR] [--kernel-profile DIR]
 #
 # CPU per transaction moves with the load of a shared machine; these counts do not. For every
 # workload and target: one plain pass (total system calls from perf's raw_syscalls tracepoint,
@@ -28,10 +28,12 @@ Options:
   --jar FILE             run pgpolicy from this jar instead of bin/pgpolicy (to count another build)
   --io-threads N         pgpolicy's io_threads (default: the configuration's default)
   --keep-traces DIR      keep the strace files there
+  --kernel-profile DIR   a third pass per workload and target under `perf record -g` (software
+                         clock, 2 kHz), kept in DIR with each thread group's CPU per transaction
 EOF
 }
 
-transactions=2000 rows_transactions=20 clients=8 threads=2 warmup=15 jar="" keep="" io_threads=""
+transactions=2000 rows_transactions=20 clients=8 threads=2 warmup=15 jar="" keep="" io_threads="" kprof=""
 workloads_opt="select-simple,select-prepared,rows10k"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -44,6 +46,7 @@ while [ $# -gt 0 ]; do
     --jar) jar=$(realpath "${2:?}"); shift 2 ;;
     --io-threads) io_threads=${2:?}; shift 2 ;;
     --keep-traces) keep=$(realpath -m "${2:?}"); shift 2 ;;
+    --kernel-profile) kprof=$(realpath -m "${2:?}"); shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "syscalls.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -79,6 +82,7 @@ cleanup() {
 install_traps cleanup
 make_workdir pgpolicy-syscalls
 [ -z "$keep" ] || mkdir -p "$keep"
+[ -z "$kprof" ] || mkdir -p "$kprof"
 
 export PGUSER=bench PGDATABASE=bench PGHOST=127.0.0.1 PGSSLMODE=disable PGCONNECT_TIMEOUT=10
 pg_port=$(free_port)
@@ -191,6 +195,20 @@ for w in "${workloads[@]}"; do
     python3 "$root/bench/strace_counts.py" "$trace" "$threads_file" "$tx" "$w" "$t" >>"$results"
     [ -z "$keep" ] || cp "$trace" "$threads_file" "$keep/"
     rm -f "$trace"
+
+    # Kernel profile pass: where the CPU goes, kernel functions included (the JVM's own frames
+    # show as addresses); a separate pass, because strace and perf would each skew the other.
+    if [ -n "$kprof" ]; then
+      python3 "$root/bench/thread_cpu.py" snapshot "$target_pid" >"$work/threads.before"
+      start_tracer "$kprof/$w.$t.perf.data" perf record -q -F 2000 -g -p "$target_pid" \
+        -o "$kprof/$w.$t.perf.data"
+      tx=$(run_pgbench "$t" "$w" "$n")
+      python3 "$root/bench/thread_cpu.py" snapshot "$target_pid" >"$work/threads.after"
+      stop_tracer
+      python3 "$root/bench/thread_cpu.py" report "$work/threads.before" "$work/threads.after" "$tx" \
+        >"$kprof/$w.$t.threads.txt"
+      say "$w on $t: kernel profile in $kprof/$w.$t.perf.data (perf report -i FILE --no-children --sort sym)"
+    fi
   done
 done
 

@@ -14,15 +14,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code bench/strace_counts.py}, which sorts the calls of an {@code strace -f -y} trace for
+ * The Python helpers of {@code bench/syscalls.sh}.
+ *
+ * <p>{@code bench/strace_counts.py}, which sorts the calls of an {@code strace -f -y} trace for
  * {@code bench/syscalls.sh}: a call split by another thread's line counts once, by the name and
  * descriptor of its first half and the result of its second; socket, eventfd and epoll calls are
  * told apart by the descriptor's type; EAGAIN and empty epoll_wait returns are counted (from the
  * result, not from a quoted argument that looks like one); and the
  * event loops' calls are told from the other threads' by thread name. The lines are strace's own
  * format, taken from a trace of the proxy.
+ *
+ * <p>{@code bench/thread_cpu.py}, which reads each thread's CPU time from {@code /proc} and reports
+ * it per transaction by thread group: the event loops' numbered names make one group, a thread
+ * that started between the snapshots counts from zero, and the figures are the differences.
  */
-class StraceCountsTest {
+class SyscallsHelpersTest {
 
     private static final String TRACE = """
             2385  recvfrom(25<socket:[5042181]>,  <unfinished ...>
@@ -71,18 +77,60 @@ class StraceCountsTest {
         assertThat(counts).containsEntry("loop_calls", 9);
     }
 
-    private static Map<String, Integer> counts(Path dir) throws IOException, InterruptedException {
+    @Test
+    void reportsEachThreadGroupsCpuPerTransaction(@TempDir Path dir) throws Exception {
+        Path before = Files.writeString(dir.resolve("before"), """
+                2385\tpgpolicy-io-3-1\t10.000\t40.000
+                2386\tpgpolicy-io-3-2\t11.000\t41.000
+                617\tC2 CompilerThre\t5.000\t1.000
+                """);
+        Path after = Files.writeString(dir.resolve("after"), """
+                2385\tpgpolicy-io-3-1\t10.500\t41.000
+                2386\tpgpolicy-io-3-2\t11.300\t41.600
+                617\tC2 CompilerThre\t5.000\t1.000
+                4242\tpgpolicy-audit-writer\t0.100\t0.300
+                """);
+        String printed = python("bench/thread_cpu.py", "report", before.toString(), after.toString(), "100000");
+        // 0.8 s of user and 1.6 s of system time over 100,000 transactions: 8 and 16 µs each; the
+        // JIT used nothing, so it has no line; the writer started between the snapshots.
+        assertThat(printed.lines().map(line -> line.trim().split("\\s{2,}")).toList())
+                .containsExactly(new String[] {"threads", "user us/tx", "system us/tx"},
+                        new String[] {"pgpolicy-io", "8.00", "16.00"},
+                        new String[] {"pgpolicy-audit-writer", "1.00", "3.00"},
+                        new String[] {"all", "9.00", "19.00"});
+    }
+
+    @Test
+    void snapshotsEveryThreadOfALiveProcess() throws Exception {
+        String printed = python("bench/thread_cpu.py", "snapshot", Long.toString(ProcessHandle.current().pid()));
+        List<String[]> rows = printed.lines().map(line -> line.split("\t")).toList();
+        assertThat(rows).hasSizeGreaterThan(1)
+                .allSatisfy(row -> assertThat(row).hasSize(4))
+                .anySatisfy(row -> assertThat(row[1]).isEqualTo("VM Thread"));
+        assertThat(rows).allSatisfy(row -> {
+            assertThat(Double.parseDouble(row[2])).isNotNegative();
+            assertThat(Double.parseDouble(row[3])).isNotNegative();
+        });
+    }
+
+    private static String python(String script, String... arguments) throws IOException, InterruptedException {
         // bin/install-prerequisites installs python3: without it this is a failure, not a skip.
         assertThat(onPath("python3")).as("python3 on the PATH (bin/install-prerequisites installs it)").isTrue();
-        Path trace = Files.writeString(dir.resolve("trace"), TRACE);
-        Path threads = Files.writeString(dir.resolve("threads"), THREADS);
-        Process python = new ProcessBuilder("python3", repositoryRoot().resolve("bench/strace_counts.py").toString(),
-                trace.toString(), threads.toString(), "1", "select-simple", "pgpolicy-allow")
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        List<String> command = new java.util.ArrayList<>(List.of("python3", repositoryRoot().resolve(script).toString()));
+        command.addAll(List.of(arguments));
+        Process python = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         byte[] out = python.getInputStream().readAllBytes();
         assertThat(python.waitFor(60, TimeUnit.SECONDS)).as("python3 finished").isTrue();
         String printed = new String(out, StandardCharsets.UTF_8);
         assertThat(python.exitValue()).as("exit status; it printed:\n%s", printed).isZero();
+        return printed;
+    }
+
+    private static Map<String, Integer> counts(Path dir) throws IOException, InterruptedException {
+        Path trace = Files.writeString(dir.resolve("trace"), TRACE);
+        Path threads = Files.writeString(dir.resolve("threads"), THREADS);
+        String printed = python("bench/strace_counts.py", trace.toString(), threads.toString(), "1",
+                "select-simple", "pgpolicy-allow");
         List<String[]> rows = printed.lines().map(line -> line.split("\t")).toList();
         assertThat(rows).allSatisfy(row -> assertThat(row).hasSize(6).startsWith("strace", "select-simple",
                 "pgpolicy-allow", "1"));
