@@ -60,7 +60,7 @@ class BenchLibTest {
 
     /** Runs a snippet with lib.sh sourced as the scripts source it, under their shell options. */
     private static String bash(String snippet) throws IOException, InterruptedException {
-        Path root = repositoryRoot();
+        Path root = BenchFiles.repositoryRoot();
         String script = "set -euo pipefail\n"
                 + "root=" + quote(root.toString()) + "\n"
                 + "say() { printf '%s\\n' \"lib test: $*\" >&2; }\n"
@@ -77,15 +77,5 @@ class BenchLibTest {
 
     private static String quote(String value) {
         return "'" + value.replace("'", "'\\''") + "'";
-    }
-
-    private static Path repositoryRoot() {
-        Path dir = Path.of(System.getProperty("user.dir")).toAbsolutePath();
-        for (Path candidate = dir; candidate != null; candidate = candidate.getParent()) {
-            if (Files.isRegularFile(candidate.resolve("bench/lib.sh"))) {
-                return candidate;
-            }
-        }
-        throw new AssertionError("bench/lib.sh not found above " + dir);
     }
 }

@@ -27,7 +27,7 @@ class SoakTest {
 
     @Test
     void ninetySecondsOfMixedTrafficWithReloadsMeetEverySoakCriterion() throws Exception {
-        Path script = repositoryRoot().resolve("bench/soak.sh");
+        Path script = BenchFiles.resolve("bench/soak.sh");
         // Report, JSON, logs, policies and audit log stay in target/ to be read after the run.
         Path kept = Path.of("target", "soak-run").toAbsolutePath();
         Path json = Path.of("target", "soak-run.json").toAbsolutePath();
@@ -99,16 +99,6 @@ class SoakTest {
         assertThat(report.path("sessions").path("after_drain").asInt()).isZero();
         assertThat(report.path("audit").path("verified").asBoolean()).as(printed).isTrue();
         assertThat(report.path("audit").path("records_written").asLong()).isPositive();
-    }
-
-    private static Path repositoryRoot() {
-        Path dir = Path.of(System.getProperty("user.dir")).toAbsolutePath();
-        for (Path candidate = dir; candidate != null; candidate = candidate.getParent()) {
-            if (Files.isRegularFile(candidate.resolve("bench/soak.sh"))) {
-                return candidate;
-            }
-        }
-        throw new AssertionError("bench/soak.sh not found above " + dir);
     }
 
     private static void deleteRecursively(Path dir) throws IOException {

@@ -116,7 +116,7 @@ class SyscallsHelpersTest {
     private static String python(String script, String... arguments) throws IOException, InterruptedException {
         // bin/install-prerequisites installs python3: without it this is a failure, not a skip.
         assertThat(onPath("python3")).as("python3 on the PATH (bin/install-prerequisites installs it)").isTrue();
-        List<String> command = new java.util.ArrayList<>(List.of("python3", repositoryRoot().resolve(script).toString()));
+        List<String> command = new java.util.ArrayList<>(List.of("python3", BenchFiles.resolve(script).toString()));
         command.addAll(List.of(arguments));
         Process python = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         byte[] out = python.getInputStream().readAllBytes();
@@ -145,15 +145,5 @@ class SyscallsHelpersTest {
             }
         }
         return false;
-    }
-
-    private static Path repositoryRoot() {
-        Path dir = Path.of(System.getProperty("user.dir")).toAbsolutePath();
-        for (Path candidate = dir; candidate != null; candidate = candidate.getParent()) {
-            if (Files.isRegularFile(candidate.resolve("bench/strace_counts.py"))) {
-                return candidate;
-            }
-        }
-        throw new AssertionError("bench/strace_counts.py not found above " + dir);
     }
 }
